@@ -1,0 +1,60 @@
+# Velos: `make run` shows it working, `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+ZIG_VERSION := 0.15.2
+TOOLS := $(CURDIR)/.tools
+ZIG_DIR := $(TOOLS)/ziglang-$(ZIG_VERSION)
+ZIG_BIN := $(ZIG_DIR)/ziglang/zig
+# velos-ffi's build.rs looks at ZIG first; point it at the pinned one unless the caller chose another.
+export ZIG ?= $(ZIG_BIN)
+VELOS := $(CURDIR)/target/release/velos
+EXAMPLE := examples/quickstart/velos.toml
+
+.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint
+
+all: build
+
+# The pinned Zig from PyPI's `ziglang` package, into a git-ignored folder; nothing is installed system-wide.
+tools: $(ZIG_BIN)
+$(ZIG_BIN):
+	python3 -m pip install --disable-pip-version-check --quiet --target $(ZIG_DIR) ziglang==$(ZIG_VERSION)
+	@$(ZIG_BIN) version | grep -qx $(ZIG_VERSION) || { echo "error: $(ZIG_BIN) is not Zig $(ZIG_VERSION)"; exit 1; }
+
+build: tools
+	cargo build --release --bin velos
+
+dev: tools
+	cargo build --bin velos
+
+test: tools test-zig check-macos test-rust test-e2e
+
+test-zig: tools
+	$(ZIG) build test --summary all
+
+# Compile the core and link its tests for macOS (kqueue path) without running them.
+check-macos: tools
+	$(ZIG) build check -Dtarget=aarch64-macos
+
+test-rust: tools
+	cargo test --workspace --exclude velos-e2e --exclude velos-bench
+
+test-e2e: build
+	VELOS_BIN=$(VELOS) cargo test --release -p velos-e2e -- --test-threads 2
+
+# Build, start the daemon, start a few example apps, show the list.
+run: build
+	@VELOS_HOME=$${VELOS_HOME:-$$HOME/.velos} bash examples/quickstart/run.sh $(VELOS)
+
+bench: build
+	cargo run --release -p velos-bench -- --velos $(VELOS)
+
+fmt:
+	cargo fmt --all
+	$(ZIG) fmt build.zig zig/src
+
+lint: tools
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(ZIG) fmt --check build.zig zig/src
+
+clean:
+	cargo clean
+	rm -rf zig-out .zig-cache

@@ -1,0 +1,3 @@
+fn main() {
+    println!("velos {}", velos_ffi::core_version());
+}

@@ -1,0 +1,1 @@
+//! IPC client for the Velos daemon.

@@ -1,0 +1,1 @@
+//! Shared types and the IPC protocol (docs/PROTOCOL.md). No IO.
