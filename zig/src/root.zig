@@ -35,4 +35,12 @@ export fn velos_core_version() [*:0]const u8 {
 
 test {
     std.testing.refAllDecls(@This());
+    // Pure modules (codec helper).
+    _ = @import("msgpack.zig");
+    _ = @import("frame.zig");
+    _ = @import("protocol.zig");
+    _ = @import("ring.zig");
+    _ = @import("procfs.zig");
+    _ = @import("golden_test.zig");
+    // Daemon modules (daemon helper) are added below.
 }

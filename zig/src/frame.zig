@@ -1,0 +1,1 @@
+//! PLACEHOLDER: written by the codec helper.
