@@ -1,0 +1,152 @@
+//! What the daemon reports: process records, ping info, and the small argument and data maps of each op.
+use crate::spec::AppSpec;
+use serde::{Deserialize, Serialize};
+
+/// The state of one app (docs/PROTOCOL.md "Process record").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Forked, not yet executed.
+    Starting,
+    /// The main process lives.
+    Running,
+    /// Told to stop; waiting for the process group to exit (then SIGKILL after `kill_timeout_ms`).
+    Stopping,
+    Stopped,
+    /// Backoff before an automatic restart.
+    Waiting,
+    /// Gave up: restart budget spent, or the program could not be executed. `last_error` says why.
+    Errored,
+    /// A status this client does not know (a newer daemon).
+    #[serde(other)]
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Stopping => "stopping",
+            Status::Stopped => "stopped",
+            Status::Waiting => "waiting",
+            Status::Errored => "errored",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    /// No process runs and none will be started without a client asking.
+    pub fn is_at_rest(self) -> bool {
+        matches!(self, Status::Stopped | Status::Errored)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// One app as the daemon sees it. Field order is the wire key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessRecord {
+    pub name: String,
+    /// 0 when no process runs.
+    #[serde(default)]
+    pub pid: u32,
+    pub status: Status,
+    /// Automatic restarts since the app was last started by a client.
+    #[serde(default)]
+    pub restarts: u32,
+    /// Percent of one core over the last sample interval.
+    #[serde(default)]
+    pub cpu: f64,
+    /// Resident bytes of the main process.
+    #[serde(default)]
+    pub memory: u64,
+    /// Since the current process started; 0 when none runs.
+    #[serde(default)]
+    pub uptime_ms: u64,
+    /// Of the last exit; None if it was killed by a signal or never exited.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// The signal that ended the last run.
+    #[serde(default)]
+    pub exit_signal: Option<u8>,
+    /// Why it is errored, or why the last spawn failed.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// The spec as stored (`expected_hash` absent, `replace` false).
+    pub spec: AppSpec,
+}
+
+/// Which output of a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Out => "out",
+            Stream::Err => "err",
+        }
+    }
+}
+
+/// Data of `PING`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PingInfo {
+    pub pid: u32,
+    pub version: String,
+    pub uptime_ms: u64,
+    pub apps: u32,
+}
+
+/// Args `{}` (LIST, PING, SHUTDOWN, SAVE) and data `{}` (SHUTDOWN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Args `{name}` (START of an existing app, STOP, DELETE, INFO) and data `{name}` (DELETE).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameArgs<'a> {
+    pub name: &'a str,
+}
+
+/// Data of `PROCESS_DELETE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub name: String,
+}
+
+/// Args of `PROCESS_RESTART`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartArgs<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_hash: Option<&'a str>,
+}
+
+/// Args of `LOG_READ` and `LOG_STREAM`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogArgs<'a> {
+    pub name: &'a str,
+    pub stream: Stream,
+    pub lines: u32,
+}
+
+/// Data of `LOG_READ` and of each `LOG_STREAM` reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogData {
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// Data of `SAVE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub path: String,
+}

@@ -1,0 +1,86 @@
+//! Logs: files byte for byte, complete under load, the ring for `velos logs`, and follow.
+#![allow(clippy::unwrap_used)]
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+use velos_e2e::{wait_until, Velos};
+
+#[test]
+fn a_chatty_apps_log_is_complete_and_in_order() {
+    let velos = Velos::new();
+    let lines = 300_000;
+    velos.start("chatty", &["/usr/bin/seq", "1", &lines.to_string()], &["--restart", "never"]);
+    velos.wait_status("chatty", "stopped", Duration::from_secs(20));
+    let path = velos.log_path("chatty", "out");
+    // The process has exited; the daemon drains the pipe to EOF, so the file completes shortly after.
+    wait_until(Duration::from_secs(10), "the whole log on disk", || {
+        std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0) >= expected_len(lines)
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut count = 0u64;
+    for (index, line) in text.lines().enumerate() {
+        assert_eq!(line, (index + 1).to_string(), "line {} is wrong: lost or duplicated output", index + 1);
+        count += 1;
+    }
+    assert_eq!(count, lines);
+    assert_eq!(text.len() as u64, expected_len(lines), "no byte added or lost");
+}
+
+fn expected_len(lines: u64) -> u64 {
+    (1..=lines).map(|n| n.to_string().len() as u64 + 1).sum()
+}
+
+#[test]
+fn stdout_and_stderr_go_to_their_own_files_without_prefix() {
+    let velos = Velos::new();
+    velos.start("both", &["/bin/sh", "-c", "echo to-out; echo to-err >&2"], &["--restart", "never"]);
+    velos.wait_status("both", "stopped", Duration::from_secs(5));
+    wait_until(Duration::from_secs(5), "both files", || {
+        std::fs::read_to_string(velos.log_path("both", "err")).unwrap_or_default() == "to-err\n"
+    });
+    assert_eq!(std::fs::read_to_string(velos.log_path("both", "out")).unwrap(), "to-out\n");
+}
+
+#[test]
+fn logs_prints_the_last_lines_of_the_chosen_stream() {
+    let velos = Velos::new();
+    velos.start(
+        "talker",
+        &["/bin/sh", "-c", "for i in $(seq 1 50); do echo out-$i; echo err-$i >&2; done; sleep 3600"],
+        &[],
+    );
+    wait_until(Duration::from_secs(5), "all 50 lines", || {
+        velos.ok(&["logs", "talker", "--lines", "1"]) == "out-50\n"
+    });
+    assert_eq!(velos.ok(&["logs", "talker", "--lines", "3"]), "out-48\nout-49\nout-50\n");
+    assert_eq!(velos.ok(&["logs", "talker", "--lines", "2", "--stderr"]), "err-49\nerr-50\n");
+}
+
+#[test]
+fn logs_follow_streams_new_lines() {
+    let velos = Velos::new();
+    velos.start(
+        "ticker",
+        &["/bin/sh", "-c", "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.05; done"],
+        &[],
+    );
+    wait_until(Duration::from_secs(5), "a first tick", || {
+        velos.ok(&["logs", "ticker", "--lines", "1"]).starts_with("tick-")
+    });
+    let mut follower = velos
+        .command()
+        .args(["logs", "ticker", "--follow", "--lines", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(follower.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "follow ended early after {seen:?}");
+        seen.push(line.trim_end().strip_prefix("tick-").unwrap().parse::<u64>().unwrap());
+    }
+    follower.kill().unwrap();
+    let _ = follower.wait();
+    assert!(seen.windows(2).all(|pair| pair[1] == pair[0] + 1), "consecutive, no gap or repeat: {seen:?}");
+}
