@@ -10,6 +10,7 @@
 //! arrays, maps), floats always as float64 (`0xcb`), as the protocol requires of both codecs.
 const std = @import("std");
 const assert = std.debug.assert;
+const msgpack = @This();
 
 /// Nesting deeper than this is refused: the decoder recurses, and no message of ours nests past 5.
 pub const depth_max: u32 = 32;
@@ -39,8 +40,6 @@ pub const Value = union(enum) {
     bin: []const u8,
     array: []const Value,
     map: []const Entry,
-
-    pub const Entry = struct { key: Value, value: Value };
 
     /// The value of the first entry whose key is the string `key`; null when `self` is not a map or has no
     /// such key. Keys that are not strings are skipped.
@@ -100,14 +99,19 @@ pub const Value = union(enum) {
         return if (self == .map) self.map else null;
     }
 
-    /// Structural equality (floats compared by value, so NaN is never equal); used by tests.
+    /// Equality of meaning: integers by value whatever their width or sign form (int8 5 equals uint 5),
+    /// floats by value (so NaN is never equal), containers element by element in order.
     pub fn eql(a: Value, b: Value) bool {
+        if (a == .int or a == .uint) {
+            if (b != .int and b != .uint) return false;
+            if (a.asI64()) |x| return if (b.asI64()) |y| x == y else false;
+            return b.asI64() == null and a.uint == b.uint; // both above i64's range
+        }
         if (std.meta.activeTag(a) != std.meta.activeTag(b)) return false;
         return switch (a) {
+            .int, .uint => unreachable,
             .nil => true,
             .boolean => |v| v == b.boolean,
-            .int => |v| v == b.int,
-            .uint => |v| v == b.uint,
             .float => |v| v == b.float,
             .str => |v| std.mem.eql(u8, v, b.str),
             .bin => |v| std.mem.eql(u8, v, b.bin),
@@ -127,7 +131,7 @@ pub const Value = union(enum) {
     }
 };
 
-pub const Entry = Value.Entry;
+pub const Entry = struct { key: Value, value: Value };
 
 /// Decodes exactly one value that must span all of `bytes`. See the file comment for ownership and limits.
 pub fn decode(arena: std.mem.Allocator, bytes: []const u8) DecodeError!Value {
@@ -370,7 +374,7 @@ const TestArena = struct {
     }
 
     fn decode(self: *TestArena, bytes: []const u8) DecodeError!Value {
-        return @import("msgpack.zig").decode(self.state.allocator(), bytes);
+        return msgpack.decode(self.state.allocator(), bytes);
     }
 };
 
@@ -574,6 +578,20 @@ test "nested values round-trip through the generic encoder; mapGet" {
     try testing.expectEqual(@as(usize, 4), decoded.mapGet("a").?.asArray().?.len);
     try testing.expectEqual(@as(?Value, null), decoded.mapGet("c"));
     try testing.expectEqual(@as(?Value, null), (Value{ .uint = 1 }).mapGet("a"));
+}
+
+test "eql: integers by value across forms, containers in order" {
+    try testing.expect((Value{ .int = 5 }).eql(.{ .uint = 5 }));
+    try testing.expect((Value{ .uint = 5 }).eql(.{ .int = 5 }));
+    try testing.expect(!(Value{ .int = -1 }).eql(.{ .uint = std.math.maxInt(u64) }));
+    try testing.expect((Value{ .uint = std.math.maxInt(u64) }).eql(.{ .uint = std.math.maxInt(u64) }));
+    try testing.expect(!(Value{ .uint = std.math.maxInt(u64) }).eql(.{ .uint = std.math.maxInt(u64) - 1 }));
+    try testing.expect(!(Value{ .uint = 1 }).eql(.{ .float = 1 }));
+    try testing.expect(!(Value{ .str = "a" }).eql(.{ .bin = "a" }));
+    try testing.expect(!(Value{ .float = std.math.nan(f64) }).eql(.{ .float = std.math.nan(f64) }));
+    const ab = [_]Value{ .{ .uint = 1 }, .{ .uint = 2 } };
+    const ba = [_]Value{ .{ .uint = 2 }, .{ .uint = 1 } };
+    try testing.expect(!(Value{ .array = &ab }).eql(.{ .array = &ba }));
 }
 
 test "malformed input: each error" {
