@@ -1,3 +1,53 @@
-fn main() {
-    println!("velos {}", velos_ffi::core_version());
+//! The `velos` command. Parses (clap), resolves VELOS_HOME, runs one command, renders its error.
+//!
+//! Exit codes: 0 success, 1 error (`error:` / `caused by:` / `hint:` on stderr), 2 usage (clap).
+mod cli;
+mod commands;
+mod error;
+mod parse;
+mod render;
+
+use clap::Parser;
+use error::CliError;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = resolve_home(cli.home).and_then(|home| {
+        let context = commands::Context { home };
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        let result = commands::run(cli.command, &context, &mut out);
+        // Whatever was printed before an error is still shown, before the error.
+        let flushed = out.flush().map_err(CliError::from);
+        result.and(flushed)
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.broken_pipe => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = std::io::stderr().write_all(error.render().as_bytes());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--home`, else `VELOS_HOME` (clap reads both), else `~/.velos`; made absolute.
+fn resolve_home(home: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    let home = match home.filter(|path| !path.as_os_str().is_empty()) {
+        Some(home) => home,
+        None => match std::env::var_os("HOME").filter(|value| !value.is_empty()) {
+            Some(user_home) => PathBuf::from(user_home).join(".velos"),
+            None => {
+                return Err(CliError::new("neither VELOS_HOME nor HOME is set")
+                    .hint("export VELOS_HOME=/path/to/dir"))
+            }
+        },
+    };
+    std::path::absolute(&home).map_err(|error| {
+        CliError::new(format!("could not make VELOS_HOME {} absolute", home.display()))
+            .cause(error.to_string())
+    })
 }

@@ -2,9 +2,10 @@
 use crate::spec::AppSpec;
 use serde::{Deserialize, Serialize};
 
-/// The state of one app (docs/PROTOCOL.md "Process record").
+/// The state of one app (docs/PROTOCOL.md "Process record"). Deserialized through a string, as
+/// [`crate::RestartPolicy`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", from = "String")]
 pub enum Status {
     /// Forked, not yet executed.
     Starting,
@@ -18,7 +19,6 @@ pub enum Status {
     /// Gave up: restart budget spent, or the program could not be executed. `last_error` says why.
     Errored,
     /// A status this client does not know (a newer daemon).
-    #[serde(other)]
     Unknown,
 }
 
@@ -38,6 +38,22 @@ impl Status {
     /// No process runs and none will be started without a client asking.
     pub fn is_at_rest(self) -> bool {
         matches!(self, Status::Stopped | Status::Errored)
+    }
+}
+
+impl From<String> for Status {
+    fn from(text: String) -> Status {
+        [
+            Status::Starting,
+            Status::Running,
+            Status::Stopping,
+            Status::Stopped,
+            Status::Waiting,
+            Status::Errored,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+        .unwrap_or(Status::Unknown)
     }
 }
 
@@ -82,10 +98,22 @@ pub struct ProcessRecord {
 
 /// Which output of a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Stream {
     Out,
     Err,
+}
+
+impl TryFrom<String> for Stream {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.as_str() {
+            "out" => Ok(Stream::Out),
+            "err" => Ok(Stream::Err),
+            _ => Err(format!("unknown stream {text:?} (expected out or err)")),
+        }
+    }
 }
 
 impl Stream {

