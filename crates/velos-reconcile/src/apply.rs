@@ -1,0 +1,511 @@
+//! Apply: carry out a plan's actions against a daemon, one by one, in plan order, then wait until the apps
+//! the project wants running are running.
+//!
+//! The effects go through the [`Daemon`] trait (implemented for `velos_client::Client` and, for tests, by
+//! [`crate::testing::FakeDaemon`]), and time through [`Clock`], so every path is tested without a daemon
+//! and without sleeping.
+use crate::plan::{Action, ActionKind, ActionType, Plan};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+use velos_client::ClientError;
+use velos_config::DesiredState;
+use velos_core::{AppSpec, ErrorCode, ProcessRecord, Status};
+
+/// What apply needs from the daemon (docs/PROTOCOL.md). Each call is one request.
+pub trait Daemon {
+    /// `PROCESS_LIST`.
+    fn list(&mut self) -> Result<Vec<ProcessRecord>, DaemonError>;
+    /// `PROCESS_INFO`.
+    fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
+    /// `PROCESS_START` with a full spec, `expected_hash` and `replace` as set in it.
+    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError>;
+    /// `PROCESS_START {name}`: starts an app the daemon knows.
+    fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
+    /// `PROCESS_STOP`: answers at once; the app may still be `stopping`.
+    fn stop(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
+    /// `PROCESS_DELETE`: answers at once; the app may still be listed for a moment.
+    fn delete(&mut self, name: &str) -> Result<(), DaemonError>;
+    /// Changes the settings that need no restart (`max_memory`, log rotation), carried as labels of `spec`
+    /// (see [`crate::labels`]). `spec.expected_hash` is the hash the app must still have; the running
+    /// process and its status must be left as they are.
+    fn update_in_place(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError>;
+}
+
+/// Why a daemon request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The daemon answered with an error.
+    #[error("{message}")]
+    Remote { code: ErrorCode, message: String },
+    /// No answer: the connection broke, timed out, or the reply could not be read.
+    #[error(transparent)]
+    Transport(ClientError),
+}
+
+impl DaemonError {
+    pub fn remote(code: ErrorCode, message: impl Into<String>) -> DaemonError {
+        DaemonError::Remote { code, message: message.into() }
+    }
+
+    /// The daemon's error code, if it answered.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        match self {
+            DaemonError::Remote { code, .. } => Some(code),
+            DaemonError::Transport(_) => None,
+        }
+    }
+}
+
+impl From<ClientError> for DaemonError {
+    fn from(error: ClientError) -> DaemonError {
+        match error {
+            ClientError::Remote { code, message } => DaemonError::Remote { code, message },
+            other => DaemonError::Transport(other),
+        }
+    }
+}
+
+/// The time source of [`apply_with_clock`]: the system's, or a manual one in tests.
+pub trait Clock {
+    fn now(&self) -> Instant;
+    fn sleep(&mut self, duration: Duration);
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// How apply waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// After the actions, wait until every app the project wants running is running (`--no-wait`: false).
+    /// Stops and deletes are always waited for: an app depending on a stopped one must see it gone.
+    pub wait: bool,
+    /// The whole apply — actions and the final wait — ends by then (`--timeout`).
+    pub timeout: Duration,
+    /// How often the daemon is asked while waiting.
+    pub poll_interval: Duration,
+}
+
+/// Default `--timeout`.
+pub const TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
+/// How often apply polls while waiting.
+pub const POLL_INTERVAL_DEFAULT: Duration = Duration::from_millis(10);
+
+impl Default for ApplyOptions {
+    fn default() -> ApplyOptions {
+        ApplyOptions { wait: true, timeout: TIMEOUT_DEFAULT, poll_interval: POLL_INTERVAL_DEFAULT }
+    }
+}
+
+/// Progress, for a display on a terminal.
+#[derive(Debug, Clone, Copy)]
+pub enum ApplyEvent<'a> {
+    /// About to carry out action `index` (0-based) of `total`.
+    ActionStarted { index: usize, total: usize, action: &'a Action },
+    /// Action `index` ended (done, failed or skipped).
+    ActionFinished { index: usize, total: usize, result: &'a ActionResult },
+    /// While waiting: `running` of the `wanted` apps run. Sent when the count changes.
+    Waiting { running: usize, wanted: usize },
+}
+
+/// What became of one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub name: String,
+    pub action: ActionType,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// `{"outcome": "done"}`, `{"outcome": "failed", "message": ...}`, `{"outcome": "skipped", "reason": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Done,
+    Failed { message: String },
+    Skipped { reason: String },
+}
+
+/// An app the project wants running that is not, when apply stopped waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotRunning {
+    pub name: String,
+    /// Its status and why: `errored: spawn failed: ENOENT`, `still starting after 60s`, `not found`.
+    pub reason: String,
+}
+
+/// What an apply did. A re-run of apply finishes what this one could not.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct ApplyReport {
+    /// One per action, in plan order.
+    pub results: Vec<ActionResult>,
+    /// Empty when apply did not wait.
+    pub not_running: Vec<NotRunning>,
+}
+
+impl ApplyReport {
+    /// Every action done and every wanted app running.
+    pub fn ok(&self) -> bool {
+        self.not_running.is_empty() && self.results.iter().all(|result| result.outcome == Outcome::Done)
+    }
+
+    /// `failed: replace web; not running: jobs`, or `ok`: one line for the registry and status.
+    pub fn summary(&self) -> String {
+        if self.ok() {
+            return "ok".into();
+        }
+        let mut parts = Vec::new();
+        let names = |wanted: fn(&Outcome) -> bool| -> Vec<String> {
+            self.results
+                .iter()
+                .filter(|result| wanted(&result.outcome))
+                .map(|result| format!("{} {}", result.action.verb(), result.name))
+                .collect()
+        };
+        let failed = names(|outcome| matches!(outcome, Outcome::Failed { .. }));
+        let skipped = names(|outcome| matches!(outcome, Outcome::Skipped { .. }));
+        if !failed.is_empty() {
+            parts.push(format!("failed: {}", failed.join(", ")));
+        }
+        if !skipped.is_empty() {
+            parts.push(format!("skipped: {}", skipped.join(", ")));
+        }
+        if !self.not_running.is_empty() {
+            let names: Vec<&str> = self.not_running.iter().map(|app| app.name.as_str()).collect();
+            parts.push(format!("not running: {}", names.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// `{"ok": true, "results": [...], "not_running": [...]}`.
+impl Serialize for ApplyReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            ok: bool,
+            results: &'a [ActionResult],
+            not_running: &'a [NotRunning],
+        }
+        View { ok: self.ok(), results: &self.results, not_running: &self.not_running }.serialize(serializer)
+    }
+}
+
+/// [`apply_with_clock`] with the system clock.
+pub fn apply(
+    plan: &Plan,
+    daemon: &mut dyn Daemon,
+    options: ApplyOptions,
+    progress: &mut dyn FnMut(ApplyEvent<'_>),
+) -> ApplyReport {
+    apply_with_clock(plan, daemon, options, &mut SystemClock, progress)
+}
+
+/// Carries out `plan`'s actions in order, then (if `options.wait`) waits for the apps to run.
+///
+/// - Create: START with `expected_hash: ""`, so two concurrent applies cannot both create an app; replace:
+///   START with `replace` and `expected_hash` = the hash the plan saw; a `conflict` is reported as "changed
+///   by someone else since the plan; re-run apply". Wanted stopped: then STOP.
+/// - Start: START by name. Stop: STOP, then wait until it is at rest. Delete: DELETE, then wait until gone.
+/// - A failed action does not stop the others, but an action whose app depends on one not applied is
+///   skipped (forward), and so is stopping or deleting an app that a not-stopped app depends on (reverse),
+///   and a second action on an app whose first failed.
+/// - Never panics and never returns early: every action gets a result.
+pub fn apply_with_clock(
+    plan: &Plan,
+    daemon: &mut dyn Daemon,
+    options: ApplyOptions,
+    clock: &mut dyn Clock,
+    progress: &mut dyn FnMut(ApplyEvent<'_>),
+) -> ApplyReport {
+    let mut waiter = Waiter { deadline: clock.now() + options.timeout, options, clock };
+    let total = plan.actions.len();
+    let depends_on_of: BTreeMap<&str, &[String]> =
+        plan.actions.iter().map(|action| (action.name.as_str(), action.depends_on.as_slice())).collect();
+    let mut unapplied: BTreeSet<&str> = BTreeSet::new();
+    let mut report = ApplyReport::default();
+    for (index, action) in plan.actions.iter().enumerate() {
+        progress(ApplyEvent::ActionStarted { index, total, action });
+        let kind = action.kind.kind();
+        let blocked = if unapplied.contains(action.name.as_str()) {
+            Some("an earlier action on it was not applied".to_string())
+        } else if kind.is_reverse() {
+            unapplied
+                .iter()
+                .find(|other| depends_on_of.get(*other).is_some_and(|deps| deps.contains(&action.name)))
+                .map(|other| format!("{other} depends on it and was not stopped"))
+        } else {
+            action
+                .depends_on
+                .iter()
+                .find(|dependency| unapplied.contains(dependency.as_str()))
+                .map(|dependency| format!("depends on {dependency}, which was not applied"))
+        };
+        let outcome = match blocked {
+            Some(reason) => Outcome::Skipped { reason },
+            None => match execute(action, daemon, &mut waiter) {
+                Ok(()) => Outcome::Done,
+                Err(message) => Outcome::Failed { message },
+            },
+        };
+        if outcome != Outcome::Done {
+            unapplied.insert(action.name.as_str());
+        }
+        report.results.push(ActionResult { name: action.name.clone(), action: kind, outcome });
+        if let Some(result) = report.results.last() {
+            progress(ApplyEvent::ActionFinished { index, total, result });
+        }
+    }
+    if options.wait {
+        let wanted: Vec<&str> = plan
+            .desired_running
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !unapplied.contains(name))
+            .collect();
+        report.not_running = waiter.until_running(daemon, &wanted, progress);
+    }
+    report
+}
+
+/// Time and polling, shared by the waits of one apply.
+struct Waiter<'a> {
+    options: ApplyOptions,
+    deadline: Instant,
+    clock: &'a mut dyn Clock,
+}
+
+fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) -> Result<(), String> {
+    let name = action.name.as_str();
+    let failed = |error: DaemonError| describe(name, &error);
+    match &action.kind {
+        ActionKind::Create { spec, state } => {
+            let mut spec = (**spec).clone();
+            spec.expected_hash = Some(String::new());
+            spec.replace = false;
+            daemon.start(&spec).map_err(failed)?;
+            if *state == DesiredState::Stopped {
+                waiter.stop(daemon, name)?;
+            }
+        }
+        ActionKind::Replace { spec, old_hash, state, .. } => {
+            let mut spec = (**spec).clone();
+            spec.expected_hash = Some(old_hash.clone());
+            spec.replace = true;
+            daemon.start(&spec).map_err(failed)?;
+            if *state == DesiredState::Stopped {
+                waiter.stop(daemon, name)?;
+            }
+        }
+        ActionKind::UpdateInPlace { spec, .. } => {
+            let mut spec = (**spec).clone();
+            spec.expected_hash = Some(spec.spec_hash.clone());
+            spec.replace = false;
+            daemon.update_in_place(&spec).map_err(failed)?;
+        }
+        ActionKind::Start => {
+            daemon.start_existing(name).map_err(failed)?;
+        }
+        ActionKind::Stop => waiter.stop(daemon, name)?,
+        ActionKind::Delete => {
+            daemon.delete(name).map_err(failed)?;
+            waiter.gone(daemon, name)?;
+        }
+    }
+    Ok(())
+}
+
+/// The message of a failed request, with the conflict case spelled out.
+fn describe(name: &str, error: &DaemonError) -> String {
+    match error {
+        DaemonError::Remote { code: ErrorCode::Conflict, .. } => {
+            format!("{name} was changed by someone else since the plan; re-run apply")
+        }
+        DaemonError::Remote { message, .. } => message.clone(),
+        DaemonError::Transport(error) => {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+impl Waiter<'_> {
+    fn timeout_text(&self) -> String {
+        crate::diff::duration_ms(u64::try_from(self.options.timeout.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn expired(&self) -> bool {
+        self.clock.now() >= self.deadline
+    }
+
+    /// STOP, then poll until the app is at rest.
+    fn stop(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
+        let mut record = daemon.stop(name).map_err(|error| describe(name, &error))?;
+        while !record.status.is_at_rest() {
+            if self.expired() {
+                return Err(format!(
+                    "timed out after {} waiting for {name} to stop (still {})",
+                    self.timeout_text(),
+                    record.status
+                ));
+            }
+            self.clock.sleep(self.options.poll_interval);
+            record = daemon.info(name).map_err(|error| describe(name, &error))?;
+        }
+        Ok(())
+    }
+
+    /// Poll until the daemon no longer knows the app.
+    fn gone(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
+        loop {
+            let record = match daemon.info(name) {
+                Err(DaemonError::Remote { code: ErrorCode::NotFound, .. }) => return Ok(()),
+                Err(error) => return Err(describe(name, &error)),
+                Ok(record) => record,
+            };
+            if self.expired() {
+                return Err(format!(
+                    "timed out after {} waiting for {name} to be deleted (still {})",
+                    self.timeout_text(),
+                    record.status
+                ));
+            }
+            self.clock.sleep(self.options.poll_interval);
+        }
+    }
+
+    /// Polls LIST until each of `wanted` is running or will not get there without help (errored,
+    /// stopped, gone), or the deadline passes. Returns those not running, sorted by name.
+    fn until_running(
+        &mut self,
+        daemon: &mut dyn Daemon,
+        wanted: &[&str],
+        progress: &mut dyn FnMut(ApplyEvent<'_>),
+    ) -> Vec<NotRunning> {
+        let mut last_count = None;
+        loop {
+            let records = match daemon.list() {
+                Ok(records) => records,
+                Err(error) => {
+                    let reason = format!("could not list the apps: {}", describe("", &error));
+                    return wanted
+                        .iter()
+                        .map(|name| NotRunning { name: name.to_string(), reason: reason.clone() })
+                        .collect();
+                }
+            };
+            let by_name: BTreeMap<&str, &ProcessRecord> =
+                records.iter().map(|record| (record.name.as_str(), record)).collect();
+            let running = wanted
+                .iter()
+                .filter(|name| by_name.get(*name).is_some_and(|record| record.status == Status::Running))
+                .count();
+            if last_count != Some(running) {
+                progress(ApplyEvent::Waiting { running, wanted: wanted.len() });
+                last_count = Some(running);
+            }
+            let expired = self.expired();
+            let mut pending = false;
+            let mut not_running = Vec::new();
+            for &name in wanted {
+                match by_name.get(name) {
+                    Some(record) if record.status == Status::Running => {}
+                    None => not_running.push(NotRunning { name: name.into(), reason: "not found".into() }),
+                    Some(record) if record.status.is_at_rest() => {
+                        not_running.push(NotRunning { name: name.into(), reason: at_rest_reason(record) });
+                    }
+                    Some(record) => {
+                        pending = true;
+                        let reason = format!(
+                            "still {} after {}{}",
+                            record.status,
+                            self.timeout_text(),
+                            last_exit(record)
+                        );
+                        not_running.push(NotRunning { name: name.into(), reason });
+                    }
+                }
+            }
+            if !pending || expired {
+                return not_running;
+            }
+            self.clock.sleep(self.options.poll_interval);
+        }
+    }
+}
+
+/// `errored: spawn failed: ENOENT`, `stopped (exit code 0)`.
+fn at_rest_reason(record: &ProcessRecord) -> String {
+    match (&record.last_error, record.status) {
+        (Some(error), _) => format!("{}: {error}", record.status),
+        (None, _) => format!("{}{}", record.status, last_exit(record)),
+    }
+}
+
+/// ` (3 restarts, last exit code 1)`, or empty when there is nothing to say.
+fn last_exit(record: &ProcessRecord) -> String {
+    let mut parts = Vec::new();
+    if record.restarts > 0 {
+        parts.push(format!("{} restarts", record.restarts));
+    }
+    match (record.exit_code, record.exit_signal) {
+        (Some(code), _) => parts.push(format!("last exit code {code}")),
+        (None, Some(signal)) => parts.push(format!("last killed by {}", crate::diff::signal(signal))),
+        (None, None) => {}
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_errors_keep_the_daemons_code() {
+        let remote =
+            DaemonError::from(ClientError::Remote { code: ErrorCode::Conflict, message: "no".into() });
+        assert_eq!(remote.code(), Some(&ErrorCode::Conflict));
+        assert_eq!(describe("web", &remote), "web was changed by someone else since the plan; re-run apply");
+        let timeout =
+            DaemonError::from(ClientError::Timeout { what: "reading".into(), after: Duration::from_secs(1) });
+        assert_eq!(timeout.code(), None);
+        assert_eq!(describe("web", &timeout), "timed out after 1 s reading");
+    }
+
+    #[test]
+    fn reasons_for_apps_at_rest() {
+        let spec = AppSpec::new("web", "/bin/sleep", "/");
+        let mut record = crate::testing::record_for(&spec, Status::Stopped, 0);
+        record.exit_code = Some(0);
+        assert_eq!(at_rest_reason(&record), "stopped (last exit code 0)");
+        record.exit_code = None;
+        record.exit_signal = Some(9);
+        record.restarts = 2;
+        assert_eq!(at_rest_reason(&record), "stopped (2 restarts, last killed by SIGKILL)");
+        record.status = Status::Errored;
+        record.last_error = Some("cannot execute /bin/sleep: ENOENT".into());
+        assert_eq!(at_rest_reason(&record), "errored: cannot execute /bin/sleep: ENOENT");
+    }
+}

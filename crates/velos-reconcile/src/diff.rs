@@ -1,0 +1,354 @@
+//! Field-by-field differences between what runs and what the file asks for, in the words of velos.toml
+//! (`kill_timeout: 5s → 10s`, not `kill_timeout_ms: 5000 → 10000`), with secret-looking env values masked.
+//!
+//! Also the interim label contract for the settings that change without a restart (see [`labels`]).
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use velos_config::{DesiredApp, InPlace};
+use velos_core::AppSpec;
+
+/// One field that differs, old → new. `None` means "not set" (an env key added or removed, a limit unset):
+/// `null` in JSON, `(none)` when rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The velos.toml name of the field: `command`, `args`, `cwd`, `env.KEY`, `restart`, `max_restarts`,
+    /// `restart_window`, `backoff.initial`, `backoff.max`, `min_uptime`, `kill_signal`, `kill_timeout`;
+    /// in place: `max_memory`, `log.max_size`, `log.max_files`, `log.timestamps`. `spec_hash` when the
+    /// hashes differ but no field does (a spec written by another hashing version).
+    pub field: String,
+    /// The value as rendered (`8080`, `5s`, `512M`, `["-m", "http.server"]`), or `***` for a secret.
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// Whether the rendered form quotes the values (strings: command, cwd, unmasked env values).
+    #[serde(skip)]
+    pub quoted: bool,
+}
+
+impl FieldChange {
+    fn new(field: impl Into<String>, old: Option<String>, new: Option<String>) -> FieldChange {
+        FieldChange { field: field.into(), old, new, quoted: false }
+    }
+
+    fn quoted(mut self) -> FieldChange {
+        self.quoted = true;
+        self
+    }
+}
+
+/// Shown instead of the value of an env key that looks secret.
+pub const MASK: &str = "***";
+
+/// Whether the value of env key `key` is masked: its name contains TOKEN, SECRET, PASSWORD or KEY, in any
+/// case. Broad on purpose (`MONKEY` is masked too): showing a secret in a plan, a CI log or the history is
+/// worse than hiding a harmless value. Values are still compared for real.
+pub fn is_secret_key(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD", "KEY"].iter().any(|word| upper.contains(word))
+}
+
+/// The changes between the spec that runs (`old`) and the wanted one (`new`), in velos.toml order.
+/// Never empty when the two hashes differ: if no field differs, the hashes themselves are the change.
+pub fn spec_changes(old: &AppSpec, new: &AppSpec) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    if old.command != new.command {
+        changes
+            .push(FieldChange::new("command", Some(old.command.clone()), Some(new.command.clone())).quoted());
+    }
+    if old.args != new.args {
+        changes.push(FieldChange::new(
+            "args",
+            Some(format!("{:?}", old.args)),
+            Some(format!("{:?}", new.args)),
+        ));
+    }
+    if old.cwd != new.cwd {
+        changes.push(FieldChange::new("cwd", Some(old.cwd.clone()), Some(new.cwd.clone())).quoted());
+    }
+    env_changes(&old.env, &new.env, &mut changes);
+    let mut push = |field: &str, old: String, new: String| {
+        if old != new {
+            changes.push(FieldChange::new(field, Some(old), Some(new)));
+        }
+    };
+    push("restart", old.restart.to_string(), new.restart.to_string());
+    push("max_restarts", old.max_restarts.to_string(), new.max_restarts.to_string());
+    push("restart_window", duration_ms(old.restart_window_ms), duration_ms(new.restart_window_ms));
+    push("backoff.initial", duration_ms(old.backoff_initial_ms), duration_ms(new.backoff_initial_ms));
+    push("backoff.max", duration_ms(old.backoff_max_ms), duration_ms(new.backoff_max_ms));
+    push("min_uptime", duration_ms(old.min_uptime_ms), duration_ms(new.min_uptime_ms));
+    push("kill_signal", signal(old.kill_signal), signal(new.kill_signal));
+    push("kill_timeout", duration_ms(old.kill_timeout_ms), duration_ms(new.kill_timeout_ms));
+    if changes.is_empty() {
+        changes.push(FieldChange::new("spec_hash", Some(old.spec_hash.clone()), Some(new.spec_hash.clone())));
+    }
+    changes
+}
+
+/// One change per env key added, removed or changed, by key; then, if the same entries come in another
+/// order (the order is visible to the program, so it is part of the hash), `env (order)`.
+fn env_changes(old: &[String], new: &[String], changes: &mut Vec<FieldChange>) {
+    let old_map = env_map(old);
+    let new_map = env_map(new);
+    let keys: std::collections::BTreeSet<&str> = old_map.keys().chain(new_map.keys()).copied().collect();
+    let before = changes.len();
+    for key in keys {
+        let (old_value, new_value) = (old_map.get(key), new_map.get(key));
+        if old_value == new_value {
+            continue;
+        }
+        let field = format!("env.{key}");
+        if is_secret_key(key) {
+            let mask = |value: Option<&&str>| value.map(|_| MASK.to_string());
+            changes.push(FieldChange::new(field, mask(old_value), mask(new_value)));
+        } else {
+            let text = |value: Option<&&str>| value.map(|value| value.to_string());
+            changes.push(FieldChange::new(field, text(old_value), text(new_value)).quoted());
+        }
+    }
+    if changes.len() == before && old != new {
+        let order = |entries: &[String]| {
+            let keys: Vec<&str> = entries.iter().map(|entry| env_entry(entry).0).collect();
+            keys.join(", ")
+        };
+        changes.push(FieldChange::new("env (order)", Some(order(old)), Some(order(new))));
+    }
+}
+
+fn env_map(entries: &[String]) -> BTreeMap<&str, &str> {
+    entries.iter().map(|entry| env_entry(entry)).collect()
+}
+
+/// `KEY=VALUE` split at the first `=`; an entry without one is a key with an empty value.
+fn env_entry(entry: &str) -> (&str, &str) {
+    entry.split_once('=').unwrap_or((entry, ""))
+}
+
+/// The changes between the in-place settings that run and the wanted ones.
+pub fn in_place_changes(old: &InPlace, new: &InPlace) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut push = |field: &str, old: Option<String>, new: Option<String>| {
+        if old != new {
+            changes.push(FieldChange::new(field, old, new));
+        }
+    };
+    push("max_memory", old.max_memory_bytes.map(size), new.max_memory_bytes.map(size));
+    push("log.max_size", old.log_max_size_bytes.map(size), new.log_max_size_bytes.map(size));
+    push("log.max_files", old.log_max_files.map(|n| n.to_string()), new.log_max_files.map(|n| n.to_string()));
+    push("log.timestamps", Some(old.log_timestamps.to_string()), Some(new.log_timestamps.to_string()));
+    changes
+}
+
+/// A duration in milliseconds the way velos.toml writes it: `250ms`, `5s`, `1m30s`, `2h`, `1d2h`.
+pub fn duration_ms(milliseconds: u64) -> String {
+    if milliseconds == 0 {
+        return "0s".into();
+    }
+    const UNITS: [(&str, u64); 5] =
+        [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
+    let mut rest = milliseconds;
+    let mut text = String::new();
+    for (unit, size) in UNITS {
+        if rest >= size {
+            text.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    text
+}
+
+/// A size in bytes the way velos.toml writes it: the largest binary unit that divides it (`512M`, `1G`,
+/// `64K`), else bytes (`1000B`).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+    UNITS
+        .iter()
+        .find(|(_, unit)| bytes >= *unit && bytes.is_multiple_of(*unit))
+        .map(|(name, unit)| format!("{}{name}", bytes / unit))
+        .unwrap_or_else(|| format!("{bytes}B"))
+}
+
+/// A signal number with its name when the number means the same on Linux and macOS (`SIGTERM`), else the
+/// number alone.
+pub fn signal(number: u8) -> String {
+    let name = match number {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => return number.to_string(),
+    };
+    name.to_string()
+}
+
+/// The labels Velos keeps on each process, beyond the `project`, `app`, `instance` and `source_rev` that
+/// velos-config sets.
+///
+/// **Interim contract.** The daemon has no op yet to change a setting without a restart, and does not know
+/// `max_memory` or log rotation at all. Until it does, the reconciler records the in-place settings it last
+/// applied as labels (decimal strings; a label is absent when the setting is unset, `log_timestamps` is
+/// `"true"` or absent) and reads them back from the live record to decide an [`crate::ActionKind::UpdateInPlace`].
+/// Labels are not part of the spec hash, so writing them never causes a replace. When the daemon grows the
+/// op and reports the settings in the record, [`live_in_place`] is the one place to change.
+///
+/// `velos.depends_on` records the `[apps.NAME]` keys an app depends on (comma-separated, sorted), so that an
+/// app removed from the file can still be stopped in reverse dependency order: the file no longer says.
+pub mod labels {
+    pub const PROJECT: &str = "project";
+    pub const APP: &str = "app";
+    pub const MAX_MEMORY: &str = "velos.max_memory";
+    pub const LOG_MAX_SIZE: &str = "velos.log_max_size";
+    pub const LOG_MAX_FILES: &str = "velos.log_max_files";
+    pub const LOG_TIMESTAMPS: &str = "velos.log_timestamps";
+    pub const DEPENDS_ON: &str = "velos.depends_on";
+    /// Longest label value the daemon accepts (bytes); a longer `velos.depends_on` is left out.
+    pub const VALUE_BYTES_MAX: usize = 4096;
+}
+
+/// The in-place settings recorded on a live spec (see [`labels`]). Unreadable values read as unset, so the
+/// next plan rewrites them.
+pub fn live_in_place(spec: &AppSpec) -> InPlace {
+    let number = |key: &str| spec.labels.get(key).and_then(|text| text.parse::<u64>().ok());
+    InPlace {
+        max_memory_bytes: number(labels::MAX_MEMORY),
+        log_max_size_bytes: number(labels::LOG_MAX_SIZE),
+        log_max_files: number(labels::LOG_MAX_FILES).and_then(|n| u32::try_from(n).ok()),
+        log_timestamps: spec.labels.get(labels::LOG_TIMESTAMPS).is_some_and(|text| text == "true"),
+    }
+}
+
+/// The spec to send for `desired`: its spec with the hash computed, and the in-place and dependency labels
+/// added. `depends_on_apps` are the `[apps.NAME]` keys it depends on.
+pub fn spec_to_send(desired: &DesiredApp, depends_on_apps: &[&str]) -> AppSpec {
+    let mut spec = desired.spec.clone();
+    spec.spec_hash = spec.compute_hash();
+    spec.expected_hash = None;
+    spec.replace = false;
+    let in_place = &desired.in_place;
+    let mut set = |key: &str, value: Option<String>| match value {
+        Some(value) => {
+            spec.labels.insert(key.to_string(), value);
+        }
+        None => {
+            spec.labels.remove(key);
+        }
+    };
+    set(labels::MAX_MEMORY, in_place.max_memory_bytes.map(|n| n.to_string()));
+    set(labels::LOG_MAX_SIZE, in_place.log_max_size_bytes.map(|n| n.to_string()));
+    set(labels::LOG_MAX_FILES, in_place.log_max_files.map(|n| n.to_string()));
+    set(labels::LOG_TIMESTAMPS, in_place.log_timestamps.then(|| "true".to_string()));
+    let depends_on = depends_on_apps.join(",");
+    set(
+        labels::DEPENDS_ON,
+        (!depends_on.is_empty() && depends_on.len() <= labels::VALUE_BYTES_MAX).then_some(depends_on),
+    );
+    spec
+}
+
+/// The `[apps.NAME]` keys recorded in a live spec's `velos.depends_on` label.
+pub fn live_depends_on(spec: &AppSpec) -> Vec<&str> {
+    spec.labels
+        .get(labels::DEPENDS_ON)
+        .map(|text| text.split(',').filter(|name| !name.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_the_file() {
+        assert_eq!(duration_ms(0), "0s");
+        assert_eq!(duration_ms(250), "250ms");
+        assert_eq!(duration_ms(5_000), "5s");
+        assert_eq!(duration_ms(90_000), "1m30s");
+        assert_eq!(duration_ms(3_600_000), "1h");
+        assert_eq!(duration_ms(86_400_000 + 1), "1d1ms");
+    }
+
+    #[test]
+    fn sizes_use_the_largest_exact_unit() {
+        assert_eq!(size(512 << 20), "512M");
+        assert_eq!(size(1 << 30), "1G");
+        assert_eq!(size(64 << 10), "64K");
+        assert_eq!(size(1536), "1536B");
+        assert_eq!(size(1000), "1000B");
+        assert_eq!(size(0), "0B");
+    }
+
+    #[test]
+    fn secrets_are_recognised_in_any_case() {
+        for key in ["API_TOKEN", "db_password", "Secret", "AWS_ACCESS_KEY_ID", "keyring"] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in ["PORT", "PATH", "HOME"] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn env_changes_are_per_key_and_masked() {
+        let old = vec!["A=1".to_string(), "API_TOKEN=abc".to_string(), "GONE=x".to_string()];
+        let new = vec!["A=2".to_string(), "API_TOKEN=abd".to_string(), "NEW=y".to_string()];
+        let mut changes = Vec::new();
+        env_changes(&old, &new, &mut changes);
+        let flat: Vec<_> =
+            changes.iter().map(|c| (c.field.as_str(), c.old.as_deref(), c.new.as_deref())).collect();
+        assert_eq!(
+            flat,
+            [
+                ("env.A", Some("1"), Some("2")),
+                ("env.API_TOKEN", Some(MASK), Some(MASK)),
+                ("env.GONE", Some("x"), None),
+                ("env.NEW", None, Some("y")),
+            ]
+        );
+        assert!(!changes.iter().any(|c| format!("{c:?}").contains("abc")), "a secret leaked");
+    }
+
+    #[test]
+    fn env_order_alone_is_a_change() {
+        let old = vec!["A=1".to_string(), "B=2".to_string()];
+        let new = vec!["B=2".to_string(), "A=1".to_string()];
+        let mut changes = Vec::new();
+        env_changes(&old, &new, &mut changes);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "env (order)");
+    }
+
+    #[test]
+    fn identical_fields_with_different_hashes_show_the_hashes() {
+        let mut old = AppSpec::new("web", "/bin/sleep", "/");
+        old.spec_hash = "0000000000000000".into();
+        let new = AppSpec::new("web", "/bin/sleep", "/").with_computed_hash();
+        let changes = spec_changes(&old, &new);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "spec_hash");
+    }
+
+    #[test]
+    fn in_place_labels_round_trip() {
+        let in_place = InPlace {
+            max_memory_bytes: Some(256 << 20),
+            log_max_size_bytes: None,
+            log_max_files: Some(5),
+            log_timestamps: true,
+        };
+        let desired = DesiredApp {
+            spec: AppSpec::new("web", "/bin/sleep", "/"),
+            app: "web".into(),
+            instance: 0,
+            state: velos_config::DesiredState::Running,
+            depends_on: vec![],
+            in_place: in_place.clone(),
+        };
+        let spec = spec_to_send(&desired, &["db"]);
+        assert_eq!(live_in_place(&spec), in_place);
+        assert_eq!(spec.labels[labels::MAX_MEMORY], "268435456");
+        assert_eq!(live_depends_on(&spec), ["db"]);
+        assert_eq!(spec.spec_hash, spec.compute_hash());
+    }
+}

@@ -1,0 +1,38 @@
+//! The Velos reconciler: `observe → plan → apply`, as a Kubernetes controller does it.
+//!
+//! - [`plan()`] is pure and deterministic: from one project's desired apps (velos-config's [`Project`]) and
+//!   the live records (`PROCESS_LIST`), what to create, replace, update in place, start, stop and delete,
+//!   in a total order. [`render`] prints it like `terraform plan`; it serializes for `--json`.
+//! - [`apply()`] carries a plan out through the [`Daemon`] trait (the real client, or
+//!   [`testing::FakeDaemon`]), reports each action, and waits until the apps run. Apply is idempotent:
+//!   planning again right after a successful apply gives an empty plan.
+//! - [`history`] records each apply under `$VELOS_HOME/history/`, keeps the registry of projects for
+//!   [`status()`], and finds the text to restore for `rollback`.
+//!
+//! The CLI observes (LIST), plans, renders, applies and records; this crate holds every decision.
+//!
+//! [`Project`]: velos_config::Project
+mod apply;
+mod client;
+mod diff;
+pub mod history;
+mod plan;
+mod render;
+mod status;
+pub mod testing;
+
+pub use apply::{
+    apply, apply_with_clock, ActionResult, ApplyEvent, ApplyOptions, ApplyReport, Clock, Daemon, DaemonError,
+    NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
+};
+pub use diff::{
+    duration_ms, in_place_changes, is_secret_key, labels, live_in_place, size, spec_changes, FieldChange,
+    MASK,
+};
+pub use history::{
+    now_unix_ms, record_apply, record_failure, rollback, History, HistoryEntry, HistoryError, LastResult,
+    ProjectRecord, Rollback, RollbackTarget,
+};
+pub use plan::{plan, project_of, Action, ActionKind, ActionType, Plan, PlanError, ScaleSummary};
+pub use render::{render, render_change, render_report, short_revision};
+pub use status::{project_status, status, LastApply, ProjectStatus, SyncState, PENDING_NAMED_MAX};

@@ -1,0 +1,115 @@
+//! `velos status`: for each project applied on this host, whether the host runs what its file says now.
+//!
+//! Computed, not stored: each project's file is re-read and re-planned against the live records, so the
+//! answer is right even after someone edited the file or stopped an app by hand.
+use crate::history::{read_projects, HistoryError, LastResult, ProjectRecord};
+use crate::plan::plan;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use velos_config::Project;
+use velos_core::ProcessRecord;
+
+/// At most this many pending actions are named in an out-of-sync message.
+pub const PENDING_NAMED_MAX: usize = 5;
+
+/// One project's line of `velos status` (and its `--json` object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectStatus {
+    pub project: String,
+    /// Where the desired state comes from: the velos.toml path.
+    pub source: String,
+    /// The revision last applied.
+    pub revision: String,
+    pub state: SyncState,
+    /// Why it is out of sync or in error; empty when synced.
+    pub message: String,
+    pub last_apply: Option<LastApply>,
+}
+
+/// `"synced"`, `"out_of_sync"`, `"error"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// The file has not changed since the last apply, and the host runs what it says.
+    Synced,
+    /// The file changed since the last apply, or the host drifted from it (`message` says which).
+    OutOfSync,
+    /// The file is gone or no longer valid, or no plan can be made (a name owned by another project).
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastApply {
+    pub seq: Option<u64>,
+    pub time_unix_ms: u64,
+    pub result: LastResult,
+    pub message: String,
+}
+
+/// The status of every registered project of `home`, sorted by project name. Reads each project's file.
+pub fn status(home: &Path, live: &[ProcessRecord]) -> Result<Vec<ProjectStatus>, HistoryError> {
+    Ok(read_projects(home)?
+        .iter()
+        .map(|record| {
+            let loaded = velos_config::load(&record.file).map_err(|error| error.to_string());
+            project_status(record, loaded.as_ref().map_err(String::as_str), live)
+        })
+        .collect())
+}
+
+/// The status of one project, given its file as loaded now (or why it could not be). Pure.
+pub fn project_status(
+    record: &ProjectRecord,
+    loaded: Result<&Project, &str>,
+    live: &[ProcessRecord],
+) -> ProjectStatus {
+    let mut status = ProjectStatus {
+        project: record.project.clone(),
+        source: record.file.display().to_string(),
+        revision: record.revision.clone(),
+        state: SyncState::Synced,
+        message: String::new(),
+        last_apply: Some(LastApply {
+            seq: record.last_apply_seq,
+            time_unix_ms: record.last_apply_time_unix_ms,
+            result: record.last_result,
+            message: record.message.clone(),
+        }),
+    };
+    let error = |mut status: ProjectStatus, message: String| {
+        status.state = SyncState::Error;
+        status.message = message;
+        status
+    };
+    let project = match loaded {
+        Ok(project) => project,
+        Err(message) => return error(status, message.to_string()),
+    };
+    if project.name != record.project {
+        let message = format!("{} now declares project `{}`", record.file.display(), project.name);
+        return error(status, message);
+    }
+    let plan = match plan(project, live) {
+        Ok(plan) => plan,
+        Err(plan_error) => return error(status, plan_error.to_string()),
+    };
+    let mut reasons = Vec::new();
+    if project.revision != record.revision {
+        reasons.push("file changed since last apply".to_string());
+    }
+    if !plan.is_empty() {
+        let actions = plan.describe_actions();
+        let count = actions.len();
+        let mut named: Vec<String> = actions.into_iter().take(PENDING_NAMED_MAX).collect();
+        if count > PENDING_NAMED_MAX {
+            named.push(format!("and {} more", count - PENDING_NAMED_MAX));
+        }
+        let changes = if count == 1 { "1 change".to_string() } else { format!("{count} changes") };
+        reasons.push(format!("{changes} pending: {}", named.join(", ")));
+    }
+    if !reasons.is_empty() {
+        status.state = SyncState::OutOfSync;
+        status.message = reasons.join("; ");
+    }
+    status
+}

@@ -1,0 +1,958 @@
+//! The supervision state machine of one app, pure: time is passed in, nothing here forks, signals or reads a
+//! clock. Each entry point (a client request, a child's exit, a deadline, the process group found empty)
+//! updates the `Machine` and returns the `Effects` the daemon must carry out, in this order: signal the
+//! group, then spawn (reporting back with `spawned` / `spawnFailed`), then remove the record.
+//!
+//!     stopped/errored ──start──► starting ──exec ok──► running ──exit──► (policy) ──► starting | waiting
+//!            ▲                                            │                                 | stopped | errored
+//!            └──── group empty ◄── stopping ◄──stop───────┘
+//!
+//! Restart policy, on an exit the daemon did not ask for:
+//! - `never` → stopped; `on_failure` with exit code 0 → stopped; otherwise a restart.
+//! - Whatever is left of the old process group is SIGKILLed first (no orphan keeps a port).
+//! - The first restart after a run is immediate; further consecutive ones wait `backoff_initial_ms`,
+//!   doubling up to `backoff_max_ms` (status `waiting`). A run of at least `min_uptime_ms` resets the backoff.
+//! - More than `max_restarts` restarts within one window of `restart_window_ms` → `errored`, no more
+//!   restarts. The window opens at the first restart after a quiet period and closes `restart_window_ms`
+//!   later (a tumbling window: O(1) state per app however large `max_restarts` is).
+//! - `restarts` counts automatic restarts since the last START/RESTART from a client.
+const std = @import("std");
+const assert = std.debug.assert;
+const protocol = @import("protocol.zig");
+const procfs = @import("procfs.zig");
+const StreamLog = @import("logs.zig").StreamLog;
+
+pub const RestartPolicy = protocol.RestartPolicy;
+pub const Status = protocol.Status;
+pub const Spec = protocol.Spec;
+
+/// The parts of a spec that drive supervision.
+pub const Policy = struct {
+    restart: RestartPolicy = .on_failure,
+    max_restarts: u32 = 10,
+    restart_window_ms: u64 = 60_000,
+    backoff_initial_ms: u64 = 100,
+    backoff_max_ms: u64 = 5_000,
+    min_uptime_ms: u64 = 1_000,
+    kill_signal: u8 = 15,
+    kill_timeout_ms: u64 = 5_000,
+
+    pub fn fromSpec(spec: *const Spec) Policy {
+        return .{
+            .restart = spec.restart,
+            .max_restarts = spec.max_restarts,
+            .restart_window_ms = spec.restart_window_ms,
+            .backoff_initial_ms = spec.backoff_initial_ms,
+            .backoff_max_ms = spec.backoff_max_ms,
+            .min_uptime_ms = spec.min_uptime_ms,
+            .kill_signal = spec.kill_signal,
+            .kill_timeout_ms = spec.kill_timeout_ms,
+        };
+    }
+};
+
+pub const Exit = union(enum) {
+    code: u8,
+    signal: u8,
+};
+
+pub const sigkill: u8 = 9;
+
+pub const GroupSignal = struct { pgid: i32, signal: u8 };
+
+/// Why the machine changed state on its own: one diagnostic line each.
+pub const Note = union(enum) {
+    none,
+    /// The main process exited and the policy says it stays down.
+    exited_for_good,
+    restart_now,
+    restart_scheduled_ms: u64,
+    /// More than max_restarts within the window.
+    gave_up,
+    /// The stop's grace period ran out: SIGKILL to the group.
+    kill_escalated,
+};
+
+pub const Effects = struct {
+    /// First: send this signal to the whole process group.
+    signal_group: ?GroupSignal = null,
+    /// Then: fork and exec the app, and report with `spawned` or `spawnFailed`.
+    spawn: bool = false,
+    /// A DELETE finished: the record can go.
+    remove: bool = false,
+    note: Note = .none,
+};
+
+/// What to do once a stop has finished (the group is empty).
+pub const AfterStop = enum { nothing, start, delete };
+
+pub const Machine = struct {
+    status: Status = .stopped,
+    /// What the clients asked for last (START → true, STOP → false); persisted, so the daemon starts the app
+    /// again after its own restart.
+    desired_running: bool = false,
+    /// The main process; 0 when none runs.
+    pid: i32 = 0,
+    /// The process group still to be waited for or signalled (the main process leads it); 0 when none.
+    pgid: i32 = 0,
+    /// When the current process started (ms, monotonic).
+    started_ms: u64 = 0,
+    /// `waiting`: when the restart is due. `stopping`: when the group gets SIGKILL.
+    deadline_ms: ?u64 = null,
+    /// `stopping`: SIGKILL was sent already.
+    killed: bool = false,
+    after_stop: AfterStop = .nothing,
+    /// Automatic restarts since the last client START/RESTART.
+    restarts: u32 = 0,
+    /// Delay before the next restart; 0 = immediate.
+    backoff_ms: u64 = 0,
+    /// The current restart window: its opening time and the restarts in it.
+    window_start_ms: ?u64 = null,
+    window_restarts: u32 = 0,
+    /// The last exit of the main process.
+    exit: ?Exit = null,
+
+    pub fn invariants(machine: *const Machine) void {
+        switch (machine.status) {
+            .running => assert(machine.pid > 0 and machine.pgid > 0 and machine.deadline_ms == null),
+            .starting => assert(machine.pid == 0 and machine.deadline_ms == null),
+            .waiting => assert(machine.pid == 0 and machine.deadline_ms != null),
+            .stopping => assert(machine.pgid > 0 and (machine.deadline_ms != null) != machine.killed),
+            .stopped, .errored => assert(machine.pid == 0 and machine.pgid == 0 and machine.deadline_ms == null),
+        }
+        if (machine.after_stop != .nothing) assert(machine.status == .stopping);
+    }
+
+    /// A group poll is needed: stopping, the main process reaped, the group not yet known empty.
+    pub fn awaitsEmptyGroup(machine: *const Machine) bool {
+        return machine.status == .stopping and machine.pid == 0;
+    }
+
+    pub fn isLive(machine: *const Machine) bool {
+        return machine.pid != 0;
+    }
+
+    fn resetCounters(machine: *Machine) void {
+        machine.restarts = 0;
+        machine.backoff_ms = 0;
+        machine.window_start_ms = null;
+        machine.window_restarts = 0;
+    }
+
+    fn beginSpawn(machine: *Machine) Effects {
+        machine.status = .starting;
+        machine.deadline_ms = null;
+        return .{ .spawn = true };
+    }
+
+    /// START from a client (or the daemon restoring an app that was running): a running app is left alone.
+    pub fn start(machine: *Machine, now_ms: u64) Effects {
+        _ = now_ms;
+        machine.invariants();
+        defer machine.invariants();
+        machine.desired_running = true;
+        switch (machine.status) {
+            .running, .starting => return .{},
+            .stopping => {
+                assert(machine.after_stop != .delete); // the daemon refuses START of an app being deleted
+                machine.after_stop = .start;
+                return .{};
+            },
+            .waiting, .stopped, .errored => {
+                machine.resetCounters();
+                return machine.beginSpawn();
+            },
+        }
+    }
+
+    /// RESTART from a client: stop (kill signal, grace period), then start a new process.
+    pub fn restart(machine: *Machine, policy: Policy, now_ms: u64) Effects {
+        machine.invariants();
+        switch (machine.status) {
+            .running, .starting => {
+                var effects = machine.stop(policy, now_ms, .{});
+                machine.desired_running = true;
+                machine.after_stop = .start;
+                effects.note = .none;
+                machine.invariants();
+                return effects;
+            },
+            .stopping => {
+                assert(machine.after_stop != .delete);
+                machine.desired_running = true;
+                machine.after_stop = .start;
+                return .{};
+            },
+            .waiting, .stopped, .errored => return machine.start(now_ms),
+        }
+    }
+
+    pub const StopOptions = struct {
+        /// Daemon shutdown: stop the process but keep `desired_running`, so it comes back with the daemon.
+        keep_desired: bool = false,
+    };
+
+    /// STOP from a client, or the daemon shutting down: `kill_signal` to the group, SIGKILL after
+    /// `kill_timeout_ms`; `stopped` once the group is empty. A pending restart is cancelled.
+    pub fn stop(machine: *Machine, policy: Policy, now_ms: u64, options: StopOptions) Effects {
+        machine.invariants();
+        defer machine.invariants();
+        if (!options.keep_desired) machine.desired_running = false;
+        if (machine.after_stop == .start) machine.after_stop = .nothing;
+        switch (machine.status) {
+            .running, .starting => {
+                assert(machine.pgid > 0);
+                machine.status = .stopping;
+                machine.killed = false;
+                machine.deadline_ms = now_ms + policy.kill_timeout_ms;
+                return .{ .signal_group = .{ .pgid = machine.pgid, .signal = policy.kill_signal } };
+            },
+            .waiting => {
+                machine.deadline_ms = null;
+                machine.status = .stopped;
+                return .{};
+            },
+            .stopping => return .{},
+            .stopped => return .{},
+            .errored => {
+                if (!options.keep_desired) machine.status = .stopped;
+                return .{};
+            },
+        }
+    }
+
+    /// DELETE from a client: stop, and remove the record once the group is empty.
+    pub fn delete(machine: *Machine, policy: Policy, now_ms: u64) Effects {
+        var effects = machine.stop(policy, now_ms, .{});
+        if (machine.status == .stopping) {
+            machine.after_stop = .delete;
+        } else {
+            effects.remove = true;
+        }
+        machine.invariants();
+        return effects;
+    }
+
+    /// The exec succeeded: `pid` runs, leading its own process group.
+    pub fn spawned(machine: *Machine, pid: i32, now_ms: u64) void {
+        assert(machine.status == .starting);
+        assert(pid > 0);
+        machine.status = .running;
+        machine.pid = pid;
+        machine.pgid = pid;
+        machine.started_ms = now_ms;
+        machine.invariants();
+    }
+
+    /// The program could not be executed: errored at once, no restart loop.
+    pub fn spawnFailed(machine: *Machine) void {
+        assert(machine.status == .starting);
+        machine.status = .errored;
+        machine.invariants();
+    }
+
+    /// The main process exited (reaped).
+    pub fn exited(machine: *Machine, policy: Policy, exit: Exit, now_ms: u64) Effects {
+        machine.invariants();
+        defer machine.invariants();
+        assert(machine.pid > 0);
+        machine.pid = 0;
+        machine.exit = exit;
+        if (machine.status == .stopping) return .{}; // the daemon now polls the group until it is empty
+        assert(machine.status == .running);
+
+        // Nothing of the old run may survive it, whether or not a new one starts.
+        const effects_kill: ?GroupSignal = .{ .pgid = machine.pgid, .signal = sigkill };
+        machine.pgid = 0;
+
+        const wanted = switch (policy.restart) {
+            .always => true,
+            .on_failure => !(exit == .code and exit.code == 0),
+            .never => false,
+        };
+        if (!wanted) {
+            machine.status = .stopped;
+            return .{ .signal_group = effects_kill, .note = .exited_for_good };
+        }
+
+        const window_open = if (machine.window_start_ms) |start_ms| now_ms -| start_ms < policy.restart_window_ms else false;
+        if (!window_open) {
+            machine.window_start_ms = now_ms;
+            machine.window_restarts = 0;
+        }
+        if (machine.window_restarts >= policy.max_restarts) {
+            machine.status = .errored;
+            return .{ .signal_group = effects_kill, .note = .gave_up };
+        }
+        machine.window_restarts += 1;
+        machine.restarts +|= 1;
+
+        if (now_ms -| machine.started_ms >= policy.min_uptime_ms) machine.backoff_ms = 0;
+        const delay_ms = machine.backoff_ms;
+        machine.backoff_ms = if (delay_ms == 0)
+            policy.backoff_initial_ms
+        else
+            @min(delay_ms *| 2, @max(policy.backoff_max_ms, policy.backoff_initial_ms));
+        if (delay_ms == 0) {
+            var effects = machine.beginSpawn();
+            effects.signal_group = effects_kill;
+            effects.note = .restart_now;
+            return effects;
+        }
+        machine.status = .waiting;
+        machine.deadline_ms = now_ms + delay_ms;
+        return .{ .signal_group = effects_kill, .note = .{ .restart_scheduled_ms = delay_ms } };
+    }
+
+    /// The deadline passed: a waiting restart is due, or a stop's grace period is over.
+    pub fn deadlineReached(machine: *Machine, now_ms: u64) Effects {
+        machine.invariants();
+        defer machine.invariants();
+        const deadline_ms = machine.deadline_ms orelse return .{};
+        if (now_ms < deadline_ms) return .{};
+        switch (machine.status) {
+            .waiting => return machine.beginSpawn(),
+            .stopping => {
+                machine.deadline_ms = null;
+                machine.killed = true;
+                return .{ .signal_group = .{ .pgid = machine.pgid, .signal = sigkill }, .note = .kill_escalated };
+            },
+            else => unreachable,
+        }
+    }
+
+    /// While stopping, the main process reaped: the group has no member left.
+    pub fn groupEmpty(machine: *Machine, now_ms: u64) Effects {
+        machine.invariants();
+        defer machine.invariants();
+        assert(machine.awaitsEmptyGroup());
+        machine.status = .stopped;
+        machine.pgid = 0;
+        machine.deadline_ms = null;
+        machine.killed = false;
+        const after = machine.after_stop;
+        machine.after_stop = .nothing;
+        switch (after) {
+            .nothing => return .{},
+            .delete => return .{ .remove = true },
+            .start => return machine.start(now_ms),
+        }
+    }
+
+    /// Restored from the state file: the app is known, no process runs.
+    pub fn restored(desired_running: bool) Machine {
+        return .{ .desired_running = desired_running };
+    }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The app table: one `App` per name, in stable slots (a slot index plus its generation names an app in the
+// poller's tokens, so an event for a deleted app is recognised as stale).
+
+/// PROTOCOL.md: at most this many apps; START of one more gets a `limit` error.
+pub const apps_max = 4096;
+
+pub const App = struct {
+    /// Owned (cloned from the request or the state file).
+    spec: Spec,
+    machine: Machine = .{},
+    /// Start time (clock ticks after boot, /proc/PID/stat field 22) of the current process, so that after a
+    /// daemon crash a recycled pid is never mistaken for ours. 0 when unknown.
+    start_time_ticks: u64 = 0,
+    /// Owned; why the app is errored or why the last spawn failed.
+    last_error: ?[]u8 = null,
+    cpu_percent: f64 = 0,
+    memory_bytes: u64 = 0,
+    sampler: procfs.CpuSampler = .{},
+    /// stdout and stderr, indexed by `protocol.Stream`.
+    logs: [2]StreamLog = .{ .{}, .{} },
+    /// LOG_STREAM clients following this app (any stream).
+    subscribers: u32 = 0,
+    /// Bumped when the spec is replaced (the state file must be written again).
+    spec_version: u32 = 0,
+
+    pub fn policy(app: *const App) Policy {
+        return Policy.fromSpec(&app.spec);
+    }
+
+    pub fn log(app: *App, stream: protocol.Stream) *StreamLog {
+        return &app.logs[@intFromEnum(stream)];
+    }
+
+    pub fn setLastError(app: *App, allocator: std.mem.Allocator, message: ?[]const u8) void {
+        if (app.last_error) |old| allocator.free(old);
+        app.last_error = null;
+        if (message) |text| app.last_error = allocator.dupe(u8, text) catch null;
+    }
+
+    pub fn beingDeleted(app: *const App) bool {
+        return app.machine.after_stop == .delete;
+    }
+
+    pub fn record(app: *const App, now_ms: u64) protocol.Record {
+        const machine = &app.machine;
+        const live = machine.pid != 0;
+        return .{
+            .name = app.spec.name,
+            .pid = @intCast(machine.pid),
+            .status = machine.status,
+            .restarts = machine.restarts,
+            .cpu = if (live) app.cpu_percent else 0,
+            .memory = if (live) app.memory_bytes else 0,
+            .uptime_ms = if (live) now_ms -| machine.started_ms else 0,
+            .exit_code = if (machine.exit) |exit| switch (exit) {
+                .code => |code| code,
+                .signal => null,
+            } else null,
+            .exit_signal = if (machine.exit) |exit| switch (exit) {
+                .code => null,
+                .signal => |signal| signal,
+            } else null,
+            .last_error = app.last_error,
+            .spec = &app.spec,
+        };
+    }
+};
+
+pub const Table = struct {
+    slots: std.ArrayList(Slot) = .empty,
+    free_slots: std.ArrayList(u32) = .empty,
+    /// Keys borrow `app.spec.name`.
+    by_name: std.StringHashMapUnmanaged(u32) = .empty,
+    count: u32 = 0,
+
+    pub const Slot = struct {
+        app: ?*App = null,
+        /// Bumped each time the slot is freed.
+        generation: u32 = 0,
+    };
+
+    pub const AddError = error{ OutOfMemory, Limit };
+
+    pub fn deinit(table: *Table, allocator: std.mem.Allocator) void {
+        for (table.slots.items) |slot| {
+            if (slot.app) |app| freeApp(allocator, app);
+        }
+        table.slots.deinit(allocator);
+        table.free_slots.deinit(allocator);
+        table.by_name.deinit(allocator);
+        table.* = undefined;
+    }
+
+    fn freeApp(allocator: std.mem.Allocator, app: *App) void {
+        app.spec.deinit(allocator);
+        if (app.last_error) |text| allocator.free(text);
+        allocator.destroy(app);
+    }
+
+    pub fn invariants(table: *const Table) void {
+        assert(table.count <= apps_max);
+        assert(table.by_name.count() == table.count);
+        assert(table.slots.items.len == table.count + table.free_slots.items.len);
+    }
+
+    pub fn find(table: *const Table, name: []const u8) ?u32 {
+        return table.by_name.get(name);
+    }
+
+    pub fn get(table: *const Table, slot: u32) *App {
+        return table.slots.items[slot].app.?;
+    }
+
+    pub fn generation(table: *const Table, slot: u32) u32 {
+        return table.slots.items[slot].generation;
+    }
+
+    /// The app in `slot` if it is still the one of `slot_generation`.
+    pub fn lookup(table: *const Table, slot: u32, slot_generation: u32) ?*App {
+        if (slot >= table.slots.items.len) return null;
+        const entry = table.slots.items[slot];
+        if (entry.generation != slot_generation) return null;
+        return entry.app;
+    }
+
+    /// Registers a new app with a copy of `spec` (stopped, no process, logs not open yet).
+    pub fn add(table: *Table, allocator: std.mem.Allocator, spec: Spec) AddError!u32 {
+        table.invariants();
+        defer table.invariants();
+        assert(table.find(spec.name) == null);
+        if (table.count >= apps_max) return error.Limit;
+        const app = try allocator.create(App);
+        errdefer allocator.destroy(app);
+        app.* = .{ .spec = try spec.clone(allocator) };
+        errdefer app.spec.deinit(allocator);
+        try table.by_name.ensureUnusedCapacity(allocator, 1);
+        // Room for every slot in the free list, so `remove` never allocates.
+        try table.free_slots.ensureTotalCapacity(allocator, table.slots.items.len + 1);
+        const slot: u32 = if (table.free_slots.pop()) |free| free else blk: {
+            try table.slots.append(allocator, .{});
+            break :blk @intCast(table.slots.items.len - 1);
+        };
+        table.slots.items[slot].app = app;
+        table.by_name.putAssumeCapacityNoClobber(app.spec.name, slot);
+        table.count += 1;
+        return slot;
+    }
+
+    /// Frees the app's record (its logs must be closed by the caller first).
+    pub fn remove(table: *Table, allocator: std.mem.Allocator, slot: u32) void {
+        table.invariants();
+        defer table.invariants();
+        const app = table.get(slot);
+        assert(app.logs[0].read_fd == -1 and app.logs[1].read_fd == -1);
+        assert(table.by_name.remove(app.spec.name));
+        freeApp(allocator, app);
+        table.slots.items[slot].app = null;
+        table.slots.items[slot].generation +%= 1;
+        table.free_slots.appendAssumeCapacity(slot);
+        table.count -= 1;
+    }
+
+    /// Gives the app in `slot` a copy of `spec` (same name), freeing the old one.
+    pub fn replaceSpec(table: *Table, allocator: std.mem.Allocator, slot: u32, spec: Spec) error{OutOfMemory}!void {
+        const app = table.get(slot);
+        assert(std.mem.eql(u8, app.spec.name, spec.name));
+        var copy = try spec.clone(allocator);
+        std.mem.swap(Spec, &app.spec, &copy);
+        table.by_name.getEntry(app.spec.name).?.key_ptr.* = app.spec.name;
+        app.spec_version +%= 1;
+        copy.deinit(allocator);
+    }
+
+    /// The slots of every app, sorted by name, into `buffer` (at least `count` long).
+    pub fn sortedByName(table: *const Table, buffer: []u32) []u32 {
+        var used: usize = 0;
+        for (table.slots.items, 0..) |slot, index| {
+            if (slot.app == null) continue;
+            buffer[used] = @intCast(index);
+            used += 1;
+        }
+        const sorted = buffer[0..used];
+        std.mem.sort(u32, sorted, table, nameLessThan);
+        return sorted;
+    }
+
+    fn nameLessThan(table: *const Table, a: u32, b: u32) bool {
+        return std.mem.lessThan(u8, table.get(a).spec.name, table.get(b).spec.name);
+    }
+
+    pub const Entry = struct { slot: u32, app: *App };
+
+    pub const Iterator = struct {
+        table: *const Table,
+        index: u32 = 0,
+
+        pub fn next(cursor: *Iterator) ?Entry {
+            while (cursor.index < cursor.table.slots.items.len) {
+                const index = cursor.index;
+                cursor.index += 1;
+                if (cursor.table.slots.items[index].app) |app| return .{ .slot = index, .app = app };
+            }
+            return null;
+        }
+    };
+
+    /// Every app; removing the current one while iterating is allowed.
+    pub fn iterator(table: *const Table) Iterator {
+        return .{ .table = table };
+    }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// PROCESS_START, decided without effects (the daemon carries the decision out).
+
+pub const StartDecision = union(enum) {
+    /// `expected_hash` does not match what exists (or that nothing exists).
+    conflict: ConflictReason,
+    /// `{name}` alone for an app that does not exist.
+    not_found,
+    /// The app is being deleted: refused until it is gone.
+    being_deleted,
+    /// A different spec without `replace`.
+    exists,
+    /// Register the spec as a new app, then start it.
+    create,
+    /// Start the existing app unless it runs (identical spec, or `{name}` alone).
+    start,
+    /// Stop the old process, swap in the new spec, start.
+    replace,
+};
+
+pub const ConflictReason = enum { expected_absent, expected_other_hash, expected_present };
+
+pub fn decideStart(existing: ?*const App, args: protocol.StartArgs) StartDecision {
+    if (args.expected_hash) |expected| {
+        if (existing) |app| {
+            if (expected.len == 0) return .{ .conflict = .expected_absent };
+            if (!std.mem.eql(u8, expected, app.spec.spec_hash)) return .{ .conflict = .expected_other_hash };
+        } else if (expected.len != 0) {
+            return .{ .conflict = .expected_present };
+        }
+    }
+    const app = existing orelse return if (args.spec == null) .not_found else .create;
+    if (app.beingDeleted()) return .being_deleted;
+    const spec = args.spec orelse return .start;
+    if (spec.eql(app.spec)) return .start;
+    return if (args.replace) .replace else .exists;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const testing = std.testing;
+
+/// Drives a machine like the daemon does: spawns succeed with increasing pids.
+const Harness = struct {
+    machine: Machine = .{},
+    policy: Policy = .{},
+    now_ms: u64 = 1_000_000,
+    next_pid: i32 = 100,
+    spawns: u32 = 0,
+    signals_buffer: [64]GroupSignal = undefined,
+    signals: std.ArrayList(GroupSignal) = .empty,
+
+    fn apply(harness: *Harness, effects: Effects) !Effects {
+        if (effects.signal_group) |signal| {
+            if (harness.signals.capacity == 0) harness.signals = .initBuffer(&harness.signals_buffer);
+            try harness.signals.appendBounded(signal);
+        }
+        if (effects.spawn) {
+            harness.spawns += 1;
+            harness.machine.spawned(harness.next_pid, harness.now_ms);
+            harness.next_pid += 1;
+        }
+        return effects;
+    }
+
+    fn start(harness: *Harness) !Effects {
+        return harness.apply(harness.machine.start(harness.now_ms));
+    }
+
+    fn exit(harness: *Harness, exit_value: Exit) !Effects {
+        return harness.apply(harness.machine.exited(harness.policy, exit_value, harness.now_ms));
+    }
+
+    fn advance(harness: *Harness, ms: u64) !Effects {
+        harness.now_ms += ms;
+        return harness.apply(harness.machine.deadlineReached(harness.now_ms));
+    }
+
+    /// Runs the app for `run_ms` then crashes it; returns the delay before the restart (0 = immediate).
+    fn crashAfter(harness: *Harness, run_ms: u64) !?u64 {
+        harness.now_ms += run_ms;
+        const effects = try harness.exit(.{ .code = 1 });
+        return switch (effects.note) {
+            .restart_now => 0,
+            .restart_scheduled_ms => |ms| ms,
+            else => null,
+        };
+    }
+};
+
+test "start spawns; a running app is left alone by another start" {
+    var harness: Harness = .{};
+    const effects = try harness.start();
+    try testing.expect(effects.spawn);
+    try testing.expectEqual(Status.running, harness.machine.status);
+    try testing.expectEqual(@as(i32, 100), harness.machine.pid);
+    try testing.expectEqual(@as(i32, 100), harness.machine.pgid);
+    try testing.expect(harness.machine.desired_running);
+    const again = try harness.start();
+    try testing.expect(!again.spawn);
+    try testing.expectEqual(@as(u32, 1), harness.spawns);
+}
+
+test "restart policy: never, on_failure, always" {
+    {
+        var harness: Harness = .{ .policy = .{ .restart = .never } };
+        _ = try harness.start();
+        const effects = try harness.exit(.{ .code = 1 });
+        try testing.expectEqual(Status.stopped, harness.machine.status);
+        try testing.expect(!effects.spawn);
+        // The rest of its group is killed all the same.
+        try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = sigkill }, effects.signal_group.?);
+        try testing.expectEqual(Exit{ .code = 1 }, harness.machine.exit.?);
+        try testing.expect(harness.machine.desired_running);
+    }
+    {
+        var harness: Harness = .{ .policy = .{ .restart = .on_failure } };
+        _ = try harness.start();
+        _ = try harness.exit(.{ .code = 0 });
+        try testing.expectEqual(Status.stopped, harness.machine.status);
+        _ = try harness.start();
+        const effects = try harness.exit(.{ .signal = 9 });
+        try testing.expect(effects.spawn);
+        try testing.expectEqual(Status.running, harness.machine.status);
+        _ = try harness.exit(.{ .code = 2 });
+        try testing.expectEqual(Status.waiting, harness.machine.status);
+    }
+    {
+        var harness: Harness = .{ .policy = .{ .restart = .always } };
+        _ = try harness.start();
+        const effects = try harness.exit(.{ .code = 0 });
+        try testing.expect(effects.spawn);
+        try testing.expectEqual(@as(u32, 1), harness.machine.restarts);
+        try testing.expectEqual(@as(i32, 101), harness.machine.pid);
+    }
+}
+
+test "backoff: first restart immediate, then initial doubling to max, reset by a long run" {
+    var harness: Harness = .{ .policy = .{
+        .restart = .always,
+        .backoff_initial_ms = 100,
+        .backoff_max_ms = 1000,
+        .min_uptime_ms = 1000,
+        .max_restarts = 1000,
+        .restart_window_ms = 1_000_000_000,
+    } };
+    _ = try harness.start();
+    const expected = [_]u64{ 0, 100, 200, 400, 800, 1000, 1000 };
+    for (expected) |delay_expected| {
+        const delay = (try harness.crashAfter(10)).?;
+        try testing.expectEqual(delay_expected, delay);
+        if (delay > 0) {
+            try testing.expectEqual(Status.waiting, harness.machine.status);
+            try testing.expectEqual(@as(i32, 0), harness.machine.pid);
+            // Not a millisecond early.
+            _ = try harness.advance(delay - 1);
+            try testing.expectEqual(Status.waiting, harness.machine.status);
+            const effects = try harness.advance(1);
+            try testing.expect(effects.spawn);
+        }
+        try testing.expectEqual(Status.running, harness.machine.status);
+    }
+    try testing.expectEqual(@as(u32, expected.len), harness.machine.restarts);
+    // A run of min_uptime resets it: immediate again, then the initial delay.
+    try testing.expectEqual(@as(?u64, 0), try harness.crashAfter(1000));
+    try testing.expectEqual(@as(?u64, 100), try harness.crashAfter(10));
+}
+
+test "every restart first kills what is left of the old group" {
+    var harness: Harness = .{ .policy = .{ .restart = .always } };
+    _ = try harness.start();
+    _ = try harness.crashAfter(5000);
+    try testing.expectEqual(@as(usize, 1), harness.signals.items.len);
+    try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = sigkill }, harness.signals.items[0]);
+    try testing.expectEqual(@as(i32, 101), harness.machine.pgid);
+}
+
+test "more than max_restarts within the window → errored, no further restart" {
+    var harness: Harness = .{ .policy = .{
+        .restart = .always,
+        .max_restarts = 3,
+        .restart_window_ms = 10_000,
+        .backoff_initial_ms = 0,
+        .min_uptime_ms = 1,
+    } };
+    _ = try harness.start();
+    for (0..3) |_| try testing.expectEqual(@as(?u64, 0), try harness.crashAfter(100));
+    try testing.expectEqual(@as(u32, 3), harness.machine.restarts);
+    const effects = try harness.exit(.{ .code = 1 });
+    try testing.expectEqual(Note.gave_up, effects.note);
+    try testing.expectEqual(Status.errored, harness.machine.status);
+    try testing.expect(!effects.spawn);
+    try testing.expectEqual(@as(i32, 0), harness.machine.pgid);
+    try testing.expectEqual(@as(?u64, null), harness.machine.deadline_ms);
+    try testing.expectEqual(@as(u32, 4), harness.spawns);
+
+    // A client START clears the counters and tries again.
+    _ = try harness.start();
+    try testing.expectEqual(Status.running, harness.machine.status);
+    try testing.expectEqual(@as(u32, 0), harness.machine.restarts);
+}
+
+test "restarts spread over more than the window never give up" {
+    var harness: Harness = .{ .policy = .{
+        .restart = .always,
+        .max_restarts = 2,
+        .restart_window_ms = 1000,
+        .min_uptime_ms = 100,
+    } };
+    _ = try harness.start();
+    for (0..20) |_| try testing.expectEqual(@as(?u64, 0), try harness.crashAfter(600));
+    try testing.expectEqual(Status.running, harness.machine.status);
+    try testing.expectEqual(@as(u32, 20), harness.machine.restarts);
+}
+
+test "stop: kill signal to the group, SIGKILL after the timeout, stopped only when the group is empty" {
+    var harness: Harness = .{ .policy = .{ .kill_signal = 2, .kill_timeout_ms = 3000 } };
+    _ = try harness.start();
+    const effects = harness.machine.stop(harness.policy, harness.now_ms, .{});
+    try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = 2 }, effects.signal_group.?);
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+    try testing.expect(!harness.machine.desired_running);
+
+    // The main process exits at once, a grandchild in its group lives on.
+    _ = try harness.exit(.{ .signal = 2 });
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+    try testing.expect(harness.machine.awaitsEmptyGroup());
+    try testing.expectEqual(Exit{ .signal = 2 }, harness.machine.exit.?);
+
+    try testing.expectEqual(@as(?GroupSignal, null), (try harness.advance(2999)).signal_group);
+    const escalation = try harness.advance(1);
+    try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = sigkill }, escalation.signal_group.?);
+    try testing.expectEqual(Note.kill_escalated, escalation.note);
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+    try testing.expectEqual(@as(?u64, null), harness.machine.deadline_ms);
+
+    _ = harness.machine.groupEmpty(harness.now_ms);
+    try testing.expectEqual(Status.stopped, harness.machine.status);
+    try testing.expectEqual(@as(i32, 0), harness.machine.pgid);
+    // No restart: the exit was asked for.
+    try testing.expectEqual(@as(u32, 1), harness.spawns);
+}
+
+test "stop of a waiting app cancels the pending restart" {
+    var harness: Harness = .{ .policy = .{ .restart = .always } };
+    _ = try harness.start();
+    _ = try harness.crashAfter(10);
+    _ = try harness.crashAfter(10);
+    try testing.expectEqual(Status.waiting, harness.machine.status);
+    _ = harness.machine.stop(harness.policy, harness.now_ms, .{});
+    try testing.expectEqual(Status.stopped, harness.machine.status);
+    const later = try harness.advance(100_000);
+    try testing.expect(!later.spawn);
+    try testing.expectEqual(@as(u32, 2), harness.spawns);
+}
+
+test "restart = stop then start, with the counter reset" {
+    var harness: Harness = .{ .policy = .{ .restart = .always } };
+    _ = try harness.start();
+    _ = try harness.crashAfter(10);
+    try testing.expectEqual(@as(u32, 1), harness.machine.restarts);
+    const effects = harness.machine.restart(harness.policy, harness.now_ms);
+    try testing.expectEqual(GroupSignal{ .pgid = 101, .signal = 15 }, effects.signal_group.?);
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+    _ = try harness.exit(.{ .signal = 15 });
+    try testing.expectEqual(Status.stopping, harness.machine.status); // no automatic restart while stopping
+    const after = try harness.apply(harness.machine.groupEmpty(harness.now_ms));
+    try testing.expect(after.spawn);
+    try testing.expectEqual(Status.running, harness.machine.status);
+    try testing.expectEqual(@as(i32, 102), harness.machine.pid);
+    try testing.expectEqual(@as(u32, 0), harness.machine.restarts);
+    try testing.expect(harness.machine.desired_running);
+}
+
+test "a stop during a restart's stop cancels the start; a start during a stop queues it" {
+    var harness: Harness = .{};
+    _ = try harness.start();
+    _ = harness.machine.restart(harness.policy, harness.now_ms);
+    _ = harness.machine.stop(harness.policy, harness.now_ms, .{});
+    _ = try harness.exit(.{ .signal = 15 });
+    try testing.expect(!(try harness.apply(harness.machine.groupEmpty(harness.now_ms))).spawn);
+    try testing.expectEqual(Status.stopped, harness.machine.status);
+
+    _ = try harness.start();
+    _ = harness.machine.stop(harness.policy, harness.now_ms, .{});
+    _ = try harness.start();
+    try testing.expectEqual(AfterStop.start, harness.machine.after_stop);
+    _ = try harness.exit(.{ .signal = 15 });
+    try testing.expect((try harness.apply(harness.machine.groupEmpty(harness.now_ms))).spawn);
+    try testing.expectEqual(Status.running, harness.machine.status);
+}
+
+test "delete: removed at once when stopped, after the stop otherwise" {
+    var harness: Harness = .{};
+    try testing.expect(harness.machine.delete(harness.policy, harness.now_ms).remove);
+
+    _ = try harness.start();
+    const effects = harness.machine.delete(harness.policy, harness.now_ms);
+    try testing.expect(!effects.remove);
+    try testing.expect(effects.signal_group != null);
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+    _ = try harness.exit(.{ .code = 0 });
+    try testing.expect(harness.machine.groupEmpty(harness.now_ms).remove);
+}
+
+test "shutdown stop keeps the desired state" {
+    var harness: Harness = .{};
+    _ = try harness.start();
+    _ = harness.machine.stop(harness.policy, harness.now_ms, .{ .keep_desired = true });
+    try testing.expect(harness.machine.desired_running);
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+}
+
+test "spawn failure: errored at once, no restart" {
+    var harness: Harness = .{ .policy = .{ .restart = .always } };
+    const effects = harness.machine.start(harness.now_ms);
+    try testing.expect(effects.spawn);
+    harness.machine.spawnFailed();
+    try testing.expectEqual(Status.errored, harness.machine.status);
+    try testing.expect(!(try harness.advance(60_000)).spawn);
+    try testing.expectEqual(@as(?u64, null), harness.machine.deadline_ms);
+}
+
+test "table: add, find, replace the spec, remove, slot reuse with a new generation, sorted names" {
+    const allocator = testing.allocator;
+    var table: Table = .{};
+    defer table.deinit(allocator);
+    const web = try table.add(allocator, .{ .name = "web", .command = "/bin/true", .cwd = "/" });
+    const api = try table.add(allocator, .{ .name = "api", .command = "/bin/true", .cwd = "/" });
+    try testing.expectEqual(@as(?u32, web), table.find("web"));
+    try testing.expectEqual(@as(u32, 2), table.count);
+
+    try table.replaceSpec(allocator, web, .{ .name = "web", .command = "/bin/false", .cwd = "/tmp", .spec_hash = "h2" });
+    try testing.expectEqualStrings("/bin/false", table.get(web).spec.command);
+    try testing.expectEqual(@as(?u32, web), table.find("web"));
+
+    var buffer: [apps_max]u32 = undefined;
+    const sorted = table.sortedByName(&buffer);
+    try testing.expectEqualSlices(u32, &.{ api, web }, sorted);
+
+    const old_generation = table.generation(web);
+    table.remove(allocator, web);
+    try testing.expectEqual(@as(?u32, null), table.find("web"));
+    try testing.expectEqual(@as(?*App, null), table.lookup(web, old_generation));
+    const again = try table.add(allocator, .{ .name = "worker", .command = "/bin/true", .cwd = "/" });
+    try testing.expectEqual(web, again);
+    try testing.expect(table.generation(again) != old_generation);
+
+    // Removing every app of a big table never needs memory.
+    var names: [100][8]u8 = undefined;
+    for (&names, 0..) |*name, index| {
+        _ = try std.fmt.bufPrint(name, "app{d:0>5}", .{index});
+        _ = try table.add(allocator, .{ .name = name, .command = "/bin/true", .cwd = "/" });
+    }
+    for (&names) |*name| table.remove(allocator, table.find(name).?);
+
+    const record = table.get(api).record(0);
+    try testing.expectEqualStrings("api", record.name);
+    try testing.expectEqual(Status.stopped, record.status);
+    try testing.expectEqual(@as(?i32, null), record.exit_code);
+}
+
+test "decideStart: create, idempotent start, exists, replace, conflicts, being deleted" {
+    const allocator = testing.allocator;
+    var table: Table = .{};
+    defer table.deinit(allocator);
+    const spec: Spec = .{ .name = "web", .command = "node", .cwd = "/srv", .spec_hash = "h1" };
+    const other: Spec = .{ .name = "web", .command = "node", .cwd = "/srv", .env = &.{"PORT=1"}, .spec_hash = "h2" };
+    const start = struct {
+        fn args(s: ?Spec, expected_hash: ?[]const u8, replace: bool) protocol.StartArgs {
+            return .{ .name = "web", .spec = s, .expected_hash = expected_hash, .replace = replace };
+        }
+    }.args;
+
+    try testing.expectEqual(StartDecision.create, decideStart(null, start(spec, null, false)));
+    try testing.expectEqual(StartDecision.create, decideStart(null, start(spec, "", false)));
+    try testing.expectEqual(StartDecision.not_found, decideStart(null, start(null, null, false)));
+    try testing.expectEqual(StartDecision{ .conflict = .expected_present }, decideStart(null, start(spec, "h1", false)));
+
+    const app = table.get(try table.add(allocator, spec));
+    try testing.expectEqual(StartDecision.start, decideStart(app, start(spec, null, false)));
+    try testing.expectEqual(StartDecision.start, decideStart(app, start(spec, "h1", false)));
+    try testing.expectEqual(StartDecision.start, decideStart(app, start(null, null, false)));
+    // Idempotent even with replace: nothing differs.
+    try testing.expectEqual(StartDecision.start, decideStart(app, start(spec, null, true)));
+    try testing.expectEqual(StartDecision.exists, decideStart(app, start(other, null, false)));
+    try testing.expectEqual(StartDecision.replace, decideStart(app, start(other, null, true)));
+    try testing.expectEqual(StartDecision.replace, decideStart(app, start(other, "h1", true)));
+    try testing.expectEqual(StartDecision{ .conflict = .expected_other_hash }, decideStart(app, start(other, "h0", true)));
+    try testing.expectEqual(StartDecision{ .conflict = .expected_absent }, decideStart(app, start(spec, "", false)));
+
+    // A running app under DELETE cannot be started until it is gone.
+    _ = app.machine.start(0);
+    app.machine.spawned(42, 0);
+    _ = app.machine.delete(.{}, 0);
+    try testing.expectEqual(StartDecision.being_deleted, decideStart(app, start(spec, null, false)));
+    try testing.expectEqual(StartDecision{ .conflict = .expected_other_hash }, decideStart(app, start(spec, "zz", false)));
+}
