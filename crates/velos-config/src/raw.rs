@@ -1,0 +1,284 @@
+//! What the user wrote: the velos.toml file as serde types, one field per key, values still in their
+//! human form (`"5s"`, `"512M"`, `"SIGTERM"`). `schemas/velos.schema.json` is generated from these types
+//! ([`json_schema`]), and the loader decodes every valid file into them before resolving it into specs.
+//!
+//! Doc comments here become the schema's descriptions, which editors show on hover: write them for users.
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// The app-name rule of `velos_core::validate_name`, as a JSON Schema pattern.
+pub const APP_NAME_PATTERN: &str = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$";
+/// The highest `instances` an app may ask for.
+pub const INSTANCES_MAX: u32 = 100;
+
+/// A velos.toml file: the processes one project wants running on this host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "velos.toml")]
+pub struct RawFile {
+    /// The project this file describes. Optional: its name defaults to the name of the file's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<RawProject>,
+    /// The apps, by name: `[apps.web]`, `[apps.worker]`, ... A name is 1 to 64 letters, digits, `.`, `_` or
+    /// `-`, not starting with `.`, and unique on the host.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": APP_NAME_PATTERN }))]
+    pub apps: BTreeMap<String, RawApp>,
+}
+
+/// `[project]`: the project's name and what all its apps share.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Project")]
+pub struct RawProject {
+    /// The project's name (default: the name of the folder holding velos.toml). Applying a file only ever
+    /// creates, changes or removes the apps of its own project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = APP_NAME_PATTERN))]
+    pub name: Option<String>,
+    /// Environment variables given to every app of the project; an app's own `env` wins on the same key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, EnvValue>>,
+}
+
+/// `[apps.NAME]`: one app (or `instances` copies of it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "App")]
+pub struct RawApp {
+    /// The program to run: a path (`"/bin/sleep"`, `"./server"` relative to `cwd`) or a name looked up in
+    /// the app's `PATH`. Without `args`, a command with spaces is split into words like a shell would
+    /// (`"python3 -m http.server 8000"`; quotes work, nothing is expanded).
+    #[schemars(length(min = 1))]
+    pub command: String,
+    /// The arguments after the program. When given, `command` must be the program alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// The directory the app runs in, relative to the folder of velos.toml (default: that folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Environment variables. The app gets exactly these (over `[project] env`), plus a standard `PATH`
+    /// when neither sets one, plus `VELOS_INSTANCE` when `instances` > 1; never the environment of
+    /// whoever runs `velos`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// How many copies to run (1 to 100, default 1). With more than one, they are named `NAME-0`,
+    /// `NAME-1`, ... and each gets `VELOS_INSTANCE=0`, `1`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = INSTANCES_MAX))]
+    pub instances: Option<u32>,
+    /// `"running"` (default) or `"stopped"`: whether the app should be running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["running", "stopped"]))]
+    pub state: Option<String>,
+    /// When to restart the app after it exits on its own: `"always"`, `"on-failure"` (default: exit code
+    /// other than 0, or killed by a signal) or `"never"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["always", "on-failure", "never"]))]
+    pub restart: Option<String>,
+    /// More than this many restarts within `restart_window` and the app is left `errored` (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_restarts: Option<u32>,
+    /// The window `max_restarts` is counted in (default `"60s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_window: Option<Duration>,
+    /// Delay between restarts: the first restart after a crash is immediate, the next ones wait
+    /// `initial`, doubling up to `max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<RawBackoff>,
+    /// A run at least this long resets the restart backoff (default `"1s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_uptime: Option<Duration>,
+    /// The signal sent to the app's process group to stop it: a name (`"SIGTERM"`, `"TERM"`) or a
+    /// number (default SIGTERM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_signal: Option<Signal>,
+    /// How long the app may take to stop before its process group gets SIGKILL (default `"5s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_timeout: Option<Duration>,
+    /// Restart the app when its memory (resident set) goes above this size (`"512M"`). Changing it does not
+    /// restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<Size>,
+    /// Apps (of this file) to start before this one, and to stop after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(inner(regex(pattern = APP_NAME_PATTERN)))]
+    pub depends_on: Option<Vec<String>>,
+    /// Log files: rotation and timestamps. Changing them does not restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<RawLog>,
+}
+
+/// `backoff = { initial = "100ms", max = "5s" }`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Backoff")]
+pub struct RawBackoff {
+    /// The delay before the second restart in a row (default `"100ms"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Duration>,
+    /// The longest restart delay (default `"5s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Duration>,
+}
+
+/// `log = { max_size = "10M", max_files = 5, timestamps = false }`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Log")]
+pub struct RawLog {
+    /// Rotate a log file when it reaches this size (default: the daemon's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<Size>,
+    /// How many rotated files to keep, 1 to 1000 (default: the daemon's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub max_files: Option<u32>,
+    /// Prefix each line with the time it was read (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<bool>,
+}
+
+/// An environment value. Numbers and booleans are written as text (`8080` → `"8080"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    String(String),
+    Integer(i64),
+    Boolean(bool),
+}
+
+impl EnvValue {
+    /// The text the program sees.
+    pub fn to_text(&self) -> String {
+        match self {
+            EnvValue::String(text) => text.clone(),
+            EnvValue::Integer(number) => number.to_string(),
+            EnvValue::Boolean(flag) => flag.to_string(),
+        }
+    }
+}
+
+impl JsonSchema for EnvValue {
+    fn schema_name() -> Cow<'static, str> {
+        "EnvValue".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An environment value; numbers and booleans are passed as text.",
+            "type": ["string", "integer", "boolean"]
+        })
+    }
+}
+
+/// A duration: a whole number and a unit (`ms`, `s`, `m`, `h`, `d`), several largest first: `"1m30s"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Duration(pub String);
+
+impl JsonSchema for Duration {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration: a whole number and a unit (ms, s, m, h, d), several largest first.",
+            "type": "string",
+            "pattern": "^([0-9]+(ms|s|m|h|d))+$",
+            "examples": ["250ms", "5s", "2m", "1m30s", "1h"]
+        })
+    }
+}
+
+/// A size in bytes: a number, or a number and a binary unit (`"512K"`, `"512M"`, `"1G"`, also `KiB`...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Size {
+    Bytes(u64),
+    Text(String),
+}
+
+impl JsonSchema for Size {
+    fn schema_name() -> Cow<'static, str> {
+        "Size".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A size: bytes, or a whole number and a binary unit (K = 1024): \"512K\", \"512M\", \"1G\", \"1GiB\".",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": "^[0-9]+ ?([KkMmGgTt]([Ii]?[Bb])?|[Bb])?$" }
+            ],
+            "examples": ["512M", "1G", "64KiB"]
+        })
+    }
+}
+
+/// A signal: a name (`"SIGTERM"`, `"TERM"`, any case) or a number from 1 to 31.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Signal {
+    Number(i64),
+    Name(String),
+}
+
+impl JsonSchema for Signal {
+    fn schema_name() -> Cow<'static, str> {
+        "Signal".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A signal: a name (\"SIGTERM\", \"TERM\", any case) or a number from 1 to 31.",
+            "anyOf": [
+                { "type": "integer", "minimum": 1, "maximum": crate::units::SIGNAL_NUMBER_MAX },
+                { "type": "string", "pattern": "^([Ss][Ii][Gg])?[A-Za-z][A-Za-z0-9]*$|^[0-9]+$" }
+            ],
+            "examples": ["SIGTERM", "SIGINT", "SIGQUIT"]
+        })
+    }
+}
+
+/// The JSON Schema of velos.toml (draft 2020-12), pretty-printed, ending with a newline.
+pub fn json_schema() -> String {
+    let mut generator =
+        SchemaGenerator::new(schemars::generate::SchemaSettings::draft2020_12().with(|settings| {
+            // TOML has no null: an absent key is how a value is left out.
+            settings.transforms.push(Box::new(schemars::transform::RecursiveTransform(remove_null)));
+        }));
+    let schema = generator.root_schema_for::<RawFile>();
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn remove_null(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else { return };
+    if let Some(serde_json::Value::Array(types)) = object.get_mut("type") {
+        types.retain(|kind| kind != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+    }
+    if let Some(serde_json::Value::Array(values)) = object.get_mut("enum") {
+        values.retain(|value| !value.is_null());
+    }
+    if let Some(serde_json::Value::Array(choices)) = object.get_mut("anyOf") {
+        choices.retain(|choice| choice.get("type").and_then(serde_json::Value::as_str) != Some("null"));
+        if let [only] = choices.as_slice() {
+            let only = only.clone();
+            object.remove("anyOf");
+            if let Some(fields) = only.as_object() {
+                for (key, value) in fields {
+                    object.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+    }
+}
