@@ -5,10 +5,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Row {
-    scenario: String,
-    figure: String,
-    target: &'static str,
+pub struct Row {
+    pub scenario: String,
+    pub figure: String,
+    pub target: &'static str,
 }
 
 pub fn run_all(velos: &Path, only: Option<&str>) {
@@ -27,6 +27,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     }
     if wanted("logs") {
         rows.extend(million_lines(velos, &me));
+    }
+    if wanted("apply") {
+        rows.extend(crate::declarative::apply_scenarios(velos));
     }
     print_table(&rows);
 }
