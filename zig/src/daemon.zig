@@ -26,6 +26,8 @@ const App = supervisor.App;
 
 /// Bytes read from an app's pipe per read call.
 const pipe_read_bytes = 256 * 1024;
+/// Where timestamped log lines are assembled before each write to the file.
+const log_scratch_bytes = 64 * 1024;
 /// Reads per pipe per readiness event before other descriptors get their turn (level-triggered: the rest
 /// is read on the next round).
 const pipe_reads_per_event = 16;
@@ -72,21 +74,7 @@ pub fn diag(comptime format: []const u8, args: anytype) void {
     sys.writeAll(2, writer.buffered()) catch {};
 }
 
-fn writeTimestamp(writer: *std.Io.Writer, epoch_ms: u64) !void {
-    const seconds: std.time.epoch.EpochSeconds = .{ .secs = epoch_ms / 1000 };
-    const year_day = seconds.getEpochDay().calculateYearDay();
-    const month_day = year_day.calculateMonthDay();
-    const day_seconds = seconds.getDaySeconds();
-    try writer.print("{d:0>4}-{d:0>2}-{d:0>2}T{d:0>2}:{d:0>2}:{d:0>2}.{d:0>3}Z", .{
-        year_day.year,
-        month_day.month.numeric(),
-        month_day.day_index + 1,
-        day_seconds.getHoursIntoDay(),
-        day_seconds.getMinutesIntoHour(),
-        day_seconds.getSecondsIntoMinute(),
-        epoch_ms % 1000,
-    });
-}
+const writeTimestamp = logs.writeTimestamp;
 
 test "timestamps are ISO-8601 UTC with milliseconds" {
     var buffer: [64]u8 = undefined;
@@ -195,6 +183,8 @@ pub const Daemon = struct {
     clients: server.Clients = .{},
     /// Pipe reads land here.
     pipe_buffer: []u8 = &.{},
+    /// Timestamped log lines are assembled here.
+    log_scratch: []u8 = &.{},
     /// Client socket reads land here.
     socket_buffer: []u8 = &.{},
     /// For LIST's sort.
@@ -278,6 +268,8 @@ pub const Daemon = struct {
             return failure.set(.internal, "open /dev/null failed: {s}", .{sys.errnoName(err)});
 
         daemon.pipe_buffer = allocator.alloc(u8, pipe_read_bytes) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.log_scratch = allocator.alloc(u8, log_scratch_bytes) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.socket_buffer = allocator.alloc(u8, socket_read_bytes) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
@@ -553,6 +545,7 @@ pub const Daemon = struct {
         daemon.next_wake_ms = next_ms;
     }
 
+    /// CPU and memory of every running app; an app above its `max_memory_bytes` is restarted.
     fn sample(daemon: *Daemon, now_ms: u64) void {
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
@@ -561,6 +554,9 @@ pub const Daemon = struct {
             const stat = procfs.readStat(app.machine.pid, &daemon.stat_buffer) catch continue;
             app.cpu_percent = app.sampler.sample(stat.utime_ticks + stat.stime_ticks, now_ms);
             app.memory_bytes = stat.rss_pages * daemon.page_size_bytes;
+            if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {
+                daemon.apply(entry.slot, app.machine.memoryExceeded(app.policy(), now_ms));
+            }
         }
     }
 
@@ -630,12 +626,30 @@ pub const Daemon = struct {
                 diag("app {s}: errored: {s}", .{ app.spec.name, message });
             },
             .kill_escalated => diag("app {s}: its process group outlived the grace period after signal {d}: SIGKILL", .{ app.spec.name, app.spec.kill_signal }),
+            .memory_restart, .memory_gave_up => {
+                var buffer: [256]u8 = undefined;
+                const over = memoryOverText(&buffer, app.memory_bytes, app.spec.max_memory_bytes);
+                if (effects.note == .memory_restart) {
+                    diag("app {s}: {s}, restarting (restart {d})", .{ app.spec.name, over, app.machine.restarts });
+                    var message_buffer: [256]u8 = undefined;
+                    const message = std.fmt.bufPrint(&message_buffer, "restarted by the daemon: {s}", .{over}) catch over;
+                    app.setLastError(daemon.allocator, message);
+                } else {
+                    var message_buffer: [384]u8 = undefined;
+                    const message = std.fmt.bufPrint(&message_buffer, "{s}, and restarted {d} times within {d} ms (max_restarts {d}): stopped, not restarting again until a start or restart", .{
+                        over, app.machine.window_restarts, app.spec.restart_window_ms, app.spec.max_restarts,
+                    }) catch over;
+                    app.setLastError(daemon.allocator, message);
+                    diag("app {s}: errored: {s}", .{ app.spec.name, message });
+                }
+            },
         }
-        if (effects.spawn) daemon.spawnApp(app);
+        if (effects.spawn) daemon.spawnApp(app, effects.automatic);
         if (effects.remove) daemon.removeApp(slot);
     }
 
-    fn spawnApp(daemon: *Daemon, app: *App) void {
+    /// `automatic`: a restart the daemon decided (the app's `last_error`, which may say why, is kept).
+    fn spawnApp(daemon: *Daemon, app: *App, automatic: bool) void {
         var diagnostic: spawn.Diagnostic = .{};
         const program: spawn.Program = .{
             .command = app.spec.command,
@@ -657,7 +671,7 @@ pub const Daemon = struct {
             return;
         };
         app.machine.spawned(pid, sys.monotonicMs());
-        app.setLastError(daemon.allocator, null);
+        if (!automatic) app.setLastError(daemon.allocator, null);
         app.start_time_ticks = if (procfs.readStat(pid, &daemon.stat_buffer)) |stat| stat.start_time_ticks else |_| 0;
         app.sampler = .{};
         app.cpu_percent = 0;
@@ -686,12 +700,21 @@ pub const Daemon = struct {
         const log = app.log(stream);
         if (log.read_fd == -1) return;
         var reads: u32 = 0;
+        const write: logs.StreamLog.Write = .{
+            .options = app.logOptions(),
+            .now_ms = daemon.loop_now_ms,
+            .epoch_ms = if (app.spec.log_timestamps) sys.realtimeMs() else 0,
+            .scratch = daemon.log_scratch,
+        };
         while (reads < reads_max) : (reads += 1) {
-            var file_error: ?sys.Error = null;
-            switch (log.readChunk(daemon.allocator, daemon.pipe_buffer, daemon.loop_now_ms, &file_error)) {
+            var report: logs.Report = .{};
+            switch (log.readChunk(daemon.allocator, daemon.pipe_buffer, write, &report)) {
                 .data => |bytes| {
-                    if (file_error) |err| diag("error: app {s}: writing {s} failed: {s}{s} (the ring still has the last 64 KiB)", .{
+                    if (report.file_error) |err| diag("error: app {s}: writing {s} failed: {s}{s} (the ring still has the last 64 KiB)", .{
                         app.spec.name, log.file_path orelse "its log", sys.errnoName(err), fileHint(err),
+                    });
+                    if (report.rotate_failure) |*failure| diag("error: app {s}: rotating {s} failed: {s} {s}: {s}{s} (the live file keeps growing; retried after each write)", .{
+                        app.spec.name, log.file_path orelse "its log", @tagName(failure.step), failure.path(), sys.errnoName(failure.err), fileHint(failure.err),
                     });
                     if (app.subscribers > 0) server.fanOut(daemon, slot, daemon.table.generation(slot), stream, bytes);
                     // A short read emptied the pipe: save the read that would say EAGAIN.
@@ -865,6 +888,7 @@ pub const Daemon = struct {
         if (daemon.old_term_action) |*action| sys.restoreSignal(sys.SIG.TERM, action);
         if (daemon.old_int_action) |*action| sys.restoreSignal(sys.SIG.INT, action);
         allocator.free(daemon.pipe_buffer);
+        allocator.free(daemon.log_scratch);
         allocator.free(daemon.socket_buffer);
         allocator.free(daemon.sort_buffer);
         daemon.state_bytes.deinit(allocator);
@@ -872,6 +896,37 @@ pub const Daemon = struct {
         if (daemon.paths) |*paths| paths.deinit(allocator);
     }
 };
+
+/// "memory 612 MiB above max_memory 512 MiB" into `buffer`.
+pub fn memoryOverText(buffer: []u8, memory_bytes: u64, max_memory_bytes: u64) []const u8 {
+    var memory_buffer: [32]u8 = undefined;
+    var max_buffer: [32]u8 = undefined;
+    return std.fmt.bufPrint(buffer, "memory {s} above max_memory {s}", .{
+        formatMebibytes(&memory_buffer, memory_bytes), formatMebibytes(&max_buffer, max_memory_bytes),
+    }) catch "memory above max_memory";
+}
+
+/// Bytes as MiB with at most one decimal, rounded down ("512 MiB", "19.1 MiB", "0.5 MiB"), or in bytes
+/// under 0.1 MiB.
+fn formatMebibytes(buffer: *[32]u8, bytes: u64) []const u8 {
+    const mebibyte = 1024 * 1024;
+    const tenths: u64 = @intCast(@as(u128, bytes) * 10 / mebibyte);
+    if (tenths == 0) return std.fmt.bufPrint(buffer, "{d} bytes", .{bytes}) catch unreachable;
+    if (tenths % 10 == 0) return std.fmt.bufPrint(buffer, "{d} MiB", .{tenths / 10}) catch unreachable;
+    return std.fmt.bufPrint(buffer, "{d}.{d} MiB", .{ tenths / 10, tenths % 10 }) catch unreachable;
+}
+
+test "memory messages in MiB" {
+    var buffer: [128]u8 = undefined;
+    try std.testing.expectEqualStrings("memory 612 MiB above max_memory 512 MiB", memoryOverText(&buffer, 612 << 20, 512 << 20));
+    try std.testing.expectEqualStrings("memory 19.5 MiB above max_memory 8 MiB", memoryOverText(&buffer, 20_500_000, 8 << 20));
+    var size_buffer: [32]u8 = undefined;
+    try std.testing.expectEqualStrings("19 MiB", formatMebibytes(&size_buffer, 19 << 20));
+    try std.testing.expectEqualStrings("19 MiB", formatMebibytes(&size_buffer, 20_000_000)); // 19.07, rounded down
+    try std.testing.expectEqualStrings("0.5 MiB", formatMebibytes(&size_buffer, 512 * 1024));
+    try std.testing.expectEqualStrings("1000 bytes", formatMebibytes(&size_buffer, 1000));
+    try std.testing.expectEqualStrings("17179869184 MiB", formatMebibytes(&size_buffer, 16 << 50));
+}
 
 pub fn fileHint(err: anyerror) []const u8 {
     return switch (err) {

@@ -107,21 +107,7 @@ const ShSpec = struct { name: []const u8, script: []const u8, restart: []const u
 
 fn shSpecArgs(encoder: msgpack.Encoder, spec: ShSpec) !void {
     try encoder.mapHeader(6);
-    try encoder.str("name");
-    try encoder.str(spec.name);
-    try encoder.str("command");
-    try encoder.str("sh");
-    try encoder.str("args");
-    try encoder.arrayHeader(2);
-    try encoder.str("-c");
-    try encoder.str(spec.script);
-    try encoder.str("cwd");
-    try encoder.str("/");
-    try encoder.str("env");
-    try encoder.arrayHeader(1);
-    try encoder.str("PATH=/usr/bin:/bin");
-    try encoder.str("restart");
-    try encoder.str(spec.restart);
+    try shSpecEntries(encoder, spec.name, spec.script, spec.restart);
 }
 
 fn logArgs(encoder: msgpack.Encoder, name: []const u8) !void {
@@ -269,4 +255,365 @@ test "daemon end to end: ping, spawn and exit code, logs, errors, bad frame, shu
     try testing.expectEqual(@as(usize, 1), apps.len);
     try testing.expectEqualStrings("hello", apps[0].spec.name);
     try testing.expectEqual(@as(u32, 0), apps[0].pid);
+}
+
+/// A daemon forked on a fresh temporary VELOS_HOME, its diagnostics in `daemon.log` beside it.
+const TestDaemon = struct {
+    tmp: testing.TmpDir,
+    directory: []u8,
+    home: []u8,
+    socket_path: []u8,
+    pid: sys.pid_t = 0,
+
+    /// Null when the temporary directory is too deep for a socket path.
+    fn start() !?TestDaemon {
+        var tmp = testing.tmpDir(.{});
+        errdefer tmp.cleanup();
+        const directory = try tmp.dir.realpathAlloc(testing.allocator, ".");
+        errdefer testing.allocator.free(directory);
+        const home = try std.fmt.allocPrint(testing.allocator, "{s}/home", .{directory});
+        errdefer testing.allocator.free(home);
+        const socket_path = try std.fmt.allocPrint(testing.allocator, "{s}/velos.sock", .{home});
+        errdefer testing.allocator.free(socket_path);
+        if (socket_path.len >= sys.sun_path_max) {
+            testing.allocator.free(socket_path);
+            testing.allocator.free(home);
+            testing.allocator.free(directory);
+            tmp.cleanup();
+            return null;
+        }
+        const log_path = try std.fmt.allocPrintSentinel(testing.allocator, "{s}/daemon.log", .{directory}, 0);
+        defer testing.allocator.free(log_path);
+        const pid = try sys.fork();
+        if (pid == 0) {
+            const log_fd = std.c.open(log_path, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true }, @as(std.c.mode_t, 0o600));
+            _ = std.c.dup2(log_fd, 2);
+            var failure: daemon.Failure = .{ .status = .internal };
+            const status = daemon.run(home, .{}, &failure);
+            if (status != .ok) std.debug.print("daemon failed: {s}\n", .{failure.message()});
+            std.c._exit(@intCast(@intFromEnum(status)));
+        }
+        return .{ .tmp = tmp, .directory = directory, .home = home, .socket_path = socket_path, .pid = pid };
+    }
+
+    /// SHUTDOWN through `client`, and the daemon's exit status.
+    fn shutdown(test_daemon: *TestDaemon, client: *TestClient) !void {
+        const bye = try client.call(.shutdown, noArgs, {});
+        try testing.expect(bye.mapGet("ok").?.asBool().?);
+        try testing.expectEqual(sys.Exit{ .code = 0 }, sys.waitPidExit(test_daemon.pid));
+        test_daemon.pid = 0;
+    }
+
+    fn deinit(test_daemon: *TestDaemon) void {
+        if (test_daemon.pid != 0) {
+            sys.kill(test_daemon.pid, sys.SIG.KILL) catch {};
+            _ = sys.waitPidExit(test_daemon.pid);
+        }
+        testing.allocator.free(test_daemon.socket_path);
+        testing.allocator.free(test_daemon.home);
+        testing.allocator.free(test_daemon.directory);
+        test_daemon.tmp.cleanup();
+    }
+
+    fn readLog(test_daemon: *TestDaemon, file_name: []const u8) ![]u8 {
+        var path_buffer: [256]u8 = undefined;
+        const path = try std.fmt.bufPrint(&path_buffer, "home/logs/{s}", .{file_name});
+        return test_daemon.tmp.dir.readFileAlloc(testing.allocator, path, 1 << 24);
+    }
+};
+
+/// A `sh -c SCRIPT` app with the in-place keys and the START arguments.
+const App = struct {
+    name: []const u8,
+    script: []const u8,
+    restart: []const u8 = "always",
+    max_memory_bytes: u64 = 0,
+    log_max_size_bytes: u64 = 0,
+    log_max_files: u32 = 5,
+    log_timestamps: bool = false,
+    replace: bool = false,
+    autostart: bool = true,
+};
+
+fn appArgs(encoder: msgpack.Encoder, app: App) !void {
+    const optional_count = @as(u32, @intFromBool(app.max_memory_bytes != 0)) + @intFromBool(app.log_max_size_bytes != 0) +
+        @intFromBool(app.log_max_files != 5) + @intFromBool(app.log_timestamps) + @intFromBool(app.replace) +
+        @intFromBool(!app.autostart);
+    try encoder.mapHeader(6 + optional_count);
+    try shSpecEntries(encoder, app.name, app.script, app.restart);
+    if (app.max_memory_bytes != 0) {
+        try encoder.str("max_memory_bytes");
+        try encoder.uint(app.max_memory_bytes);
+    }
+    if (app.log_max_size_bytes != 0) {
+        try encoder.str("log_max_size_bytes");
+        try encoder.uint(app.log_max_size_bytes);
+    }
+    if (app.log_max_files != 5) {
+        try encoder.str("log_max_files");
+        try encoder.uint(app.log_max_files);
+    }
+    if (app.log_timestamps) {
+        try encoder.str("log_timestamps");
+        try encoder.boolean(true);
+    }
+    if (app.replace) {
+        try encoder.str("replace");
+        try encoder.boolean(true);
+    }
+    if (!app.autostart) {
+        try encoder.str("autostart");
+        try encoder.boolean(false);
+    }
+}
+
+/// The 6 entries of `shSpecArgs`, without the map header.
+fn shSpecEntries(encoder: msgpack.Encoder, name: []const u8, script: []const u8, restart: []const u8) !void {
+    try encoder.str("name");
+    try encoder.str(name);
+    try encoder.str("command");
+    try encoder.str("sh");
+    try encoder.str("args");
+    try encoder.arrayHeader(2);
+    try encoder.str("-c");
+    try encoder.str(script);
+    try encoder.str("cwd");
+    try encoder.str("/");
+    try encoder.str("env");
+    try encoder.arrayHeader(1);
+    try encoder.str("PATH=/usr/bin:/bin");
+    try encoder.str("restart");
+    try encoder.str(restart);
+}
+
+fn nameNoAutostartArgs(encoder: msgpack.Encoder, name: []const u8) !void {
+    try encoder.mapHeader(2);
+    try encoder.str("name");
+    try encoder.str(name);
+    try encoder.str("autostart");
+    try encoder.boolean(false);
+}
+
+fn lastLineArgs(encoder: msgpack.Encoder, name: []const u8) !void {
+    try encoder.mapHeader(3);
+    try encoder.str("name");
+    try encoder.str(name);
+    try encoder.str("stream");
+    try encoder.str("out");
+    try encoder.str("lines");
+    try encoder.uint(1);
+}
+
+fn recordPid(record: msgpack.Value) i32 {
+    return @intCast(record.mapGet("pid").?.asU64().?);
+}
+
+fn recordStatus(record: msgpack.Value) []const u8 {
+    return record.mapGet("status").?.asStr().?;
+}
+
+/// Polls `condition(record)` on INFO of `name` for up to `timeout_ms`; returns the record that met it.
+fn waitForRecord(client: *TestClient, name: []const u8, timeout_ms: u64, comptime condition: fn (msgpack.Value) bool) !msgpack.Value {
+    const deadline_ms = sys.monotonicMs() + timeout_ms;
+    while (true) {
+        const record = data(try client.call(.process_info, nameArgs, name));
+        if (condition(record)) return record;
+        if (sys.monotonicMs() > deadline_ms) {
+            std.debug.print("timed out waiting on {s}: {any}\n", .{ name, record });
+            return error.Timeout;
+        }
+        sys.sleepMs(10);
+    }
+}
+
+test "daemon end to end: autostart false, update in place without a restart, timestamps switched on live" {
+    if (!sys.is_linux) return;
+    var test_daemon = (try TestDaemon.start()) orelse return;
+    defer test_daemon.deinit();
+    var client = try TestClient.connect(test_daemon.socket_path);
+    defer client.deinit();
+
+    const ticker: App = .{ .name = "ticker", .script = "while :; do echo tick; sleep 0.02; done" };
+
+    // autostart = false: registered, stopped, nothing runs; a START by name without autostart changes nothing.
+    var app = ticker;
+    app.autostart = false;
+    const created = data(try client.call(.process_start, appArgs, app));
+    try testing.expectEqualStrings("stopped", recordStatus(created));
+    try testing.expectEqual(@as(i32, 0), recordPid(created));
+    try testing.expectEqualStrings("stopped", recordStatus(data(try client.call(.process_start, nameNoAutostartArgs, @as([]const u8, "ticker")))));
+    sys.sleepMs(50);
+    try testing.expectEqualStrings("stopped", recordStatus(data(try client.call(.process_info, nameArgs, @as([]const u8, "ticker")))));
+
+    // Started by a plain START of the same spec.
+    const running = data(try client.call(.process_start, appArgs, ticker));
+    try testing.expectEqualStrings("running", recordStatus(running));
+    const pid = recordPid(running);
+    // A first line read (and written raw) before the update.
+    const first_deadline_ms = sys.monotonicMs() + 3000;
+    while (true) {
+        const ring = data(try client.call(.log_read, lastLineArgs, @as([]const u8, "ticker")));
+        if (ring.mapGet("data").?.asBin().?.len > 0) break;
+        try testing.expect(sys.monotonicMs() < first_deadline_ms);
+        sys.sleepMs(5);
+    }
+
+    // The in-place keys changed (no replace): same process, the record carries the new spec.
+    app = ticker;
+    app.log_timestamps = true;
+    app.max_memory_bytes = 1 << 30;
+    app.log_max_size_bytes = 1 << 20;
+    app.log_max_files = 2;
+    const updated = data(try client.call(.process_start, appArgs, app));
+    try testing.expectEqual(pid, recordPid(updated));
+    try testing.expectEqualStrings("running", recordStatus(updated));
+    const spec = updated.mapGet("spec").?;
+    try testing.expectEqual(@as(?u64, 1 << 30), spec.mapGet("max_memory_bytes").?.asU64());
+    try testing.expectEqual(@as(?u64, 1 << 20), spec.mapGet("log_max_size_bytes").?.asU64());
+    try testing.expectEqual(@as(?u64, 2), spec.mapGet("log_max_files").?.asU64());
+    try testing.expectEqual(@as(?bool, true), spec.mapGet("log_timestamps").?.asBool());
+    try testing.expectEqual(@as(?u64, 0), updated.mapGet("restarts").?.asU64());
+
+    // Lines written from now on carry a timestamp in the file (and not in the ring).
+    const deadline_ms = sys.monotonicMs() + 3000;
+    while (true) {
+        const file = try test_daemon.readLog("ticker-out.log");
+        defer testing.allocator.free(file);
+        try testing.expect(std.mem.startsWith(u8, file, "tick\n")); // written before the update: raw
+        if (std.mem.indexOf(u8, file, "Z tick\n")) |at| {
+            // `\n2026-11-23T22:20:55.123Z tick`
+            const line_start = std.mem.lastIndexOfScalar(u8, file[0..at], '\n').? + 1;
+            try testing.expectEqual(@as(usize, 23), at - line_start);
+            try testing.expectEqual(@as(u8, 'T'), file[line_start + 10]);
+            break;
+        }
+        try testing.expect(sys.monotonicMs() < deadline_ms);
+        sys.sleepMs(20);
+    }
+    const ring = data(try client.call(.log_read, lastLineArgs, @as([]const u8, "ticker")));
+    try testing.expectEqualStrings("tick\n", ring.mapGet("data").?.asBin().?);
+    try testing.expectEqual(pid, recordPid(data(try client.call(.process_info, nameArgs, @as([]const u8, "ticker")))));
+
+    // A restart-relevant change is still `exists` without replace; with replace and autostart = false
+    // the running app is restarted with the new spec (it keeps running).
+    app.script = "while :; do echo tock; sleep 0.02; done";
+    try testing.expectEqualStrings("exists", errorCode(try client.call(.process_start, appArgs, app)));
+    app.replace = true;
+    app.autostart = false;
+    _ = try client.call(.process_start, appArgs, app);
+    _ = try waitForStatus(&client, "ticker", "running", pid);
+
+    // STOP, then a replacing START with autostart = false keeps it stopped.
+    _ = try client.call(.process_stop, nameArgs, @as([]const u8, "ticker"));
+    _ = try waitForStatus(&client, "ticker", "stopped", 0);
+    app.script = "exec sleep 100";
+    const replaced = data(try client.call(.process_start, appArgs, app));
+    try testing.expectEqualStrings("stopped", recordStatus(replaced));
+    try testing.expectEqualStrings("exec sleep 100", replaced.mapGet("spec").?.mapGet("args").?.asArray().?[1].asStr().?);
+
+    try test_daemon.shutdown(&client);
+    // The state file keeps the in-place keys.
+    const saved = try test_daemon.tmp.dir.readFileAlloc(testing.allocator, "home/state.msgpack", 1 << 20);
+    defer testing.allocator.free(saved);
+    var arena = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena.deinit();
+    const apps = try protocol.decodeState(arena.allocator(), saved);
+    try testing.expectEqual(@as(usize, 1), apps.len);
+    try testing.expectEqual(@as(u64, 1 << 30), apps[0].spec.max_memory_bytes);
+    try testing.expectEqual(@as(u32, 2), apps[0].spec.log_max_files);
+    try testing.expect(apps[0].spec.log_timestamps);
+    try testing.expect(!apps[0].desired_running);
+}
+
+test "daemon end to end: max_memory restarts an app above it" {
+    if (!sys.is_linux) return;
+    var test_daemon = (try TestDaemon.start()) orelse return;
+    defer test_daemon.deinit();
+    var client = try TestClient.connect(test_daemon.socket_path);
+    defer client.deinit();
+
+    // ~20 MB held by the shell itself (the main process) against a limit of 8 MiB.
+    const hog: App = .{
+        .name = "hog",
+        .script = "x=$(head -c 20000000 /dev/zero | tr \"\\0\" a); sleep 100",
+        .restart = "never", // a memory restart happens whatever the policy
+        .max_memory_bytes = 8 << 20,
+    };
+    const started = data(try client.call(.process_start, appArgs, hog));
+    const first_pid = recordPid(started);
+    const restarted = try waitForRecord(&client, "hog", 10_000, struct {
+        fn met(record: msgpack.Value) bool {
+            return record.mapGet("restarts").?.asU64().? >= 1 and std.mem.eql(u8, recordStatus(record), "running");
+        }
+    }.met);
+    try testing.expect(recordPid(restarted) != first_pid);
+    try testing.expectEqual(@as(?u64, 15), restarted.mapGet("exit_signal").?.asU64()); // stopped the usual way
+    const last_error = restarted.mapGet("last_error").?.asStr().?;
+    try testing.expect(std.mem.startsWith(u8, last_error, "restarted by the daemon: memory "));
+    try testing.expect(std.mem.endsWith(u8, last_error, " MiB above max_memory 8 MiB"));
+    try testing.expect(!sys.processExists(first_pid) or isZombie(first_pid));
+
+    // Raising the limit in place stops the restarts, without a restart of its own (one already under way
+    // when the update lands still completes).
+    var raised = hog;
+    raised.max_memory_bytes = 1 << 30;
+    const updated = data(try client.call(.process_start, appArgs, raised));
+    try testing.expectEqual(@as(?u64, 1 << 30), updated.mapGet("spec").?.mapGet("max_memory_bytes").?.asU64());
+    const current = try waitForStatus(&client, "hog", "running", 0);
+    sys.sleepMs(1500); // more than a sample interval, the hog still above 8 MiB
+    const later = data(try client.call(.process_info, nameArgs, @as([]const u8, "hog")));
+    try testing.expectEqual(recordPid(current), recordPid(later));
+    try testing.expectEqual(current.mapGet("restarts").?.asU64(), later.mapGet("restarts").?.asU64());
+    try testing.expect(later.mapGet("memory").?.asU64().? > 8 << 20);
+    try test_daemon.shutdown(&client);
+}
+
+fn isZombie(pid: i32) bool {
+    var buffer: [1024]u8 = undefined;
+    const stat = @import("procfs.zig").readStat(pid, &buffer) catch return true;
+    return stat.state == 'Z';
+}
+
+test "daemon end to end: log rotation through a running app keeps every byte it keeps, in order" {
+    if (!sys.is_linux) return;
+    var test_daemon = (try TestDaemon.start()) orelse return;
+    defer test_daemon.deinit();
+    var client = try TestClient.connect(test_daemon.socket_path);
+    defer client.deinit();
+
+    const writer: App = .{
+        .name = "writer",
+        .script = "i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; i=$((i+1)); done",
+        .restart = "never",
+        .log_max_size_bytes = 2000,
+        .log_max_files = 3,
+    };
+    _ = try client.call(.process_start, appArgs, writer);
+    // Every line has reached the file once the ring has the last one.
+    const deadline_ms = sys.monotonicMs() + 5000;
+    while (true) {
+        const ring = data(try client.call(.log_read, lastLineArgs, @as([]const u8, "writer")));
+        if (std.mem.eql(u8, ring.mapGet("data").?.asBin().?, "line 2999\n")) break;
+        try testing.expect(sys.monotonicMs() < deadline_ms);
+        sys.sleepMs(10);
+    }
+    var expected: std.ArrayList(u8) = .empty;
+    defer expected.deinit(testing.allocator);
+    for (0..3000) |index| {
+        var line: [32]u8 = undefined;
+        try expected.appendSlice(testing.allocator, try std.fmt.bufPrint(&line, "line {d}\n", .{index}));
+    }
+    var kept: std.ArrayList(u8) = .empty;
+    defer kept.deinit(testing.allocator);
+    for ([_][]const u8{ "writer-out.log.3", "writer-out.log.2", "writer-out.log.1", "writer-out.log" }) |file_name| {
+        const bytes = try test_daemon.readLog(file_name);
+        defer testing.allocator.free(bytes);
+        if (!std.mem.eql(u8, file_name, "writer-out.log")) try testing.expect(bytes.len > 2000);
+        try kept.appendSlice(testing.allocator, bytes);
+    }
+    try testing.expectError(error.FileNotFound, test_daemon.readLog("writer-out.log.4"));
+    try testing.expect(kept.items.len > 3 * 2000);
+    try testing.expect(std.mem.endsWith(u8, expected.items, kept.items));
+    try testing.expect(std.mem.startsWith(u8, kept.items, "line "));
+    try test_daemon.shutdown(&client);
 }

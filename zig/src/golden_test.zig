@@ -18,10 +18,10 @@ const golden_file_bytes_max = 64 * 1024;
 
 /// Every vector in schemas/ipc/, each tested below; `every golden file is tested` keeps this list honest.
 const golden_names = [_][]const u8{
-    "ping_request",     "start_request", "start_by_name_request", "log_read_request",
-    "ping_reply",       "list_reply",    "error_reply",           "log_reply",
-    "stream_end_reply", "bad_magic",     "bad_version",           "too_large",
-    "truncated_header",
+    "ping_request",     "start_request",         "start_by_name_request", "log_read_request",
+    "ping_reply",       "list_reply",            "error_reply",           "log_reply",
+    "stream_end_reply", "bad_magic",             "bad_version",           "too_large",
+    "truncated_header", "start_inplace_request", "info_inplace_reply",
 };
 
 const Golden = struct {
@@ -140,6 +140,16 @@ const golden_spec: protocol.Spec = .{
     .labels = &.{ .{ .key = "app", .value = "web" }, .{ .key = "project", .value = "demo" } },
 };
 
+/// SPEC_INPLACE of schemas/ipc/README.md: SPEC with the four in-place keys off their defaults.
+const golden_inplace_spec: protocol.Spec = blk: {
+    var spec = golden_spec;
+    spec.max_memory_bytes = 8589934592;
+    spec.log_max_size_bytes = 10485760;
+    spec.log_max_files = 3;
+    spec.log_timestamps = true;
+    break :blk spec;
+};
+
 /// Request envelope `{id, op, args: <map of args_count entries>}`.
 fn encodeRequestHead(enc: Encoder, id: u32, op: protocol.Op, args_count: u32) Encoder.Error!void {
     try enc.mapHeader(3);
@@ -217,6 +227,68 @@ test "golden start_request" {
             try enc.boolean(false);
         }
     }.build);
+}
+
+test "golden start_inplace_request" {
+    const golden = try loadGolden("start_inplace_request");
+    defer golden.deinit();
+    var arena_state = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena_state.deinit();
+    const request = try parseGoldenRequest(arena_state.allocator(), golden);
+    try testing.expectEqual(@as(u32, 10), request.id);
+    const start = request.args.start;
+    try testing.expectEqualStrings("web", start.name);
+    try testing.expectEqual(false, start.replace);
+    try testing.expectEqual(false, start.autostart);
+    try testing.expectEqual(@as(?[]const u8, null), start.expected_hash);
+    const spec = start.spec.?;
+    try testing.expectEqual(@as(u64, 8589934592), spec.max_memory_bytes);
+    try testing.expectEqual(@as(u64, 10485760), spec.log_max_size_bytes);
+    try testing.expectEqual(@as(u32, 3), spec.log_max_files);
+    try testing.expectEqual(true, spec.log_timestamps);
+    try testing.expect(spec.eql(golden_inplace_spec));
+    // Only the in-place keys differ from start_request's spec: an update in place.
+    try testing.expect(!spec.eql(golden_spec));
+    try testing.expect(spec.eqlRestartRelevant(golden_spec));
+
+    // The Rust encoder's order: the spec's keys as encodeSpec writes them, then replace, then autostart.
+    try expectGoldenFrame(golden, struct {
+        fn build(enc: Encoder) Encoder.Error!void {
+            try encodeRequestHead(enc, 10, .process_start, 21);
+            var spec_bytes: std.ArrayList(u8) = .empty;
+            defer spec_bytes.deinit(testing.allocator);
+            try protocol.encodeSpec(.init(&spec_bytes, testing.allocator), golden_inplace_spec);
+            // Reuse encodeSpec's entries without its 19-entry map16 header (de 00 13).
+            std.debug.assert(std.mem.eql(u8, spec_bytes.items[0..3], &.{ 0xde, 0x00, 0x13 }));
+            try enc.out.appendSlice(enc.allocator, spec_bytes.items[3..]);
+            try enc.str("replace");
+            try enc.boolean(false);
+            try enc.str("autostart");
+            try enc.boolean(false);
+        }
+    }.build);
+}
+
+test "golden info_inplace_reply" {
+    const golden = try loadGolden("info_inplace_reply");
+    defer golden.deinit();
+    const record: protocol.Record = .{
+        .name = "web",
+        .pid = 31337,
+        .status = .running,
+        .restarts = 1,
+        .cpu = 1.5,
+        .memory = 10485760,
+        .uptime_ms = 65000,
+        .exit_code = null,
+        .exit_signal = 15,
+        .last_error = "restarted by the daemon: memory 9000 MiB above max_memory 8192 MiB",
+        .spec = &golden_inplace_spec,
+    };
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(testing.allocator);
+    try protocol.writeRecord(&out, testing.allocator, 11, record);
+    try golden.expectEqualBytes(out.items);
 }
 
 test "golden start_by_name_request" {

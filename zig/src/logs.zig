@@ -12,6 +12,17 @@
 //! apps must fit in common descriptor limits), and a log file renamed away by a rotation tool is followed by
 //! a fresh one as soon as the app has been quiet for a moment.
 //!
+//! Rotation (`log_max_size_bytes` > 0): after a write leaves the file larger than the limit, NAME-out.log.N
+//! is deleted, .k renamed to .k+1 from N-1 down to 1, the live file renamed to .1 and a fresh one created.
+//! At most one rotation per write, and only between writes, so every byte is in exactly one file: a chunk
+//! larger than the limit is written whole, then rotated. Files past .N left by an earlier, larger
+//! `log_max_files` are not touched.
+//!
+//! Timestamps (`log_timestamps`): each line written to the FILE starts with the time its first byte was
+//! read, RFC 3339 UTC with milliseconds and a space (`2026-11-23T22:20:55.123Z `). A line split across two
+//! reads gets one prefix (the stream remembers whether it stands at the start of a line). The ring and
+//! LOG_STREAM keep the raw bytes. Lines are assembled in a scratch buffer the caller owns: no allocation.
+//!
 //! Pipe size: the default 64 KiB, grown to 1 MiB (F_SETPIPE_SZ) the first time a read finds the pipe full,
 //! i.e. only for apps that write fast. Growing every pipe up front would charge 1 MiB per pipe to the user's
 //! pipe quota (fs.pipe-user-pages-soft, 64 MiB by default), and past it the kernel gives every new pipe of
@@ -28,6 +39,69 @@ pub const file_mode: sys.mode_t = 0o640;
 
 /// An idle stream's log file is closed after this long without data.
 pub const file_idle_close_ms = 5000;
+
+/// What the app's spec asks of its log files (its in-place keys: they change without a restart).
+pub const Options = struct {
+    /// Rotate once a write leaves the file larger than this; 0 = never.
+    max_size_bytes: u64 = 0,
+    /// Rotated files kept: .1 (newest) … .N.
+    max_files: u32 = 5,
+    /// Prefix each line in the file with a timestamp.
+    timestamps: bool = false,
+};
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ ` is 25 bytes until the year 10000.
+pub const timestamp_prefix_bytes_max = 32;
+/// The smallest scratch buffer `readChunk` accepts (a prefix plus some line).
+pub const scratch_bytes_min = 2 * timestamp_prefix_bytes_max;
+
+/// RFC 3339 UTC with milliseconds, e.g. `2023-11-14T22:13:20.123Z`; no allocation.
+pub fn writeTimestamp(writer: *std.Io.Writer, epoch_ms: u64) std.Io.Writer.Error!void {
+    const seconds: std.time.epoch.EpochSeconds = .{ .secs = epoch_ms / 1000 };
+    const year_day = seconds.getEpochDay().calculateYearDay();
+    const month_day = year_day.calculateMonthDay();
+    const day_seconds = seconds.getDaySeconds();
+    try writer.print("{d:0>4}-{d:0>2}-{d:0>2}T{d:0>2}:{d:0>2}:{d:0>2}.{d:0>3}Z", .{
+        year_day.year,
+        month_day.month.numeric(),
+        month_day.day_index + 1,
+        day_seconds.getHoursIntoDay(),
+        day_seconds.getMinutesIntoHour(),
+        day_seconds.getSecondsIntoMinute(),
+        epoch_ms % 1000,
+    });
+}
+
+/// The line prefix for `epoch_ms` (timestamp and a space) in `buffer`.
+fn timestampPrefix(buffer: *[timestamp_prefix_bytes_max]u8, epoch_ms: u64) []const u8 {
+    var writer: std.Io.Writer = .fixed(buffer);
+    writeTimestamp(&writer, epoch_ms) catch unreachable; // at most 4+ digits of year: fits
+    writer.writeByte(' ') catch unreachable;
+    return writer.buffered();
+}
+
+/// A rotation that failed: which call, on which file, and the error.
+pub const RotateFailure = struct {
+    step: enum { unlink, rename, open },
+    /// The file the failing call was about (`NAME-out.log.3`), cut to fit.
+    path_buffer: [std.fs.max_path_bytes + 16]u8 = undefined,
+    path_len: usize = 0,
+    err: sys.Error,
+
+    pub fn path(failure: *const RotateFailure) []const u8 {
+        return failure.path_buffer[0..failure.path_len];
+    }
+};
+
+/// What happened to the file during one `readChunk`, for the daemon to report.
+pub const Report = struct {
+    /// Opening or writing the file failed, for the first time in a row.
+    file_error: ?sys.Error = null,
+    /// The file was rotated.
+    rotated: bool = false,
+    /// Rotating failed, for the first time in a row (retried after each write).
+    rotate_failure: ?RotateFailure = null,
+};
 
 pub const StreamLog = struct {
     /// Non-blocking, close-on-exec; registered in the poller.
@@ -46,6 +120,14 @@ pub const StreamLog = struct {
     last_data_ms: u64 = 0,
     /// Opening or writing the file failed (ENOSPC, EACCES, ...): reported once, then retried with each chunk.
     file_failing: bool = false,
+    /// The size of the open file (from fstat when opened, then counted); meaningless while `file_fd` is -1.
+    file_bytes: u64 = 0,
+    /// The last byte read was a newline (or nothing was read yet): the next byte starts a line.
+    at_line_start: bool = true,
+    /// Rotations done since the stream was opened.
+    rotations: u64 = 0,
+    /// Rotating failed last time: reported once, then retried after each write.
+    rotate_failing: bool = false,
 
     pub const Step = enum { pipe, file };
 
@@ -96,10 +178,22 @@ pub const StreamLog = struct {
         failed: sys.Error,
     };
 
-    /// One read from the pipe into `buffer`; the bytes go to the file and the ring before they are returned.
-    /// `file_error` is set when opening or writing the file failed for the first time in a row (to report
-    /// once).
-    pub fn readChunk(log: *StreamLog, allocator: std.mem.Allocator, buffer: []u8, now_ms: u64, file_error: *?sys.Error) Chunk {
+    /// How `readChunk` writes the file.
+    pub const Write = struct {
+        options: Options = .{},
+        /// Monotonic ms (for closing an idle file).
+        now_ms: u64,
+        /// Wall-clock ms since the epoch (for timestamps).
+        epoch_ms: u64 = 0,
+        /// Where timestamped lines are assembled; at least `scratch_bytes_min` bytes when `timestamps`.
+        scratch: []u8 = &.{},
+    };
+
+    /// One read from the pipe into `buffer`; the bytes go to the file (timestamped and rotated as `write`
+    /// says) and the ring before they are returned. `report` says what went wrong with the file, each
+    /// problem once until it goes away.
+    pub fn readChunk(log: *StreamLog, allocator: std.mem.Allocator, buffer: []u8, write: Write, report: *Report) Chunk {
+        const now_ms = write.now_ms;
         const count = sys.read(log.read_fd, buffer) catch |err| switch (err) {
             error.AGAIN => return .empty,
             else => return .{ .failed = err },
@@ -114,10 +208,20 @@ pub const StreamLog = struct {
             log.pipe_grown = true;
             _ = sys.setPipeSize(log.read_fd, pipe_bytes_grown);
         }
-        if (log.appendToFile(bytes)) {
+        if (log.appendToFile(bytes, write)) {
             log.file_failing = false;
+            if (write.options.max_size_bytes > 0 and log.file_bytes > write.options.max_size_bytes) {
+                var failure: RotateFailure = undefined;
+                if (log.rotate(write.options.max_files, &failure)) {
+                    log.rotate_failing = false;
+                    report.rotated = true;
+                } else |_| {
+                    if (!log.rotate_failing) report.rotate_failure = failure;
+                    log.rotate_failing = true;
+                }
+            }
         } else |err| {
-            if (!log.file_failing) file_error.* = err;
+            if (!log.file_failing) report.file_error = err;
             log.file_failing = true;
         }
         // The ring allocates its 64 KiB on the first write; without memory the file still has everything.
@@ -125,9 +229,114 @@ pub const StreamLog = struct {
         return .{ .data = bytes };
     }
 
-    fn appendToFile(log: *StreamLog, bytes: []const u8) sys.Error!void {
-        if (log.file_fd == -1) log.file_fd = try openFile(log.file_path.?);
-        try sys.writeAll(log.file_fd, bytes);
+    /// Appends `bytes` (with line prefixes when asked) and counts them into `file_bytes`. After a failed
+    /// write the file is closed, so its size is read again when it is reopened.
+    fn appendToFile(log: *StreamLog, bytes: []const u8, write: Write) sys.Error!void {
+        // Where the next line starts depends on the bytes read, whatever becomes of the file.
+        const at_line_start = log.at_line_start;
+        log.at_line_start = bytes[bytes.len - 1] == '\n';
+        if (log.file_fd == -1) {
+            const fd = try openFile(log.file_path.?);
+            const st = sys.fstat(fd) catch |err| {
+                sys.close(fd);
+                return err;
+            };
+            log.file_fd = fd;
+            log.file_bytes = @intCast(st.size);
+        }
+        const written = if (write.options.timestamps)
+            log.writeStamped(bytes, at_line_start, write)
+        else
+            sys.writeAll(log.file_fd, bytes);
+        written catch |err| {
+            sys.close(log.file_fd);
+            log.file_fd = -1;
+            return err;
+        };
+        if (!write.options.timestamps) log.file_bytes += bytes.len;
+    }
+
+    /// Writes `bytes` with a prefix before each line start, assembled in `write.scratch`.
+    fn writeStamped(log: *StreamLog, bytes: []const u8, starts_at_line_start: bool, write: Write) sys.Error!void {
+        const scratch = write.scratch;
+        std.debug.assert(scratch.len >= scratch_bytes_min);
+        var prefix_buffer: [timestamp_prefix_bytes_max]u8 = undefined;
+        const prefix = timestampPrefix(&prefix_buffer, write.epoch_ms);
+        var at_line_start = starts_at_line_start;
+        var used: usize = 0;
+        var rest = bytes;
+        while (rest.len > 0) {
+            if (at_line_start) {
+                if (scratch.len - used < prefix.len) {
+                    try sys.writeAll(log.file_fd, scratch[0..used]);
+                    log.file_bytes += used;
+                    used = 0;
+                }
+                @memcpy(scratch[used..][0..prefix.len], prefix);
+                used += prefix.len;
+                at_line_start = false;
+            }
+            const line_len = if (std.mem.indexOfScalar(u8, rest, '\n')) |newline| newline + 1 else rest.len;
+            const take = @min(line_len, scratch.len - used);
+            @memcpy(scratch[used..][0..take], rest[0..take]);
+            used += take;
+            rest = rest[take..];
+            if (take == line_len and scratch[used - 1] == '\n') at_line_start = true;
+            if (used == scratch.len) {
+                try sys.writeAll(log.file_fd, scratch[0..used]);
+                log.file_bytes += used;
+                used = 0;
+            }
+        }
+        try sys.writeAll(log.file_fd, scratch[0..used]);
+        log.file_bytes += used;
+    }
+
+    /// Shifts the rotated files up by one (dropping .N), renames the live file to .1 and opens a fresh
+    /// one. A failure leaves every byte in some file (the live one keeps growing until a later write
+    /// rotates it); `failure` says which call failed.
+    fn rotate(log: *StreamLog, max_files: u32, failure: *RotateFailure) sys.Error!void {
+        std.debug.assert(max_files >= 1);
+        const path = log.file_path.?;
+        var from_buffer: [std.fs.max_path_bytes + 16]u8 = undefined;
+        var to_buffer: [std.fs.max_path_bytes + 16]u8 = undefined;
+        const oldest = rotatedPath(&to_buffer, path, max_files) catch |err| return fail(failure, .unlink, path, err);
+        sys.unlink(oldest) catch |err| switch (err) {
+            error.NOENT => {},
+            else => return fail(failure, .unlink, oldest, err),
+        };
+        var index = max_files - 1;
+        while (index >= 1) : (index -= 1) {
+            const from = rotatedPath(&from_buffer, path, index) catch |err| return fail(failure, .rename, path, err);
+            const to = rotatedPath(&to_buffer, path, index + 1) catch |err| return fail(failure, .rename, path, err);
+            sys.rename(from, to) catch |err| switch (err) {
+                error.NOENT => {},
+                else => return fail(failure, .rename, from, err),
+            };
+        }
+        const newest = rotatedPath(&to_buffer, path, 1) catch |err| return fail(failure, .rename, path, err);
+        sys.rename(path, newest) catch |err| switch (err) {
+            error.NOENT => {}, // removed by someone else: the fresh file starts the same way
+            else => return fail(failure, .rename, path, err),
+        };
+        // From here on the live name is free: the next byte goes to a fresh file, whatever happens.
+        sys.close(log.file_fd);
+        log.file_fd = -1;
+        log.rotations += 1;
+        log.file_fd = openFile(path) catch |err| return fail(failure, .open, path, err);
+        log.file_bytes = 0;
+    }
+
+    /// "PATH.INDEX", NUL-terminated, into `buffer`.
+    fn rotatedPath(buffer: []u8, path: []const u8, index: u32) error{NAMETOOLONG}![:0]const u8 {
+        return std.fmt.bufPrintZ(buffer, "{s}.{d}", .{ path, index }) catch error.NAMETOOLONG;
+    }
+
+    fn fail(failure: *RotateFailure, step: @FieldType(RotateFailure, "step"), path: []const u8, err: sys.Error) sys.Error {
+        failure.* = .{ .step = step, .err = err };
+        failure.path_len = @min(path.len, failure.path_buffer.len);
+        @memcpy(failure.path_buffer[0..failure.path_len], path[0..failure.path_len]);
+        return err;
     }
 };
 
@@ -157,8 +366,8 @@ test "every byte written to the pipe reaches the file and the ring, across write
 
     const buffer = try testing.allocator.alloc(u8, 256 * 1024);
     defer testing.allocator.free(buffer);
-    var file_error: ?sys.Error = null;
-    try testing.expectEqual(StreamLog.Chunk.empty, log.readChunk(testing.allocator, buffer, 1000, &file_error));
+    var report: Report = .{};
+    try testing.expectEqual(StreamLog.Chunk.empty, log.readChunk(testing.allocator, buffer, .{ .now_ms = 1000 }, &report));
 
     // More than the default pipe holds, in pieces, read as it goes.
     var expected: std.ArrayList(u8) = .empty;
@@ -169,14 +378,15 @@ test "every byte written to the pipe reaches the file and the ring, across write
         try expected.appendSlice(testing.allocator, text);
         try sys.writeAll(log.write_fd, text);
         if (index % 500 == 499) {
-            while (true) switch (log.readChunk(testing.allocator, buffer, 1000 + index, &file_error)) {
+            while (true) switch (log.readChunk(testing.allocator, buffer, .{ .now_ms = 1000 + index }, &report)) {
                 .data => {},
                 .empty => break,
                 .failed => |err| return err,
             };
         }
     }
-    try testing.expectEqual(@as(?sys.Error, null), file_error);
+    try testing.expectEqual(@as(?sys.Error, null), report.file_error);
+    try testing.expect(!report.rotated);
     try testing.expectEqual(@as(u64, expected.items.len), log.bytes_total);
     var last: std.ArrayList(u8) = .empty;
     defer last.deinit(testing.allocator);
@@ -191,7 +401,7 @@ test "every byte written to the pipe reaches the file and the ring, across write
     // A rotation renames the file away: the next data lands in a new file of the same name.
     try tmp.dir.rename("api-out.log", "api-out.log.1");
     try sys.writeAll(log.write_fd, "after rotation\n");
-    try testing.expect(log.readChunk(testing.allocator, buffer, 20_000, &file_error) == .data);
+    try testing.expect(log.readChunk(testing.allocator, buffer, .{ .now_ms = 20_000 }, &report) == .data);
     const rotated = try tmp.dir.readFileAlloc(testing.allocator, "api-out.log", 1 << 20);
     defer testing.allocator.free(rotated);
     try testing.expectEqualStrings("after rotation\n", rotated);
@@ -199,4 +409,229 @@ test "every byte written to the pipe reaches the file and the ring, across write
     const written = try tmp.dir.readFileAlloc(testing.allocator, "api-out.log", 1 << 24);
     defer testing.allocator.free(written);
     try testing.expectEqualSlices(u8, expected.items, written);
+}
+
+/// A stream on a fresh `NAME-out.log` in `directory`, for the tests below.
+fn openTestLog(log: *StreamLog, directory: []const u8, name: []const u8) !void {
+    var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
+    const path = try filePath(&path_buffer, directory, name, "out");
+    var step: StreamLog.Step = undefined;
+    try log.open(testing.allocator, path, &step);
+}
+
+/// Reads `NAME-out.log.N` … `.1` and then `NAME-out.log` into one buffer, oldest first.
+fn readRotated(allocator: std.mem.Allocator, dir: std.fs.Dir, name: []const u8, max_files: u32) ![]u8 {
+    var all: std.ArrayList(u8) = .empty;
+    errdefer all.deinit(allocator);
+    var index = max_files;
+    while (index >= 1) : (index -= 1) {
+        var name_buffer: [128]u8 = undefined;
+        const file_name = try std.fmt.bufPrint(&name_buffer, "{s}-out.log.{d}", .{ name, index });
+        const bytes = dir.readFileAlloc(allocator, file_name, 1 << 24) catch |err| switch (err) {
+            error.FileNotFound => continue,
+            else => return err,
+        };
+        defer allocator.free(bytes);
+        try all.appendSlice(allocator, bytes);
+    }
+    var live_buffer: [128]u8 = undefined;
+    const live = try dir.readFileAlloc(allocator, try std.fmt.bufPrint(&live_buffer, "{s}-out.log", .{name}), 1 << 24);
+    defer allocator.free(live);
+    try all.appendSlice(allocator, live);
+    return all.toOwnedSlice(allocator);
+}
+
+test "rotation: no byte lost or duplicated, N files kept, oldest dropped, at most one rotation per write" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    const directory = try tmp.dir.realpathAlloc(testing.allocator, ".");
+    defer testing.allocator.free(directory);
+    var log: StreamLog = .{};
+    try openTestLog(&log, directory, "api");
+    defer log.close(testing.allocator);
+    const buffer = try testing.allocator.alloc(u8, 256 * 1024);
+    defer testing.allocator.free(buffer);
+
+    const options: Options = .{ .max_size_bytes = 1000, .max_files = 3 };
+    var expected: std.ArrayList(u8) = .empty;
+    defer expected.deinit(testing.allocator);
+    var report: Report = .{};
+    var rotations: u64 = 0;
+    var line: [64]u8 = undefined;
+    for (0..400) |index| {
+        // Lines of varying length, each read alone: one write per line.
+        const text = try std.fmt.bufPrint(&line, "line {d:0>4} {s}\n", .{ index, ("abcdefghij" ** 4)[0 .. index % 40] });
+        try expected.appendSlice(testing.allocator, text);
+        try sys.writeAll(log.write_fd, text);
+        const before = log.rotations;
+        try testing.expect(log.readChunk(testing.allocator, buffer, .{ .now_ms = 1, .options = options }, &report) == .data);
+        try testing.expect(log.rotations - before <= 1);
+        if (report.rotated) rotations += 1;
+        report = .{};
+        // Between writes the live file is never over the limit.
+        try testing.expect(log.file_bytes <= options.max_size_bytes);
+    }
+    try testing.expectEqual(log.rotations, rotations);
+    try testing.expect(rotations > 3);
+    // .4 never exists; each rotated file went just past the limit.
+    try testing.expectError(error.FileNotFound, tmp.dir.access("api-out.log.4", .{}));
+    for ([_][]const u8{ "api-out.log.1", "api-out.log.2", "api-out.log.3" }) |file_name| {
+        const st = try tmp.dir.statFile(file_name);
+        try testing.expect(st.size > options.max_size_bytes and st.size <= options.max_size_bytes + 64);
+    }
+    // What was kept is exactly the end of what was written.
+    const kept = try readRotated(testing.allocator, tmp.dir, "api", 3);
+    defer testing.allocator.free(kept);
+    try testing.expect(kept.len > 3 * options.max_size_bytes);
+    try testing.expect(std.mem.endsWith(u8, expected.items, kept));
+    try testing.expect(std.mem.startsWith(u8, kept, "line ")); // a rotation never splits a write
+
+    // A lower limit and fewer files, in place: the next write rotates, keeping one file.
+    try sys.writeAll(log.write_fd, "x" ** 50 ++ "\n");
+    try testing.expect(log.readChunk(testing.allocator, buffer, .{ .now_ms = 2, .options = .{ .max_size_bytes = 10, .max_files = 1 } }, &report) == .data);
+    try testing.expect(report.rotated);
+    const newest = try tmp.dir.readFileAlloc(testing.allocator, "api-out.log.1", 1 << 20);
+    defer testing.allocator.free(newest);
+    try testing.expect(std.mem.endsWith(u8, newest, "x" ** 50 ++ "\n"));
+}
+
+test "rotation: a chunk larger than the limit is written whole, then rotated; the live file is reopened" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    const directory = try tmp.dir.realpathAlloc(testing.allocator, ".");
+    defer testing.allocator.free(directory);
+    var log: StreamLog = .{};
+    try openTestLog(&log, directory, "big");
+    defer log.close(testing.allocator);
+    // Content from before (a previous daemon) counts towards the limit.
+    try tmp.dir.writeFile(.{ .sub_path = "big-out.log", .data = "old\n" });
+    const buffer = try testing.allocator.alloc(u8, 256 * 1024);
+    defer testing.allocator.free(buffer);
+
+    const chunk = "y" ** 300;
+    try sys.writeAll(log.write_fd, chunk);
+    var report: Report = .{};
+    try testing.expect(log.readChunk(testing.allocator, buffer, .{ .now_ms = 1, .options = .{ .max_size_bytes = 100 } }, &report) == .data);
+    try testing.expect(report.rotated);
+    const rotated = try tmp.dir.readFileAlloc(testing.allocator, "big-out.log.1", 1 << 20);
+    defer testing.allocator.free(rotated);
+    try testing.expectEqualStrings("old\n" ++ chunk, rotated);
+    // The fresh file exists at once (for `tail -F`), empty.
+    try testing.expectEqual(@as(u64, 0), (try tmp.dir.statFile("big-out.log")).size);
+    try testing.expect(log.file_fd != -1);
+    // The ring is not affected by rotation.
+    var last: std.ArrayList(u8) = .empty;
+    defer last.deinit(testing.allocator);
+    try log.ring.lastLines(1, &last, testing.allocator);
+    try testing.expectEqualStrings(chunk, last.items);
+
+    // A small write does not rotate; the file closed when idle is reopened with its size read again.
+    try sys.writeAll(log.write_fd, "z\n");
+    report = .{};
+    _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 2, .options = .{ .max_size_bytes = 100 } }, &report);
+    try testing.expect(!report.rotated);
+    log.closeIdleFile(2 + file_idle_close_ms);
+    try testing.expectEqual(@as(fd_t, -1), log.file_fd);
+    try sys.writeAll(log.write_fd, "w" ** 99);
+    _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 3, .options = .{ .max_size_bytes = 100 } }, &report);
+    try testing.expect(report.rotated); // 2 + 99 > 100
+    try testing.expectEqual(@as(u64, 2), log.rotations);
+}
+
+test "rotation: a failure is reported once, loses nothing, and is retried after the next write" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    const directory = try tmp.dir.realpathAlloc(testing.allocator, ".");
+    defer testing.allocator.free(directory);
+    var log: StreamLog = .{};
+    try openTestLog(&log, directory, "ro");
+    defer log.close(testing.allocator);
+    const buffer = try testing.allocator.alloc(u8, 4096);
+    defer testing.allocator.free(buffer);
+    const options: Options = .{ .max_size_bytes = 4, .max_files = 2 };
+
+    // A directory where the oldest file goes cannot be deleted with unlink (EISDIR; EPERM on macOS), root
+    // or not.
+    try tmp.dir.makePath("ro-out.log.2/inside");
+    var report: Report = .{};
+    try sys.writeAll(log.write_fd, "first\n");
+    _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 1, .options = options }, &report);
+    const failure = report.rotate_failure orelse return error.TestExpectedRotateFailure;
+    try testing.expect(failure.step == .unlink);
+    try testing.expect(std.mem.endsWith(u8, failure.path(), "/ro-out.log.2"));
+    try testing.expect(!report.rotated);
+    report = .{};
+    try sys.writeAll(log.write_fd, "second\n");
+    _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 2, .options = options }, &report);
+    try testing.expect(report.rotate_failure == null); // reported once
+    try testing.expect(!report.rotated);
+    try tmp.dir.deleteTree("ro-out.log.2");
+    try sys.writeAll(log.write_fd, "third\n");
+    _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 3, .options = options }, &report);
+    try testing.expect(report.rotated);
+    const kept = try readRotated(testing.allocator, tmp.dir, "ro", 2);
+    defer testing.allocator.free(kept);
+    try testing.expectEqualStrings("first\nsecond\nthird\n", kept);
+    try testing.expectEqual(@as(u64, 0), (try tmp.dir.statFile("ro-out.log")).size);
+}
+
+test "timestamps: one prefix per line in the file, across reads and scratch flushes; the ring stays raw" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    const directory = try tmp.dir.realpathAlloc(testing.allocator, ".");
+    defer testing.allocator.free(directory);
+    var log: StreamLog = .{};
+    try openTestLog(&log, directory, "ts");
+    defer log.close(testing.allocator);
+    const buffer = try testing.allocator.alloc(u8, 4096);
+    defer testing.allocator.free(buffer);
+    // The smallest scratch: lines longer than it are flushed in pieces.
+    var scratch: [scratch_bytes_min]u8 = undefined;
+
+    const t1: u64 = 1_700_000_000_123; // 2023-11-14T22:13:20.123Z
+    const chunks = [_]struct { bytes: []const u8, epoch_ms: u64 }{
+        .{ .bytes = "par", .epoch_ms = t1 },
+        .{ .bytes = "tial\nsecond\n", .epoch_ms = t1 + 1 },
+        .{ .bytes = "\n", .epoch_ms = t1 + 2 },
+        .{ .bytes = "a long line of more than sixty-four bytes, to cross the scratch buffer's end\nlast", .epoch_ms = t1 + 3 },
+    };
+    var raw: std.ArrayList(u8) = .empty;
+    defer raw.deinit(testing.allocator);
+    var report: Report = .{};
+    for (chunks) |chunk| {
+        try sys.writeAll(log.write_fd, chunk.bytes);
+        try raw.appendSlice(testing.allocator, chunk.bytes);
+        const write: StreamLog.Write = .{ .now_ms = 1, .epoch_ms = chunk.epoch_ms, .options = .{ .timestamps = true }, .scratch = &scratch };
+        try testing.expectEqualStrings(chunk.bytes, log.readChunk(testing.allocator, buffer, write, &report).data);
+    }
+    const expected =
+        "2023-11-14T22:13:20.123Z partial\n" ++
+        "2023-11-14T22:13:20.124Z second\n" ++
+        "2023-11-14T22:13:20.125Z \n" ++
+        "2023-11-14T22:13:20.126Z a long line of more than sixty-four bytes, to cross the scratch buffer's end\n" ++
+        "2023-11-14T22:13:20.126Z last";
+    const written = try tmp.dir.readFileAlloc(testing.allocator, "ts-out.log", 1 << 20);
+    defer testing.allocator.free(written);
+    try testing.expectEqualStrings(expected, written);
+    try testing.expectEqual(@as(u64, expected.len), log.file_bytes);
+    try testing.expect(!log.at_line_start);
+
+    var ring_bytes: std.ArrayList(u8) = .empty;
+    defer ring_bytes.deinit(testing.allocator);
+    try log.ring.lastLines(100, &ring_bytes, testing.allocator);
+    try testing.expectEqualStrings(raw.items, ring_bytes.items);
+
+    // Turned off in place: the rest of the line and what follows are written raw.
+    try sys.writeAll(log.write_fd, " end\nplain\n");
+    _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 1 }, &report);
+    const after = try tmp.dir.readFileAlloc(testing.allocator, "ts-out.log", 1 << 20);
+    defer testing.allocator.free(after);
+    try testing.expectEqualStrings(expected ++ " end\nplain\n", after);
+}
+
+test "timestamps are RFC 3339 UTC with milliseconds" {
+    var buffer: [timestamp_prefix_bytes_max]u8 = undefined;
+    try testing.expectEqualStrings("2023-11-14T22:13:20.123Z ", timestampPrefix(&buffer, 1_700_000_000_123));
+    try testing.expectEqualStrings("1970-01-01T00:00:00.000Z ", timestampPrefix(&buffer, 0));
+    try testing.expectEqualStrings("2024-02-29T23:59:59.999Z ", timestampPrefix(&buffer, 1_709_251_199_999));
 }

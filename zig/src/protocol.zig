@@ -109,6 +109,9 @@ pub const env_count_max = 1024;
 pub const labels_count_max = 64;
 pub const lines_max: u32 = 100_000;
 pub const max_restarts_max: u32 = 1000;
+pub const log_max_files_default: u32 = 5;
+/// Rotated log files kept per stream: every rotation renames each of them once.
+pub const log_max_files_max: u32 = 1000;
 pub const kill_signal_max: u8 = 64;
 
 /// The error codes of PROTOCOL.md, the only ones `writeError` accepts.
@@ -134,6 +137,16 @@ pub const Spec = struct {
     spec_hash: []const u8 = "",
     /// Sorted by key, keys unique (parsing sorts them).
     labels: []const Label = &.{},
+    // In-place keys: changing them alone updates the record without a restart (see `eqlRestartRelevant`).
+    // Encoders omit each one while it has its default.
+    /// Resident bytes of the main process above which the daemon restarts it; 0 = no limit.
+    max_memory_bytes: u64 = 0,
+    /// A log file that grows past this is rotated; 0 = never rotate.
+    log_max_size_bytes: u64 = 0,
+    /// Rotated files kept: NAME-out.log.1 (newest) … NAME-out.log.N.
+    log_max_files: u32 = log_max_files_default,
+    /// Each line written to the log file starts with an RFC 3339 UTC timestamp and a space.
+    log_timestamps: bool = false,
 
     /// A deep copy: every slice is owned by `allocator`; free it with `deinit`.
     pub fn clone(self: Spec, allocator: Allocator) error{OutOfMemory}!Spec {
@@ -195,6 +208,22 @@ pub const Spec = struct {
 
     /// Every field equal: the test that makes PROCESS_START idempotent.
     pub fn eql(a: Spec, b: Spec) bool {
+        if (!a.eqlRestartRelevant(b)) return false;
+        if (a.labels.len != b.labels.len) return false;
+        for (a.labels, b.labels) |x, y| {
+            if (!std.mem.eql(u8, x.key, y.key) or !std.mem.eql(u8, x.value, y.value)) return false;
+        }
+        if (a.max_memory_bytes != b.max_memory_bytes) return false;
+        if (a.log_max_size_bytes != b.log_max_size_bytes) return false;
+        if (a.log_max_files != b.log_max_files) return false;
+        if (a.log_timestamps != b.log_timestamps) return false;
+        return true;
+    }
+
+    /// Equal in every field a running process depends on: all but `labels` and the in-place keys
+    /// (`max_memory_bytes`, `log_max_size_bytes`, `log_max_files`, `log_timestamps`). Two specs equal here
+    /// but not in `eql` differ only in what PROCESS_START updates in place, without a restart.
+    pub fn eqlRestartRelevant(a: Spec, b: Spec) bool {
         const eqlStr = std.mem.eql;
         if (!eqlStr(u8, a.name, b.name)) return false;
         if (!eqlStr(u8, a.command, b.command)) return false;
@@ -210,10 +239,6 @@ pub const Spec = struct {
         if (a.kill_signal != b.kill_signal) return false;
         if (a.kill_timeout_ms != b.kill_timeout_ms) return false;
         if (!eqlStr(u8, a.spec_hash, b.spec_hash)) return false;
-        if (a.labels.len != b.labels.len) return false;
-        for (a.labels, b.labels) |x, y| {
-            if (!eqlStr(u8, x.key, y.key) or !eqlStr(u8, x.value, y.value)) return false;
-        }
         return true;
     }
 
@@ -225,8 +250,15 @@ pub const Spec = struct {
 };
 
 /// PROCESS_START. `spec` is null for `{name}` alone (start an existing app): that is the case when the args
-/// hold no spec key besides `name`, `expected_hash` and `replace`.
-pub const StartArgs = struct { name: []const u8, spec: ?Spec, expected_hash: ?[]const u8, replace: bool };
+/// hold no spec key besides `name`, `expected_hash`, `replace` and `autostart`. `autostart = false`
+/// registers or updates the record without starting a process.
+pub const StartArgs = struct {
+    name: []const u8,
+    spec: ?Spec,
+    expected_hash: ?[]const u8,
+    replace: bool,
+    autostart: bool = true,
+};
 pub const RestartArgs = struct { name: []const u8, expected_hash: ?[]const u8 };
 pub const LogArgs = struct { name: []const u8, stream: Stream, lines: u32 };
 
@@ -411,10 +443,11 @@ fn parseArgs(request: Fields) Invalid!Args {
 
 /// The keys that make PROCESS_START's args a spec rather than `{name}` alone.
 const spec_only_keys = [_][]const u8{
-    "command",        "args",          "cwd",               "env",
-    "restart",        "max_restarts",  "restart_window_ms", "backoff_initial_ms",
-    "backoff_max_ms", "min_uptime_ms", "kill_signal",       "kill_timeout_ms",
-    "spec_hash",      "labels",
+    "command",        "args",           "cwd",               "env",
+    "restart",        "max_restarts",   "restart_window_ms", "backoff_initial_ms",
+    "backoff_max_ms", "min_uptime_ms",  "kill_signal",       "kill_timeout_ms",
+    "spec_hash",      "labels",         "max_memory_bytes",  "log_max_size_bytes",
+    "log_max_files",  "log_timestamps",
 };
 
 fn parseStart(fields: Fields) Invalid!StartArgs {
@@ -427,6 +460,7 @@ fn parseStart(fields: Fields) Invalid!StartArgs {
         .spec = spec,
         .expected_hash = try fields.string("expected_hash"),
         .replace = try fields.boolean("replace") orelse false,
+        .autostart = try fields.boolean("autostart") orelse true,
     };
 }
 
@@ -471,6 +505,13 @@ fn parseSpec(fields: Fields) Invalid!Spec {
     if (try fields.unsigned(u64, "kill_timeout_ms", std.math.maxInt(u64))) |v| spec.kill_timeout_ms = v;
     if (try fields.string("spec_hash")) |v| spec.spec_hash = v;
     spec.labels = try parseLabels(fields);
+    if (try fields.unsigned(u64, "max_memory_bytes", std.math.maxInt(u64))) |v| spec.max_memory_bytes = v;
+    if (try fields.unsigned(u64, "log_max_size_bytes", std.math.maxInt(u64))) |v| spec.log_max_size_bytes = v;
+    if (try fields.unsigned(u32, "log_max_files", log_max_files_max)) |v| {
+        if (v == 0) return fields.fail("log_max_files", "must be 1-{d}", .{log_max_files_max});
+        spec.log_max_files = v;
+    }
+    if (try fields.boolean("log_timestamps")) |v| spec.log_timestamps = v;
     return spec;
 }
 
@@ -701,9 +742,17 @@ pub fn encodeRecord(enc: Encoder, record: Record) Encoder.Error!void {
     try encodeSpec(enc, record.spec.*);
 }
 
-/// An app spec as stored (no `expected_hash`, no `replace`), keys in PROTOCOL.md's order.
+/// An app spec as stored (no `expected_hash`, no `replace`), keys in PROTOCOL.md's order; each in-place key
+/// only when it differs from its default (so a spec without them encodes as before they existed).
 pub fn encodeSpec(enc: Encoder, spec: Spec) Encoder.Error!void {
-    try enc.mapHeader(15);
+    const defaults: Spec = .{ .name = "", .command = "", .cwd = "" };
+    const with_max_memory = spec.max_memory_bytes != defaults.max_memory_bytes;
+    const with_log_max_size = spec.log_max_size_bytes != defaults.log_max_size_bytes;
+    const with_log_max_files = spec.log_max_files != defaults.log_max_files;
+    const with_log_timestamps = spec.log_timestamps != defaults.log_timestamps;
+    const in_place_count = @as(u32, @intFromBool(with_max_memory)) + @intFromBool(with_log_max_size) +
+        @intFromBool(with_log_max_files) + @intFromBool(with_log_timestamps);
+    try enc.mapHeader(15 + in_place_count);
     try enc.str("name");
     try enc.str(spec.name);
     try enc.str("command");
@@ -739,6 +788,22 @@ pub fn encodeSpec(enc: Encoder, spec: Spec) Encoder.Error!void {
     for (spec.labels) |label| {
         try enc.str(label.key);
         try enc.str(label.value);
+    }
+    if (with_max_memory) {
+        try enc.str("max_memory_bytes");
+        try enc.uint(spec.max_memory_bytes);
+    }
+    if (with_log_max_size) {
+        try enc.str("log_max_size_bytes");
+        try enc.uint(spec.log_max_size_bytes);
+    }
+    if (with_log_max_files) {
+        try enc.str("log_max_files");
+        try enc.uint(spec.log_max_files);
+    }
+    if (with_log_timestamps) {
+        try enc.str("log_timestamps");
+        try enc.boolean(spec.log_timestamps);
     }
 }
 
@@ -1114,17 +1179,115 @@ test "parseRequest: start with a minimal spec takes the documented defaults" {
     try testing.expectEqualStrings("web", start.name);
     try testing.expectEqual(false, start.replace);
     try testing.expectEqual(@as(?[]const u8, null), start.expected_hash);
-    try testing.expect(start.spec.?.eql(.{ .name = "web", .command = "/bin/true", .cwd = "/" }));
+    try testing.expectEqual(true, start.autostart);
+    const spec = start.spec.?;
+    try testing.expect(spec.eql(.{ .name = "web", .command = "/bin/true", .cwd = "/" }));
+    try testing.expectEqual(@as(u64, 0), spec.max_memory_bytes);
+    try testing.expectEqual(@as(u64, 0), spec.log_max_size_bytes);
+    try testing.expectEqual(@as(u32, 5), spec.log_max_files);
+    try testing.expectEqual(false, spec.log_timestamps);
 
-    // {name} alone, with expected_hash and replace: no spec.
-    try p.begin(12, @intFromEnum(Op.process_start), 3);
+    // {name} alone, with expected_hash, replace and autostart: no spec.
+    try p.begin(12, @intFromEnum(Op.process_start), 4);
     try p.kv("name", "web");
     try p.kv("expected_hash", "");
     try p.kv("replace", true);
+    try p.kv("autostart", false);
     const by_name = (try parseRequest(arena, p.out.items)).request.args.start;
     try testing.expect(by_name.spec == null);
     try testing.expectEqualStrings("", by_name.expected_hash.?);
     try testing.expect(by_name.replace);
+    try testing.expectEqual(false, by_name.autostart);
+}
+
+test "parseRequest: the in-place keys make a spec, with their values" {
+    var arena_state = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena_state.deinit();
+    const arena = arena_state.allocator();
+    var p: TestPayload = .{};
+    defer p.deinit();
+    try startWith(&p, 5);
+    try p.kv("max_memory_bytes", 8 << 30);
+    try p.kv("log_max_size_bytes", 10 << 20);
+    try p.kv("log_max_files", 1000);
+    try p.kv("log_timestamps", true);
+    try p.kv("autostart", false);
+    const start = (try parseRequest(arena, p.out.items)).request.args.start;
+    const spec = start.spec.?;
+    try testing.expectEqual(@as(u64, 8 << 30), spec.max_memory_bytes);
+    try testing.expectEqual(@as(u64, 10 << 20), spec.log_max_size_bytes);
+    try testing.expectEqual(@as(u32, 1000), spec.log_max_files);
+    try testing.expectEqual(true, spec.log_timestamps);
+    try testing.expectEqual(false, start.autostart);
+
+    // One in-place key alone is a spec (so `command` and `cwd` are required).
+    try p.begin(13, @intFromEnum(Op.process_start), 2);
+    try p.kv("name", "web");
+    try p.kv("log_timestamps", true);
+    try expectBadRequest(arena, p.out.items, 13, "command: required");
+}
+
+test "encodeSpec: in-place keys are written after labels, each only when not its default" {
+    var arena_state = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena_state.deinit();
+    const arena = arena_state.allocator();
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(testing.allocator);
+
+    var spec = testSpec();
+    try encodeSpec(.init(&out, testing.allocator), spec);
+    try testing.expectEqual(@as(u8, 0x8f), out.items[0]); // 15 keys, as before the in-place keys existed
+
+    const Case = struct { key: []const u8, set: *const fn (*Spec) void };
+    const cases = [_]Case{
+        .{ .key = "max_memory_bytes", .set = struct {
+            fn f(s: *Spec) void {
+                s.max_memory_bytes = 1;
+            }
+        }.f },
+        .{ .key = "log_max_size_bytes", .set = struct {
+            fn f(s: *Spec) void {
+                s.log_max_size_bytes = 1;
+            }
+        }.f },
+        .{ .key = "log_max_files", .set = struct {
+            fn f(s: *Spec) void {
+                s.log_max_files = 1;
+            }
+        }.f },
+        .{ .key = "log_timestamps", .set = struct {
+            fn f(s: *Spec) void {
+                s.log_timestamps = true;
+            }
+        }.f },
+    };
+    for (cases) |case| {
+        spec = testSpec();
+        case.set(&spec);
+        out.clearRetainingCapacity();
+        try encodeSpec(.init(&out, testing.allocator), spec);
+        const value = try msgpack.decode(arena, out.items);
+        try testing.expectEqual(@as(usize, 16), value.map.len);
+        try testing.expectEqualStrings("labels", value.map[14].key.str);
+        try testing.expectEqualStrings(case.key, value.map[15].key.str);
+        var diagnostic: Diagnostic = .{};
+        const fields: Fields = .{ .arena = arena, .map = value, .diagnostic = &diagnostic };
+        try testing.expect((try parseSpec(fields)).eql(spec));
+    }
+
+    // All four, in the documented order.
+    spec = testSpec();
+    spec.max_memory_bytes = 512 << 20;
+    spec.log_max_size_bytes = 10 << 20;
+    spec.log_max_files = 3;
+    spec.log_timestamps = true;
+    out.clearRetainingCapacity();
+    try encodeSpec(.init(&out, testing.allocator), spec);
+    const value = try msgpack.decode(arena, out.items);
+    try testing.expectEqual(@as(usize, 19), value.map.len);
+    for ([_][]const u8{ "labels", "max_memory_bytes", "log_max_size_bytes", "log_max_files", "log_timestamps" }, 14..) |key, index| {
+        try testing.expectEqualStrings(key, value.map[index].key.str);
+    }
 }
 
 test "parseRequest: every spec field is validated and named" {
@@ -1148,6 +1311,12 @@ test "parseRequest: every spec field is validated and named" {
         .{ .key = "args", .value = .{ .str = "-v" }, .message = "args: expected an array of strings" },
         .{ .key = "env", .value = .{ .str = "A=1" }, .message = "env: expected an array of strings" },
         .{ .key = "labels", .value = .{ .str = "a=b" }, .message = "labels: expected a map of strings" },
+        .{ .key = "max_memory_bytes", .value = .{ .int = -1 }, .message = "max_memory_bytes: expected an unsigned integer" },
+        .{ .key = "log_max_size_bytes", .value = .{ .str = "10M" }, .message = "log_max_size_bytes: expected an unsigned integer" },
+        .{ .key = "log_max_files", .value = .{ .int = 0 }, .message = "log_max_files: must be 1-1000" },
+        .{ .key = "log_max_files", .value = .{ .int = 1001 }, .message = "log_max_files: must be at most 1000" },
+        .{ .key = "log_timestamps", .value = .{ .int = 1 }, .message = "log_timestamps: expected true or false" },
+        .{ .key = "autostart", .value = .{ .str = "no" }, .message = "autostart: expected true or false" },
     };
     for (cases) |case| {
         try startWith(&p, 1);
@@ -1325,9 +1494,15 @@ test "Spec: clone is deep, deinit frees it all, eql sees every field" {
             []const Label => @field(changed, field.name) = &.{.{ .key = "app", .value = "api" }},
             RestartPolicy => @field(changed, field.name) = .never,
             u8, u32, u64 => @field(changed, field.name) += 1,
+            bool => @field(changed, field.name) = !@field(changed, field.name),
             else => @compileError("a Spec field eql does not know: " ++ field.name),
         }
         try testing.expect(!changed.eql(original));
+        // Restart-relevant: every field but labels and the in-place keys.
+        const in_place = comptime for ([_][]const u8{ "labels", "max_memory_bytes", "log_max_size_bytes", "log_max_files", "log_timestamps" }) |key| {
+            if (std.mem.eql(u8, key, field.name)) break true;
+        } else false;
+        try testing.expectEqual(in_place, changed.eqlRestartRelevant(original));
     }
 
     // Out of memory at every allocation leaks nothing.
@@ -1463,6 +1638,11 @@ test "state: encode then decode gives the same apps" {
     var second = testSpec();
     second.name = "worker";
     second.labels = &.{};
+    // The in-place keys survive a daemon restart.
+    second.max_memory_bytes = 256 << 20;
+    second.log_max_size_bytes = 1 << 20;
+    second.log_max_files = 9;
+    second.log_timestamps = true;
     const apps = [_]SavedApp{
         .{ .spec = testSpec(), .desired_running = true, .pid = 4242, .start_time_ticks = 123456789, .pgid = 4242 },
         .{ .spec = second, .desired_running = false, .pid = 0, .start_time_ticks = 0, .pgid = 0 },

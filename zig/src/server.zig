@@ -477,7 +477,9 @@ fn beingDeleted(daemon: *Daemon, client: *Client, id: u32, name: []const u8) voi
     replyError(daemon, client, id, "bad_request", "app {s} is being deleted: retry once it is gone", .{name});
 }
 
-/// PROCESS_START: create, start, idempotent re-start, or replace; see PROTOCOL.md "App spec".
+/// PROCESS_START: create, start, idempotent re-start, update in place, or replace; see PROTOCOL.md
+/// "PROCESS_START". With `autostart = false` nothing is started: a new app is created stopped, an existing
+/// one keeps its run state.
 fn handleStart(daemon: *Daemon, client: *Client, id: u32, args: protocol.StartArgs, now_ms: u64) void {
     if (daemon.shutdown != null) return shuttingDown(daemon, client, id);
     const existing = daemon.table.find(args.name);
@@ -498,14 +500,26 @@ fn handleStart(daemon: *Daemon, client: *Client, id: u32, args: protocol.StartAr
                 error.OutOfMemory => replyError(daemon, client, id, "internal", "out of memory registering app {s}", .{args.name}),
                 error.LogsUnusable => replyError(daemon, client, id, "internal", "{s}", .{daemon.last_failure}),
             };
-            diag("app {s}: created", .{args.name});
+            diag("app {s}: created{s}", .{ args.name, if (args.autostart) "" else " (stopped: autostart false)" });
             const app = daemon.table.get(slot);
-            daemon.apply(slot, app.machine.start(now_ms));
+            if (args.autostart) daemon.apply(slot, app.machine.start(now_ms));
             replyStarted(daemon, client, id, app, now_ms);
         },
         .start => {
             const app = daemon.table.get(existing.?);
-            daemon.apply(existing.?, app.machine.start(now_ms));
+            if (args.autostart) daemon.apply(existing.?, app.machine.start(now_ms));
+            replyStarted(daemon, client, id, app, now_ms);
+        },
+        .update_in_place => {
+            const slot = existing.?;
+            const app = daemon.table.get(slot);
+            // Nothing a running process depends on changes: no restart. The new limits apply from the next
+            // sample and the next log write.
+            daemon.table.replaceSpec(daemon.allocator, slot, args.spec.?) catch
+                return replyError(daemon, client, id, "internal", "out of memory updating the spec of {s}", .{args.name});
+            daemon.table_touched = true;
+            diag("app {s}: spec updated in place (no restart)", .{args.name});
+            if (args.autostart) daemon.apply(slot, app.machine.start(now_ms));
             replyStarted(daemon, client, id, app, now_ms);
         },
         .replace => {
@@ -515,8 +529,13 @@ fn handleStart(daemon: *Daemon, client: *Client, id: u32, args: protocol.StartAr
             const old_policy = app.policy();
             daemon.table.replaceSpec(daemon.allocator, slot, args.spec.?) catch
                 return replyError(daemon, client, id, "internal", "out of memory replacing the spec of {s}", .{args.name});
+            daemon.table_touched = true;
             diag("app {s}: spec replaced (spec_hash \"{s}\")", .{ args.name, app.spec.spec_hash });
-            daemon.apply(slot, app.machine.restart(old_policy, now_ms));
+            const effects = if (args.autostart)
+                app.machine.restart(old_policy, now_ms)
+            else
+                app.machine.restartIfActive(old_policy, now_ms);
+            daemon.apply(slot, effects);
             replyStarted(daemon, client, id, app, now_ms);
         },
     }

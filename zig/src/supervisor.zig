@@ -16,11 +16,17 @@
 //!   restarts. The window opens at the first restart after a quiet period and closes `restart_window_ms`
 //!   later (a tumbling window: O(1) state per app however large `max_restarts` is).
 //! - `restarts` counts automatic restarts since the last START/RESTART from a client.
+//!
+//! Memory limit (`max_memory_bytes`, checked by the daemon on each 1 s sample, decided by `overMemoryLimit`):
+//! a running app whose main process is above it is stopped the usual way (kill signal, SIGKILL after the
+//! timeout) and started again once its group is empty, whatever its restart policy. It counts as an
+//! automatic restart against the same budget; with the budget spent the app ends `errored` instead.
 const std = @import("std");
 const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const procfs = @import("procfs.zig");
-const StreamLog = @import("logs.zig").StreamLog;
+const logs = @import("logs.zig");
+const StreamLog = logs.StreamLog;
 
 pub const RestartPolicy = protocol.RestartPolicy;
 pub const Status = protocol.Status;
@@ -71,6 +77,10 @@ pub const Note = union(enum) {
     gave_up,
     /// The stop's grace period ran out: SIGKILL to the group.
     kill_escalated,
+    /// The main process is above `max_memory_bytes`: stopping it, to start it again.
+    memory_restart,
+    /// Above `max_memory_bytes` with the restart budget spent: stopping it, `errored` once its group is empty.
+    memory_gave_up,
 };
 
 pub const Effects = struct {
@@ -78,13 +88,25 @@ pub const Effects = struct {
     signal_group: ?GroupSignal = null,
     /// Then: fork and exec the app, and report with `spawned` or `spawnFailed`.
     spawn: bool = false,
+    /// The spawn is an automatic restart, not asked for by a client: the app's `last_error` (e.g. why the
+    /// daemon restarted it) is kept. A client's start clears it.
+    automatic: bool = false,
     /// A DELETE finished: the record can go.
     remove: bool = false,
     note: Note = .none,
 };
 
 /// What to do once a stop has finished (the group is empty).
-pub const AfterStop = enum { nothing, start, delete };
+pub const AfterStop = enum {
+    nothing,
+    /// A client's START or RESTART: start, with the counters reset.
+    start,
+    delete,
+    /// An automatic restart (memory limit), already counted: start, counters kept.
+    restart,
+    /// The restart budget is spent (memory limit): `errored`.
+    give_up,
+};
 
 pub const Machine = struct {
     status: Status = .stopped,
@@ -139,10 +161,24 @@ pub const Machine = struct {
         machine.window_restarts = 0;
     }
 
-    fn beginSpawn(machine: *Machine) Effects {
+    fn beginSpawn(machine: *Machine, automatic: bool) Effects {
         machine.status = .starting;
         machine.deadline_ms = null;
-        return .{ .spawn = true };
+        return .{ .spawn = true, .automatic = automatic };
+    }
+
+    /// Counts one automatic restart against the budget; false (nothing counted) when it is spent: more
+    /// than `max_restarts` within the current window.
+    fn countRestart(machine: *Machine, policy: Policy, now_ms: u64) bool {
+        const window_open = if (machine.window_start_ms) |start_ms| now_ms -| start_ms < policy.restart_window_ms else false;
+        if (!window_open) {
+            machine.window_start_ms = now_ms;
+            machine.window_restarts = 0;
+        }
+        if (machine.window_restarts >= policy.max_restarts) return false;
+        machine.window_restarts += 1;
+        machine.restarts +|= 1;
+        return true;
     }
 
     /// START from a client (or the daemon restoring an app that was running): a running app is left alone.
@@ -160,7 +196,7 @@ pub const Machine = struct {
             },
             .waiting, .stopped, .errored => {
                 machine.resetCounters();
-                return machine.beginSpawn();
+                return machine.beginSpawn(false);
             },
         }
     }
@@ -187,6 +223,18 @@ pub const Machine = struct {
         }
     }
 
+    /// A replacing START with `autostart = false`: the new spec takes over and the run state stays. An app
+    /// that runs, or is about to (waiting, or stopping to start again), is restarted so the new spec takes
+    /// effect; a stopped or errored one, or one a client is stopping, stays as it is.
+    pub fn restartIfActive(machine: *Machine, policy: Policy, now_ms: u64) Effects {
+        machine.invariants();
+        return switch (machine.status) {
+            .running, .starting, .waiting => machine.restart(policy, now_ms),
+            .stopping => if (machine.after_stop == .start or machine.after_stop == .restart) machine.restart(policy, now_ms) else .{},
+            .stopped, .errored => .{},
+        };
+    }
+
     pub const StopOptions = struct {
         /// Daemon shutdown: stop the process but keep `desired_running`, so it comes back with the daemon.
         keep_desired: bool = false,
@@ -198,7 +246,10 @@ pub const Machine = struct {
         machine.invariants();
         defer machine.invariants();
         if (!options.keep_desired) machine.desired_running = false;
-        if (machine.after_stop == .start) machine.after_stop = .nothing;
+        switch (machine.after_stop) {
+            .start, .restart, .give_up => machine.after_stop = .nothing,
+            .nothing, .delete => {},
+        }
         switch (machine.status) {
             .running, .starting => {
                 assert(machine.pgid > 0);
@@ -275,17 +326,10 @@ pub const Machine = struct {
             return .{ .signal_group = effects_kill, .note = .exited_for_good };
         }
 
-        const window_open = if (machine.window_start_ms) |start_ms| now_ms -| start_ms < policy.restart_window_ms else false;
-        if (!window_open) {
-            machine.window_start_ms = now_ms;
-            machine.window_restarts = 0;
-        }
-        if (machine.window_restarts >= policy.max_restarts) {
+        if (!machine.countRestart(policy, now_ms)) {
             machine.status = .errored;
             return .{ .signal_group = effects_kill, .note = .gave_up };
         }
-        machine.window_restarts += 1;
-        machine.restarts +|= 1;
 
         if (now_ms -| machine.started_ms >= policy.min_uptime_ms) machine.backoff_ms = 0;
         const delay_ms = machine.backoff_ms;
@@ -294,7 +338,7 @@ pub const Machine = struct {
         else
             @min(delay_ms *| 2, @max(policy.backoff_max_ms, policy.backoff_initial_ms));
         if (delay_ms == 0) {
-            var effects = machine.beginSpawn();
+            var effects = machine.beginSpawn(true);
             effects.signal_group = effects_kill;
             effects.note = .restart_now;
             return effects;
@@ -311,7 +355,7 @@ pub const Machine = struct {
         const deadline_ms = machine.deadline_ms orelse return .{};
         if (now_ms < deadline_ms) return .{};
         switch (machine.status) {
-            .waiting => return machine.beginSpawn(),
+            .waiting => return machine.beginSpawn(true),
             .stopping => {
                 machine.deadline_ms = null;
                 machine.killed = true;
@@ -336,7 +380,25 @@ pub const Machine = struct {
             .nothing => return .{},
             .delete => return .{ .remove = true },
             .start => return machine.start(now_ms),
+            .restart => return machine.beginSpawn(true),
+            .give_up => {
+                machine.status = .errored;
+                return .{};
+            },
         }
+    }
+
+    /// The main process is above `max_memory_bytes` (see `overMemoryLimit`): stop it the usual way, then
+    /// start it again once its group is empty — an automatic restart, counted against the budget; with the
+    /// budget spent it ends `errored` instead. `desired_running` is kept either way.
+    pub fn memoryExceeded(machine: *Machine, policy: Policy, now_ms: u64) Effects {
+        assert(machine.status == .running);
+        const within_budget = machine.countRestart(policy, now_ms);
+        var effects = machine.stop(policy, now_ms, .{ .keep_desired = true });
+        machine.after_stop = if (within_budget) .restart else .give_up;
+        effects.note = if (within_budget) .memory_restart else .memory_gave_up;
+        machine.invariants();
+        return effects;
     }
 
     /// Restored from the state file: the app is known, no process runs.
@@ -344,6 +406,12 @@ pub const Machine = struct {
         return .{ .desired_running = desired_running };
     }
 };
+
+/// Whether a sample of `memory_bytes` (resident, main process) calls for a memory restart: a limit is set
+/// (`max_memory_bytes` > 0), the process runs (not already stopping) and it is above the limit.
+pub fn overMemoryLimit(status: Status, memory_bytes: u64, max_memory_bytes: u64) bool {
+    return max_memory_bytes > 0 and status == .running and memory_bytes > max_memory_bytes;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The app table: one `App` per name, in stable slots (a slot index plus its generation names an app in the
@@ -373,6 +441,15 @@ pub const App = struct {
 
     pub fn policy(app: *const App) Policy {
         return Policy.fromSpec(&app.spec);
+    }
+
+    /// What the spec asks of the log files (read at each write, so an in-place update applies at once).
+    pub fn logOptions(app: *const App) logs.Options {
+        return .{
+            .max_size_bytes = app.spec.log_max_size_bytes,
+            .max_files = app.spec.log_max_files,
+            .timestamps = app.spec.log_timestamps,
+        };
     }
 
     pub fn log(app: *App, stream: protocol.Stream) *StreamLog {
@@ -574,6 +651,8 @@ pub const StartDecision = union(enum) {
     create,
     /// Start the existing app unless it runs (identical spec, or `{name}` alone).
     start,
+    /// The spec differs only in `labels` and the in-place keys: swap it in without a restart, then as `start`.
+    update_in_place,
     /// Stop the old process, swap in the new spec, start.
     replace,
 };
@@ -593,6 +672,7 @@ pub fn decideStart(existing: ?*const App, args: protocol.StartArgs) StartDecisio
     if (app.beingDeleted()) return .being_deleted;
     const spec = args.spec orelse return .start;
     if (spec.eql(app.spec)) return .start;
+    if (spec.eqlRestartRelevant(app.spec)) return .update_in_place;
     return if (args.replace) .replace else .exists;
 }
 
@@ -955,4 +1035,162 @@ test "decideStart: create, idempotent start, exists, replace, conflicts, being d
     _ = app.machine.delete(.{}, 0);
     try testing.expectEqual(StartDecision.being_deleted, decideStart(app, start(spec, null, false)));
     try testing.expectEqual(StartDecision{ .conflict = .expected_other_hash }, decideStart(app, start(spec, "zz", false)));
+}
+
+test "decideStart: a spec differing only in labels and in-place keys is an update in place, even with replace" {
+    const allocator = testing.allocator;
+    var table: Table = .{};
+    defer table.deinit(allocator);
+    const spec: Spec = .{ .name = "web", .command = "node", .cwd = "/srv", .spec_hash = "h1" };
+    const app = table.get(try table.add(allocator, spec));
+    const start = struct {
+        fn args(s: Spec, expected_hash: ?[]const u8, replace: bool) protocol.StartArgs {
+            return .{ .name = "web", .spec = s, .expected_hash = expected_hash, .replace = replace, .autostart = false };
+        }
+    }.args;
+
+    var in_place = spec;
+    in_place.max_memory_bytes = 512 << 20;
+    in_place.log_max_size_bytes = 10 << 20;
+    in_place.log_max_files = 3;
+    in_place.log_timestamps = true;
+    in_place.labels = &.{.{ .key = "project", .value = "shop" }};
+    try testing.expectEqual(StartDecision.update_in_place, decideStart(app, start(in_place, null, false)));
+    try testing.expectEqual(StartDecision.update_in_place, decideStart(app, start(in_place, null, true)));
+    try testing.expectEqual(StartDecision.update_in_place, decideStart(app, start(in_place, "h1", false)));
+    // expected_hash is checked first.
+    try testing.expectEqual(StartDecision{ .conflict = .expected_other_hash }, decideStart(app, start(in_place, "h0", false)));
+    // A restart-relevant difference as well (spec_hash included): exists, or replace.
+    var both = in_place;
+    both.kill_timeout_ms = 1;
+    try testing.expectEqual(StartDecision.exists, decideStart(app, start(both, null, false)));
+    try testing.expectEqual(StartDecision.replace, decideStart(app, start(both, null, true)));
+    var other_hash = in_place;
+    other_hash.spec_hash = "h2";
+    try testing.expectEqual(StartDecision.exists, decideStart(app, start(other_hash, null, false)));
+}
+
+test "overMemoryLimit: only a running process above a set limit" {
+    try testing.expect(overMemoryLimit(.running, 600 << 20, 512 << 20));
+    try testing.expect(!overMemoryLimit(.running, 512 << 20, 512 << 20)); // at the limit is fine
+    try testing.expect(!overMemoryLimit(.running, 600 << 20, 0)); // no limit
+    try testing.expect(!overMemoryLimit(.stopping, 600 << 20, 512 << 20)); // already being restarted
+    try testing.expect(!overMemoryLimit(.waiting, 600 << 20, 512 << 20));
+}
+
+test "memory restart: stop with the kill signal, start again once the group is empty, counted" {
+    var harness: Harness = .{ .policy = .{ .restart = .never, .kill_signal = 2, .kill_timeout_ms = 3000 } };
+    _ = try harness.start();
+    const effects = harness.machine.memoryExceeded(harness.policy, harness.now_ms);
+    try testing.expectEqual(Note.memory_restart, effects.note);
+    try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = 2 }, effects.signal_group.?);
+    try testing.expect(!effects.spawn);
+    try testing.expectEqual(Status.stopping, harness.machine.status);
+    try testing.expectEqual(@as(u32, 1), harness.machine.restarts);
+    try testing.expect(harness.machine.desired_running);
+
+    // It ignores SIGINT: SIGKILL after the timeout, as for any stop.
+    const escalation = try harness.advance(3000);
+    try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = sigkill }, escalation.signal_group.?);
+    _ = try harness.exit(.{ .signal = 9 });
+    try testing.expectEqual(Status.stopping, harness.machine.status); // no policy restart while stopping
+    const after = try harness.apply(harness.machine.groupEmpty(harness.now_ms));
+    try testing.expect(after.spawn);
+    try testing.expect(after.automatic); // last_error (why) is kept
+    try testing.expectEqual(Status.running, harness.machine.status);
+    try testing.expectEqual(@as(i32, 101), harness.machine.pid);
+    // Counted, not reset as a client start would.
+    try testing.expectEqual(@as(u32, 1), harness.machine.restarts);
+}
+
+test "memory restart with the budget spent: errored once the group is empty" {
+    var harness: Harness = .{ .policy = .{
+        .restart = .always,
+        .max_restarts = 2,
+        .restart_window_ms = 10_000,
+        .backoff_initial_ms = 0,
+    } };
+    _ = try harness.start();
+    for (0..2) |_| {
+        try testing.expectEqual(Note.memory_restart, harness.machine.memoryExceeded(harness.policy, harness.now_ms).note);
+        _ = try harness.exit(.{ .signal = 15 });
+        try testing.expect((try harness.apply(harness.machine.groupEmpty(harness.now_ms))).spawn);
+        harness.now_ms += 1000;
+    }
+    try testing.expectEqual(@as(u32, 2), harness.machine.restarts);
+    const effects = harness.machine.memoryExceeded(harness.policy, harness.now_ms);
+    try testing.expectEqual(Note.memory_gave_up, effects.note);
+    try testing.expectEqual(GroupSignal{ .pgid = 102, .signal = 15 }, effects.signal_group.?);
+    _ = try harness.exit(.{ .signal = 15 });
+    const after = try harness.apply(harness.machine.groupEmpty(harness.now_ms));
+    try testing.expect(!after.spawn);
+    try testing.expectEqual(Status.errored, harness.machine.status);
+    try testing.expectEqual(@as(u32, 2), harness.machine.restarts);
+    try testing.expectEqual(@as(u32, 3), harness.spawns);
+    // A client start clears the counters, as after any give-up.
+    _ = try harness.start();
+    try testing.expectEqual(@as(u32, 0), harness.machine.restarts);
+}
+
+test "a client stop during a memory restart wins; a client start during it resets the counters" {
+    var harness: Harness = .{};
+    _ = try harness.start();
+    _ = harness.machine.memoryExceeded(harness.policy, harness.now_ms);
+    _ = harness.machine.stop(harness.policy, harness.now_ms, .{});
+    _ = try harness.exit(.{ .signal = 15 });
+    try testing.expect(!(try harness.apply(harness.machine.groupEmpty(harness.now_ms))).spawn);
+    try testing.expectEqual(Status.stopped, harness.machine.status);
+    try testing.expect(!harness.machine.desired_running);
+
+    _ = try harness.start();
+    _ = harness.machine.memoryExceeded(harness.policy, harness.now_ms);
+    try testing.expectEqual(@as(u32, 1), harness.machine.restarts);
+    _ = try harness.start();
+    try testing.expectEqual(AfterStop.start, harness.machine.after_stop);
+    _ = try harness.exit(.{ .signal = 15 });
+    const after = try harness.apply(harness.machine.groupEmpty(harness.now_ms));
+    try testing.expect(after.spawn and !after.automatic);
+    try testing.expectEqual(@as(u32, 0), harness.machine.restarts);
+}
+
+test "restartIfActive: a running app restarts, a stopped, errored or stopping one keeps its state" {
+    {
+        var harness: Harness = .{};
+        _ = try harness.start();
+        const effects = harness.machine.restartIfActive(harness.policy, harness.now_ms);
+        try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = 15 }, effects.signal_group.?);
+        try testing.expectEqual(AfterStop.start, harness.machine.after_stop);
+    }
+    {
+        var harness: Harness = .{};
+        const effects = harness.machine.restartIfActive(harness.policy, harness.now_ms);
+        try testing.expect(!effects.spawn);
+        try testing.expectEqual(Status.stopped, harness.machine.status);
+        try testing.expect(!harness.machine.desired_running);
+    }
+    {
+        var harness: Harness = .{ .policy = .{ .restart = .always, .max_restarts = 0 } };
+        _ = try harness.start();
+        try testing.expectEqual(Note.gave_up, (try harness.exit(.{ .code = 1 })).note);
+        try testing.expect(!harness.machine.restartIfActive(harness.policy, harness.now_ms).spawn);
+        try testing.expectEqual(Status.errored, harness.machine.status);
+    }
+    {
+        var harness: Harness = .{};
+        _ = try harness.start();
+        _ = harness.machine.stop(harness.policy, harness.now_ms, .{});
+        _ = harness.machine.restartIfActive(harness.policy, harness.now_ms);
+        try testing.expectEqual(AfterStop.nothing, harness.machine.after_stop);
+        try testing.expect(!harness.machine.desired_running);
+    }
+    {
+        var harness: Harness = .{ .policy = .{ .restart = .always } };
+        _ = try harness.start();
+        _ = try harness.crashAfter(10);
+        _ = try harness.crashAfter(10);
+        try testing.expectEqual(Status.waiting, harness.machine.status);
+        const effects = try harness.apply(harness.machine.restartIfActive(harness.policy, harness.now_ms));
+        try testing.expect(effects.spawn);
+        try testing.expectEqual(Status.running, harness.machine.status);
+    }
 }

@@ -396,6 +396,21 @@ pub const ChildStep = enum(u32) {
     _,
 };
 
+/// Sets one signal back to its default disposition in the forked child. On Linux this is the raw
+/// rt_sigaction syscall: glibc refuses signals 32 and 33 (its own SIGCANCEL/SIGSETXID) with EINVAL, yet a
+/// caller may have left them ignored and an ignored disposition survives exec.
+fn childResetSignal(signal_number: u8) void {
+    if (builtin.os.tag == .linux) {
+        var default_action = std.mem.zeroes(std.os.linux.Sigaction);
+        default_action.handler = .{ .handler = std.os.linux.SIG.DFL };
+        _ = std.os.linux.sigaction(signal_number, &default_action, null);
+    } else {
+        var default_action: c.Sigaction = std.mem.zeroes(c.Sigaction);
+        default_action.handler = .{ .handler = SIG.DFL };
+        _ = c.sigaction(signal_number, &default_action, null);
+    }
+}
+
 /// Runs in the forked child. Order: own process group, default signal dispositions and an empty mask
 /// (ignored signals survive exec — Rust ignores SIGPIPE, and the daemon ignores SIGHUP and blocks SIGCHLD,
 /// SIGTERM, SIGINT, SIGHUP — so the program would inherit them), stdio onto the pipes, cwd, the original
@@ -403,12 +418,10 @@ pub const ChildStep = enum(u32) {
 pub fn childExec(plan: *const ChildPlan) noreturn {
     if (c.setpgid(0, 0) != 0) childFail(plan.report_fd, .setpgid);
 
-    var default_action: c.Sigaction = std.mem.zeroes(c.Sigaction);
-    default_action.handler = .{ .handler = SIG.DFL };
     var signal_number: u8 = 1;
     while (signal_number < signal_count) : (signal_number += 1) {
         if (signal_number == SIG.KILL or signal_number == SIG.STOP) continue;
-        _ = c.sigaction(signal_number, &default_action, null); // EINVAL for libc-reserved ones: fine
+        childResetSignal(signal_number);
     }
     var empty_mask: c.sigset_t = undefined;
     _ = c.sigemptyset(&empty_mask);

@@ -62,6 +62,8 @@ pub const BACKOFF_MAX_MS_DEFAULT: u64 = 5_000;
 pub const MIN_UPTIME_MS_DEFAULT: u64 = 1_000;
 pub const KILL_SIGNAL_DEFAULT: u8 = 15;
 pub const KILL_TIMEOUT_MS_DEFAULT: u64 = 5_000;
+/// Rotated log files kept per stream when `log_max_files` is not given.
+pub const LOG_MAX_FILES_DEFAULT: u32 = 5;
 /// Longest app name the daemon accepts.
 pub const NAME_LENGTH_MAX: usize = 64;
 
@@ -98,15 +100,35 @@ pub struct AppSpec {
     /// Opaque to the daemon: [`AppSpec::compute_hash`] of this spec, set by the Rust side.
     #[serde(default)]
     pub spec_hash: String,
-    /// Opaque to the daemon (`project`, `app`, `instance`, `source_rev`).
+    /// Opaque to the daemon (`project`, `app`, `instance`, `source_rev`). Changing them alone updates the
+    /// app in place, without a restart.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    // The in-place keys: changing them (and `labels`) alone updates the app without a restart. Each is left
+    // out of the encoding while it has its default, so a spec without them encodes as before they existed.
+    /// Resident bytes of the main process above which the daemon restarts it; 0 = no limit.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub max_memory_bytes: u64,
+    /// A log file that grows past this is rotated; 0 = never rotate.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub log_max_size_bytes: u64,
+    /// Rotated files kept (`NAME-out.log.1` … `.N`), 1 to 1000.
+    #[serde(default = "default_log_max_files", skip_serializing_if = "is_default_log_max_files")]
+    pub log_max_files: u32,
+    /// Each line written to the log file starts with an RFC 3339 UTC timestamp (milliseconds) and a space.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub log_timestamps: bool,
     /// If set, the current record's `spec_hash` must equal it (`""`: the app must not exist yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_hash: Option<String>,
-    /// A different spec for an existing name replaces it instead of failing with `exists`.
+    /// A spec differing in a restart-relevant field replaces the existing app's instead of failing with
+    /// `exists`.
     #[serde(default)]
     pub replace: bool,
+    /// START argument, not stored: `false` registers or updates the app without starting a process (a new
+    /// app is created `stopped`, an existing one keeps its run state). Written only when `false`.
+    #[serde(default = "default_autostart", skip_serializing_if = "is_true")]
+    pub autostart: bool,
 }
 
 fn default_max_restarts() -> u32 {
@@ -130,6 +152,25 @@ fn default_kill_signal() -> u8 {
 fn default_kill_timeout_ms() -> u64 {
     KILL_TIMEOUT_MS_DEFAULT
 }
+fn default_log_max_files() -> u32 {
+    LOG_MAX_FILES_DEFAULT
+}
+fn default_autostart() -> bool {
+    true
+}
+// serde's `skip_serializing_if` passes a reference.
+fn is_zero_u64(value: &u64) -> bool {
+    *value == 0
+}
+fn is_default_log_max_files(value: &u32) -> bool {
+    *value == LOG_MAX_FILES_DEFAULT
+}
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+fn is_true(value: &bool) -> bool {
+    *value
+}
 
 impl AppSpec {
     /// A spec with every optional field at its documented default.
@@ -150,14 +191,21 @@ impl AppSpec {
             kill_timeout_ms: KILL_TIMEOUT_MS_DEFAULT,
             spec_hash: String::new(),
             labels: BTreeMap::new(),
+            max_memory_bytes: 0,
+            log_max_size_bytes: 0,
+            log_max_files: LOG_MAX_FILES_DEFAULT,
+            log_timestamps: false,
             expected_hash: None,
             replace: false,
+            autostart: true,
         }
     }
 
     /// A stable 16-hex-digit hash of the fields that only take effect on a restart: command, args, cwd,
     /// env, the restart policy and its limits, the kill settings. Not the name (it is the identity), nor
-    /// `labels`, `spec_hash`, `expected_hash` or `replace`.
+    /// `labels` and the in-place keys (`max_memory_bytes`, `log_max_size_bytes`, `log_max_files`,
+    /// `log_timestamps`: the daemon updates them without a restart), nor `spec_hash`, `expected_hash`,
+    /// `replace` or `autostart`.
     ///
     /// The hash is FNV-1a 64 over a canonical byte encoding (a version tag, then each field in a fixed order,
     /// strings and lists length-prefixed as u32 LE, numbers as u64 LE), so it does not depend on serde,
@@ -304,7 +352,71 @@ mod tests {
         other.spec_hash = "0123456789abcdef".into();
         other.expected_hash = Some(String::new());
         other.replace = true;
+        other.autostart = false;
+        other.max_memory_bytes = 512 << 20;
+        other.log_max_size_bytes = 10 << 20;
+        other.log_max_files = 3;
+        other.log_timestamps = true;
         assert_eq!(other.compute_hash(), base);
+    }
+
+    fn keys(spec: &AppSpec) -> Vec<String> {
+        let bytes = rmp_serde::to_vec_named(spec).expect("encodes");
+        match rmpv::decode::read_value(&mut &bytes[..]).expect("decodes") {
+            rmpv::Value::Map(entries) => {
+                entries.into_iter().map(|(key, _)| key.as_str().expect("str key").to_string()).collect()
+            }
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn in_place_keys_and_autostart_are_omitted_at_their_defaults() {
+        let spec = sample();
+        let names = keys(&spec);
+        assert_eq!(names.len(), 16, "{names:?}");
+        assert_eq!(&names[14..], ["labels", "replace"]);
+
+        let mut changed = sample();
+        changed.max_memory_bytes = 1;
+        changed.log_max_size_bytes = 1;
+        changed.log_max_files = 1;
+        changed.log_timestamps = true;
+        changed.expected_hash = Some(String::new());
+        changed.autostart = false;
+        assert_eq!(
+            &keys(&changed)[14..],
+            [
+                "labels",
+                "max_memory_bytes",
+                "log_max_size_bytes",
+                "log_max_files",
+                "log_timestamps",
+                "expected_hash",
+                "replace",
+                "autostart"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_in_place_keys_and_autostart_decode_as_their_defaults() {
+        let bytes = rmp_serde::to_vec_named(&sample()).expect("encodes");
+        let decoded: AppSpec = rmp_serde::from_slice(&bytes).expect("decodes");
+        assert_eq!(decoded, sample());
+        assert_eq!(decoded.max_memory_bytes, 0);
+        assert_eq!(decoded.log_max_size_bytes, 0);
+        assert_eq!(decoded.log_max_files, LOG_MAX_FILES_DEFAULT);
+        assert!(!decoded.log_timestamps);
+        assert!(decoded.autostart);
+
+        let mut changed = sample();
+        changed.max_memory_bytes = u64::MAX;
+        changed.log_max_files = 1000;
+        changed.log_timestamps = true;
+        changed.autostart = false;
+        let bytes = rmp_serde::to_vec_named(&changed).expect("encodes");
+        assert_eq!(rmp_serde::from_slice::<AppSpec>(&bytes).expect("decodes"), changed);
     }
 
     #[test]

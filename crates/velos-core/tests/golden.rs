@@ -68,6 +68,16 @@ fn golden_spec() -> AppSpec {
     spec
 }
 
+/// SPEC_INPLACE of the README: SPEC with the four in-place keys off their defaults.
+fn golden_inplace_spec() -> AppSpec {
+    let mut spec = golden_spec();
+    spec.max_memory_bytes = 8_589_934_592;
+    spec.log_max_size_bytes = 10_485_760;
+    spec.log_max_files = 3;
+    spec.log_timestamps = true;
+    spec
+}
+
 #[test]
 fn every_golden_file_is_covered() {
     let mut names: Vec<String> = std::fs::read_dir(golden_dir())
@@ -80,12 +90,14 @@ fn every_golden_file_is_covered() {
         "bad_magic.hex",
         "bad_version.hex",
         "error_reply.hex",
+        "info_inplace_reply.hex",
         "list_reply.hex",
         "log_read_request.hex",
         "log_reply.hex",
         "ping_reply.hex",
         "ping_request.hex",
         "start_by_name_request.hex",
+        "start_inplace_request.hex",
         "start_request.hex",
         "stream_end_reply.hex",
         "too_large.hex",
@@ -122,6 +134,17 @@ fn start_request_with_expected_hash_adds_the_key_before_replace() {
     expected.extend_from_slice(b"\xadexpected_hash\xa0");
     expected.extend_from_slice(&replace);
     assert_eq!(&frame[7..], &expected[..]);
+}
+
+#[test]
+fn start_inplace_request() {
+    let mut spec = golden_inplace_spec();
+    spec.autostart = false;
+    let frame = encode_request(10, Op::ProcessStart, &spec).unwrap();
+    assert_eq!(frame.len(), 7 + 397);
+    assert_eq!(frame, golden("start_inplace_request.hex"));
+    // Only in-place keys differ from start_request's spec: the same restart-relevant hash.
+    assert_eq!(spec.compute_hash(), golden_spec().compute_hash());
 }
 
 #[test]
@@ -173,6 +196,30 @@ fn list_reply() {
 }
 
 #[test]
+fn info_inplace_reply() {
+    let reply = reply("info_inplace_reply.hex");
+    assert_eq!(reply.id, 11);
+    let record: ProcessRecord = data(reply);
+    assert_eq!(
+        record,
+        ProcessRecord {
+            name: "web".into(),
+            pid: 31337,
+            status: Status::Running,
+            restarts: 1,
+            cpu: 1.5,
+            memory: 10_485_760,
+            uptime_ms: 65_000,
+            exit_code: None,
+            exit_signal: Some(15),
+            last_error: Some("restarted by the daemon: memory 9000 MiB above max_memory 8192 MiB".into()),
+            // `replace` false and `autostart` true: absent from a record, their defaults.
+            spec: golden_inplace_spec(),
+        }
+    );
+}
+
+#[test]
 fn error_reply() {
     let reply = reply("error_reply.hex");
     assert_eq!(
@@ -199,9 +246,14 @@ fn stream_end_reply() {
 
 #[test]
 fn replies_decode_when_fed_one_byte_at_a_time() {
-    for name in
-        ["ping_reply.hex", "list_reply.hex", "error_reply.hex", "log_reply.hex", "stream_end_reply.hex"]
-    {
+    for name in [
+        "ping_reply.hex",
+        "list_reply.hex",
+        "info_inplace_reply.hex",
+        "error_reply.hex",
+        "log_reply.hex",
+        "stream_end_reply.hex",
+    ] {
         let bytes = golden(name);
         let mut decoder = FrameDecoder::new();
         let mut frames = Vec::new();
