@@ -1,5 +1,5 @@
 //! The command line as typed (clap). Raw values only; commands turn them into requests.
-use crate::parse::{parse_duration, parse_env_entry, parse_signal};
+use crate::parse::{parse_assignment, parse_duration, parse_env_entry, parse_signal};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,13 +25,13 @@ pub enum Command {
     Ping(JsonArgs),
     /// Stop every app, then the daemon
     Kill,
-    /// Start a program as a new app, or an existing app by name
+    /// Start a program as a new app of the default project ($VELOS_HOME/velos.toml), or an app by name
     Start(StartArgs),
-    /// Stop an app (it stays listed)
+    /// Stop an app and keep it stopped: writes state = "stopped" into its velos.toml (it stays listed)
     Stop(NameArgs),
-    /// Restart an app with a new process
+    /// Restart an app with a new process (an action: its velos.toml does not change)
     Restart(NameArgs),
-    /// Stop an app and forget it
+    /// Stop an app and forget it: removes it from its velos.toml
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
     /// Show one app in detail
@@ -43,6 +43,134 @@ pub enum Command {
     Logs(LogsArgs),
     /// Write the daemon's process table to disk now
     Save,
+
+    /// Make the host run what a velos.toml says: print the plan, carry it out, wait until the apps run
+    Apply(ApplyArgs),
+    /// Print what `velos apply` would change, without changing anything
+    Plan(PlanArgs),
+    /// Compare a velos.toml with the host, another file or a git revision (exit 0: same, 2: changes, 1: error)
+    Diff(DiffArgs),
+    /// Check velos.toml files; problems are reported with file:line:column
+    Validate(ValidateArgs),
+    /// Per project applied on this host: its file, revision, in sync or not, last apply
+    Status(JsonArgs),
+    /// The applies recorded on this host, oldest first
+    History(HistoryArgs),
+    /// Write an earlier revision of a project back to its file, then apply it
+    Rollback(RollbackArgs),
+    /// Print the JSON Schema of velos.toml
+    Schema,
+    /// Run N instances of an app (edits its velos.toml, then applies that app)
+    Scale(ScaleArgs),
+    /// Set keys of an app (edits its velos.toml, then applies that app): velos set web env.PORT=8081
+    Set(SetArgs),
+    /// Remove keys of an app (edits its velos.toml, then applies that app): velos unset web env.DEBUG
+    Unset(UnsetArgs),
+}
+
+/// The file a declarative command reads when none is named.
+pub const DEFAULT_FILE: &str = "velos.toml";
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Do not wait for the apps to run after the actions (stops and deletes are always waited for)
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting after this long: the apps not running by then are reported
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The velos.toml to apply
+    #[arg(value_name = "FILE", default_value = DEFAULT_FILE)]
+    pub file: PathBuf,
+    /// Print {"plan": ..., "report": ...} as JSON instead of the plan and progress
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The velos.toml to plan
+    #[arg(value_name = "FILE", default_value = DEFAULT_FILE)]
+    pub file: PathBuf,
+    /// Print the plan as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The velos.toml as it would be applied
+    #[arg(value_name = "FILE", default_value = DEFAULT_FILE)]
+    pub file: PathBuf,
+    /// What to compare with: `live` (the host), another file, or a git revision of FILE (HEAD, origin/main)
+    #[arg(long, value_name = "FILE|GIT_REV|live", default_value = "live")]
+    pub against: String,
+    /// Print the plan as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The files to check
+    #[arg(value_name = "FILE", default_value = DEFAULT_FILE)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this project's applies
+    #[arg(long, value_name = "PROJECT")]
+    pub project: Option<String>,
+    /// Print the entries as JSON (without the file texts)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// How many revisions back: 1 is the one before the current [default: 1]
+    #[arg(value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: u32,
+    /// The project [default: that of ./velos.toml, else the only one applied on this host]
+    #[arg(long, value_name = "PROJECT")]
+    pub project: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// The app's name (its [apps.NAME] key)
+    pub name: String,
+    /// How many instances: NAME-0 ... NAME-{N-1}, or NAME alone for 1
+    #[arg(value_name = "N")]
+    pub instances: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The app's name (its [apps.NAME] key)
+    pub name: String,
+    /// KEY=VALUE, KEY dotted for tables (env.PORT=8081, log.max_size=10M); VALUE is read as TOML when it
+    /// is a number, boolean, quoted string, array or inline table, else as a string (kill_timeout=10s)
+    #[arg(value_name = "KEY=VALUE", required = true, value_parser = parse_assignment)]
+    pub assignments: Vec<(String, toml_edit::Value)>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnsetArgs {
+    /// The app's name (its [apps.NAME] key)
+    pub name: String,
+    /// The keys to remove, dotted for tables (env.DEBUG)
+    #[arg(value_name = "KEY", required = true)]
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +311,7 @@ fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::path::Path;
 
     #[test]
     fn clap_definition_is_consistent() {
@@ -269,6 +398,115 @@ mod tests {
             &["velos", "list", "--json", "--ai"],
             &["velos", "daemon", "--detached"],
             &["velos", "start"],
+        ] {
+            let error = Cli::try_parse_from(args).expect_err("must be refused");
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn declarative_commands_and_their_defaults() {
+        match parse(&["apply"]).command {
+            Command::Apply(apply) => {
+                assert_eq!(apply.file, PathBuf::from("velos.toml"));
+                assert!(!apply.json && !apply.wait.no_wait);
+                assert_eq!(apply.wait.timeout, Duration::from_secs(60));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["apply", "deploy/velos.toml", "--json", "--no-wait", "--timeout", "1m30s"]).command {
+            Command::Apply(apply) => {
+                assert_eq!(apply.file, PathBuf::from("deploy/velos.toml"));
+                assert!(apply.json && apply.wait.no_wait);
+                assert_eq!(apply.wait.timeout, Duration::from_secs(90));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["plan", "--json"]).command {
+            Command::Plan(plan) => assert!(plan.json && plan.file == Path::new("velos.toml")),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["diff"]).command {
+            Command::Diff(diff) => {
+                assert_eq!((diff.file.as_path(), diff.against.as_str()), (Path::new("velos.toml"), "live"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["diff", "a.toml", "--against", "origin/main", "--json"]).command {
+            Command::Diff(diff) => {
+                assert!(diff.json && diff.against == "origin/main" && diff.file == Path::new("a.toml"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["validate", "a.toml", "b.toml"]).command {
+            Command::Validate(validate) => {
+                assert_eq!(validate.files, [PathBuf::from("a.toml"), PathBuf::from("b.toml")])
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["validate"]).command {
+            Command::Validate(validate) => assert_eq!(validate.files, [PathBuf::from("velos.toml")]),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["rollback"]).command {
+            Command::Rollback(rollback) => assert_eq!((rollback.steps, rollback.project), (1, None)),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["rollback", "3", "--project", "shop", "--no-wait"]).command {
+            Command::Rollback(rollback) => {
+                assert_eq!((rollback.steps, rollback.project.as_deref()), (3, Some("shop")));
+                assert!(rollback.wait.no_wait);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["history", "--project", "shop", "--json"]).command {
+            Command::History(history) => assert!(history.json && history.project.as_deref() == Some("shop")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(&["status", "--json"]).command, Command::Status(JsonArgs { json: true })));
+        assert!(matches!(parse(&["schema"]).command, Command::Schema));
+    }
+
+    #[test]
+    fn edit_commands() {
+        match parse(&["scale", "web", "3"]).command {
+            Command::Scale(scale) => assert_eq!((scale.name.as_str(), scale.instances), ("web", 3)),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["set", "web", "env.PORT=8081", "kill_timeout=10s", "args=[\"-v\"]"]).command {
+            Command::Set(set) => {
+                let shown: Vec<(&str, String)> =
+                    set.assignments.iter().map(|(key, value)| (key.as_str(), value.to_string())).collect();
+                assert_eq!(
+                    shown,
+                    [
+                        ("env.PORT", "8081".to_string()),
+                        ("kill_timeout", "\"10s\"".to_string()),
+                        ("args", "[\"-v\"]".to_string())
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["unset", "web", "env.DEBUG", "max_memory"]).command {
+            Command::Unset(unset) => assert_eq!(unset.keys, ["env.DEBUG", "max_memory"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_declarative_arguments_are_usage_errors() {
+        for args in [
+            &["velos", "rollback", "0"][..],
+            &["velos", "rollback", "-1"],
+            &["velos", "scale", "web"],
+            &["velos", "scale", "web", "many"],
+            &["velos", "set", "web"],
+            &["velos", "set", "web", "kill_timeout"],
+            &["velos", "set", "web", "=5"],
+            &["velos", "unset", "web"],
+            &["velos", "apply", "--timeout", "5"],
+            &["velos", "diff", "--against"],
         ] {
             let error = Cli::try_parse_from(args).expect_err("must be refused");
             assert_eq!(error.exit_code(), 2, "{args:?}");

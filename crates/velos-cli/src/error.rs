@@ -2,7 +2,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use velos_client::ClientError;
+use velos_config::ConfigError;
 use velos_core::ErrorCode;
+use velos_reconcile::git::GitError;
+use velos_reconcile::{HistoryError, PlanError};
 
 #[derive(Debug)]
 pub struct CliError {
@@ -11,11 +14,33 @@ pub struct CliError {
     pub hint: Option<String>,
     /// stdout went away (`velos list | head -1`): stop quietly, exit 0.
     pub broken_pipe: bool,
+    /// Text rendered elsewhere (a velos.toml's diagnostics), printed as is instead of `error: message`.
+    pub preformatted: Option<String>,
 }
 
 impl CliError {
     pub fn new(message: impl Into<String>) -> CliError {
-        CliError { message: message.into(), causes: Vec::new(), hint: None, broken_pipe: false }
+        CliError {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            broken_pipe: false,
+            preformatted: None,
+        }
+    }
+
+    /// A velos.toml problem, printed as velos-config renders it (file:line:column, the line, a caret, help).
+    pub fn config(error: &ConfigError) -> CliError {
+        let mut cli_error = CliError::new(error.to_string());
+        cli_error.preformatted = Some(error.render());
+        cli_error
+    }
+
+    /// The problems were printed already (`velos validate`): exit 1 without another line.
+    pub fn reported(message: impl Into<String>) -> CliError {
+        let mut cli_error = CliError::new(message);
+        cli_error.preformatted = Some(String::new());
+        cli_error
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> CliError {
@@ -48,6 +73,13 @@ impl CliError {
 
     /// The stderr text.
     pub fn render(&self) -> String {
+        if let Some(text) = &self.preformatted {
+            let mut text = text.clone();
+            if let Some(hint) = &self.hint {
+                let _ = writeln!(text, "hint: {hint}");
+            }
+            return text;
+        }
         let mut text = format!("error: {}\n", self.message);
         for cause in &self.causes {
             let _ = writeln!(text, "  caused by: {cause}");
@@ -71,6 +103,54 @@ impl From<std::io::Error> for CliError {
 impl From<ClientError> for CliError {
     fn from(error: ClientError) -> CliError {
         client_error(error, None)
+    }
+}
+
+impl From<HistoryError> for CliError {
+    fn from(error: HistoryError) -> CliError {
+        let hint = match &error {
+            HistoryError::NotThatFarBack { .. }
+            | HistoryError::NoSuchEntry(_)
+            | HistoryError::OtherProject { .. } => "velos history lists the applies recorded on this host",
+            _ => "the history and project registry live in VELOS_HOME/history and VELOS_HOME/projects",
+        };
+        CliError::new(error.to_string()).causes_of(&error).hint(hint)
+    }
+}
+
+impl From<GitError> for CliError {
+    fn from(error: GitError) -> CliError {
+        let hint = match &error {
+            GitError::UnknownRevision { .. } => {
+                "name a branch, tag or commit of the file's repository (git log shows them), or a file"
+            }
+            GitError::NoRepository { .. } | GitError::Bare { .. } | GitError::OutsideWorkTree { .. } => {
+                "--against takes `live`, a file, or a git revision of FILE's repository"
+            }
+            _ => "git show REV:PATH shows what the repository holds there",
+        };
+        let cli_error = CliError::new(error.to_string());
+        let cli_error = match error.detail() {
+            Some(detail) => cli_error.cause(detail),
+            None => cli_error,
+        };
+        cli_error.hint(hint)
+    }
+}
+
+/// A plan that cannot be made: nothing was applied.
+pub fn plan_error(error: &PlanError, file: &Path) -> CliError {
+    let cli_error = CliError::new(format!("{error}; nothing was applied"));
+    match error {
+        PlanError::NameOwnedElsewhere { name, owner: Some(owner) } => cli_error.hint(format!(
+            "app names are unique on a host: rename `{name}` in {}, or remove it from project `{owner}` first",
+            file.display()
+        )),
+        PlanError::NameOwnedElsewhere { name, owner: None } => cli_error.hint(format!(
+            "app names are unique on a host: rename `{name}` in {}, or velos delete {name} first",
+            file.display()
+        )),
+        _ => cli_error.hint(format!("velos validate {}", file.display())),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `velos` command. Parses (clap), resolves VELOS_HOME, runs one command, renders its error.
 //!
-//! Exit codes: 0 success, 1 error (`error:` / `caused by:` / `hint:` on stderr), 2 usage (clap).
+//! Exit codes: 0 success, 1 error (`error:` / `caused by:` / `hint:` on stderr), 2 usage (clap), and for
+//! `velos diff` 2 when there are changes.
 mod cli;
 mod commands;
 mod error;
@@ -22,10 +23,11 @@ fn main() -> ExitCode {
         let result = commands::run(cli.command, &context, &mut out);
         // Whatever was printed before an error is still shown, before the error.
         let flushed = out.flush().map_err(CliError::from);
-        result.and(flushed)
+        result.and_then(|exit| flushed.map(|()| exit))
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(commands::Exit::Success) => ExitCode::SUCCESS,
+        Ok(commands::Exit::Changes) => ExitCode::from(2),
         Err(error) if error.broken_pipe => ExitCode::SUCCESS,
         Err(error) => {
             let _ = std::io::stderr().write_all(error.render().as_bytes());

@@ -233,6 +233,205 @@ pub fn key_values(pairs: &[(&str, String)]) -> String {
     text
 }
 
+// ---- declarative commands ---------------------------------------------------------------------------------
+
+/// `velos.toml: valid (project shop, 3 apps)`, with the process count when instances make it differ.
+pub fn valid(path: &std::path::Path, project: &velos_config::Project) -> String {
+    let apps = project.app_names().len();
+    let processes = project.apps.len();
+    let mut counts = plural(apps, "app");
+    if processes != apps {
+        let _ = write!(counts, ", {}", plural(processes, "process"));
+    }
+    format!("{}: valid (project {}, {counts})", path.display(), project.name)
+}
+
+/// `1 app`, `3 apps`, `2 processes`.
+pub fn plural(count: usize, noun: &str) -> String {
+    match (count, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{count} {noun}es"),
+        (_, false) => format!("{count} {noun}s"),
+    }
+}
+
+/// What `velos diff` prints when the two sides describe the same apps.
+pub fn no_differences(plan: &velos_reconcile::Plan, against: &str) -> String {
+    format!("No changes: {} ({}) is the same as in {against}.", plan.project, plural(plan.apps, "app"))
+}
+
+/// `12s ago`, `3m ago`, `2d ago`; `just now` for a time in the future (another host's clock).
+pub fn ago(now_unix_ms: u64, then_unix_ms: u64) -> String {
+    match now_unix_ms.checked_sub(then_unix_ms) {
+        Some(elapsed) => format!("{} ago", uptime_short(elapsed)),
+        None => "just now".into(),
+    }
+}
+
+/// `2026-05-01 12:03:04` (UTC) from milliseconds since the Unix epoch.
+pub fn utc_time(unix_ms: u64) -> String {
+    let seconds = unix_ms / 1000;
+    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
+    // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", in_day / 3_600, in_day / 60 % 60, in_day % 60)
+}
+
+/// Rows of cells as a table with two spaces between columns, the last column unpadded.
+fn table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    colour_of: impl Fn(usize, usize) -> Option<&'static str>,
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut line = |cells: Vec<&str>, row: Option<usize>| {
+        let mut out = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index > 0 {
+                out.push_str("  ");
+            }
+            let width = widths[index];
+            let padded = format!("{cell:<width$}");
+            match row.and_then(|row| colour_of(row, index)) {
+                Some(code) => {
+                    let _ = write!(out, "{code}{padded}{RESET}");
+                }
+                None => out.push_str(&padded),
+            }
+        }
+        text.push_str(out.trim_end());
+        text.push('\n');
+    };
+    line(header.to_vec(), None);
+    for (index, row) in rows.iter().enumerate() {
+        line(row.iter().map(String::as_str).collect(), Some(index));
+    }
+    text
+}
+
+/// The `velos status` table. `now_unix_ms` is passed in so the output is testable.
+pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u64, colour: bool) -> String {
+    use velos_reconcile::{LastResult, SyncState};
+    let state_word = |state: SyncState| match state {
+        SyncState::Synced => "synced",
+        SyncState::Progressing => "progressing",
+        SyncState::OutOfSync => "out of sync",
+        SyncState::Error => "error",
+    };
+    let rows: Vec<Vec<String>> = statuses
+        .iter()
+        .map(|status| {
+            let last_apply = match &status.last_apply {
+                Some(last) => {
+                    let result = match last.result {
+                        LastResult::Ok => "ok",
+                        LastResult::Failed => "failed",
+                    };
+                    format!("{}, {result}", ago(now_unix_ms, last.time_unix_ms))
+                }
+                None => "-".into(),
+            };
+            // What is wrong now, else what went wrong in the last apply.
+            let message = match (&status.message, &status.last_apply) {
+                (message, _) if !message.is_empty() => message.clone(),
+                (_, Some(last)) if last.result == LastResult::Failed => last.message.clone(),
+                _ => "-".to_string(),
+            };
+            vec![
+                status.project.clone(),
+                state_word(status.state).to_string(),
+                velos_reconcile::short_revision(&status.revision),
+                status.source.clone(),
+                last_apply,
+                message,
+            ]
+        })
+        .collect();
+    let header = ["PROJECT", "STATE", "REVISION", "SOURCE", "LAST APPLY", "MESSAGE"];
+    table(&header, &rows, |row, column| {
+        if !colour || column != 1 {
+            return None;
+        }
+        Some(match statuses[row].state {
+            SyncState::Synced => "\x1b[32m",
+            SyncState::Progressing => "\x1b[36m",
+            SyncState::OutOfSync => "\x1b[33m",
+            SyncState::Error => "\x1b[31m",
+        })
+    })
+}
+
+/// `2 create, 1 replace`, or `no changes`, from a recorded plan (`velos plan --json`).
+pub fn plan_counts(plan: &serde_json::Value) -> String {
+    use velos_reconcile::ActionType;
+    let actions =
+        plan.get("actions").and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let counts: Vec<String> = ActionType::ALL
+        .iter()
+        .filter_map(|kind| {
+            let count = actions.iter().filter(|action| action["action"] == kind.as_str()).count();
+            (count > 0).then(|| format!("{count} {}", kind.verb()))
+        })
+        .collect();
+    if counts.is_empty() {
+        "no changes".into()
+    } else {
+        counts.join(", ")
+    }
+}
+
+/// The `velos history` table, oldest first.
+pub fn history_table(entries: &[velos_reconcile::HistoryEntry]) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|entry| {
+            vec![
+                entry.seq.to_string(),
+                entry.project.clone(),
+                velos_reconcile::short_revision(&entry.revision),
+                utc_time(entry.time_unix_ms),
+                if entry.ok() { "ok".into() } else { "failed".into() },
+                plan_counts(&entry.plan),
+            ]
+        })
+        .collect();
+    table(&["#", "PROJECT", "REVISION", "TIME (UTC)", "RESULT", "CHANGES"], &rows, |_, _| None)
+}
+
+/// `velos history --json`: the entries without the file texts (`velos rollback` restores those).
+pub fn history_json(entries: &[velos_reconcile::HistoryEntry]) -> String {
+    let values: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "seq": entry.seq,
+                "project": entry.project,
+                "file": entry.file,
+                "revision": entry.revision,
+                "time_unix_ms": entry.time_unix_ms,
+                "ok": entry.ok(),
+                "plan": entry.plan,
+                "report": entry.report,
+            })
+        })
+        .collect();
+    to_json_pretty(&values)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -353,6 +552,93 @@ web                  -  stopped         0      -         -       -
         assert_eq!(bytes_human(1023), "1023 B");
         assert_eq!(bytes_human(1536), "1.5 KiB");
         assert_eq!(bytes_human(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+
+    #[test]
+    fn utc_times_and_ages() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00:00");
+        assert_eq!(utc_time(951_782_400_000), "2000-02-29 00:00:00");
+        assert_eq!(utc_time(1_700_000_000_123), "2023-11-14 22:13:20");
+        assert_eq!(utc_time(4_102_444_799_000), "2099-12-31 23:59:59");
+        assert_eq!(ago(100_000, 40_000), "1m ago");
+        assert_eq!(ago(100_000, 99_000), "1s ago");
+        assert_eq!(ago(100_000, 200_000), "just now");
+        assert_eq!(plural(1, "app"), "1 app");
+        assert_eq!(plural(2, "process"), "2 processes");
+    }
+
+    #[test]
+    fn status_table_snapshot() {
+        use velos_reconcile::{LastApply, LastResult, ProjectStatus, SyncState};
+        let now = 1_700_000_000_000;
+        let status =
+            |project: &str, state, message: &str, last: Option<(u64, LastResult, &str)>| ProjectStatus {
+                project: project.into(),
+                source: format!("/srv/{project}/velos.toml"),
+                revision: "file:3f9a0c1d22334455".into(),
+                state,
+                message: message.into(),
+                last_apply: last.map(|(ago_ms, result, message)| LastApply {
+                    seq: Some(3),
+                    time_unix_ms: now - ago_ms,
+                    result,
+                    message: message.into(),
+                }),
+            };
+        let statuses = [
+            status("blog", SyncState::Error, "/srv/blog/velos.toml: cannot read", None),
+            status("shop", SyncState::Synced, "", Some((120_000, LastResult::Ok, "ok"))),
+            status(
+                "web",
+                SyncState::OutOfSync,
+                "1 change pending: replace api",
+                Some((5_000, LastResult::Failed, "failed: replace api")),
+            ),
+        ];
+        insta::assert_snapshot!(status_table(&statuses, now, false), @r"
+        PROJECT  STATE        REVISION        SOURCE                LAST APPLY      MESSAGE
+        blog     error        file:3f9a0c1d…  /srv/blog/velos.toml  -               /srv/blog/velos.toml: cannot read
+        shop     synced       file:3f9a0c1d…  /srv/shop/velos.toml  2m ago, ok      -
+        web      out of sync  file:3f9a0c1d…  /srv/web/velos.toml   5s ago, failed  1 change pending: replace api
+        ");
+        assert!(status_table(&statuses, now, true).contains("\x1b[32msynced"));
+    }
+
+    #[test]
+    fn history_table_and_json() {
+        let entry = |seq: u64, ok: bool, actions: serde_json::Value| velos_reconcile::HistoryEntry {
+            seq,
+            project: "shop".into(),
+            file: "/srv/shop/velos.toml".into(),
+            revision: format!("file:{seq:016x}"),
+            source_text: "[apps.web]\ncommand = \"/bin/true\"\n".into(),
+            time_unix_ms: 1_700_000_000_000 + seq * 60_000,
+            plan: serde_json::json!({ "actions": actions }),
+            report: serde_json::json!({ "ok": ok }),
+        };
+        let entries = [
+            entry(
+                1,
+                true,
+                serde_json::json!([{"action": "create", "name": "web"}, {"action": "create", "name": "db"}]),
+            ),
+            entry(
+                2,
+                false,
+                serde_json::json!([{"action": "replace", "name": "web"}, {"action": "delete", "name": "db"}]),
+            ),
+            entry(3, true, serde_json::json!([])),
+        ];
+        insta::assert_snapshot!(history_table(&entries), @r"
+        #  PROJECT  REVISION        TIME (UTC)           RESULT  CHANGES
+        1  shop     file:00000000…  2023-11-14 22:14:20  ok      2 create
+        2  shop     file:00000000…  2023-11-14 22:15:20  failed  1 replace, 1 delete
+        3  shop     file:00000000…  2023-11-14 22:16:20  ok      no changes
+        ");
+        let json: serde_json::Value = serde_json::from_str(&history_json(&entries)).expect("json");
+        assert_eq!(json[1]["ok"], false);
+        assert_eq!(json[0]["seq"], 1);
+        assert!(json[0].get("source_text").is_none(), "the file texts stay out");
     }
 
     #[test]

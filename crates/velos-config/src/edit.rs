@@ -115,19 +115,33 @@ fn apply_one(document: &mut DocumentMut, edit: &Edit, path: &Path) -> Result<(),
         }
         Edit::Unset { key, .. } => {
             let keys = parse_key(key).map_err(bad_edit)?;
-            let (leaf, parents) = keys.split_last().ok_or_else(|| bad_edit("empty key".into()))?;
-            let mut current: &mut dyn TableLike = table;
-            for parent in parents {
-                let Some(item) = current.get_mut(parent.get()) else { return Ok(()) };
-                current = item.as_table_like_mut().ok_or_else(|| {
-                    bad_edit(format!("`{}` is not a table, so `{key}` cannot be unset", parent.get()))
-                })?;
+            if keys.is_empty() {
+                return Err(bad_edit("empty key".into()));
             }
-            current.remove(leaf.get());
+            unset_path(table, &keys, key).map_err(bad_edit)?;
         }
         Edit::AddApp { .. } | Edit::RemoveApp { .. } => {}
     }
     Ok(())
+}
+
+/// Removes the key at `keys` below `table`; returns whether something was removed. A table on the way that
+/// this leaves empty goes too (`velos unset web env.PORT` on `env = { PORT = "8081" }` removes `env`), so
+/// unsetting what `set` added gives back the file as it was.
+fn unset_path(table: &mut dyn TableLike, keys: &[Key], key: &str) -> Result<bool, String> {
+    let Some((first, rest)) = keys.split_first() else { return Ok(false) };
+    if rest.is_empty() {
+        return Ok(table.remove(first.get()).is_some());
+    }
+    let Some(item) = table.get_mut(first.get()) else { return Ok(false) };
+    let child = item
+        .as_table_like_mut()
+        .ok_or_else(|| format!("`{}` is not a table, so `{key}` cannot be unset", first.get()))?;
+    let removed = unset_path(child, rest, key)?;
+    if removed && child.is_empty() {
+        table.remove(first.get());
+    }
+    Ok(removed)
 }
 
 fn parse_key(key: &str) -> Result<Vec<Key>, String> {

@@ -14,6 +14,7 @@
 //! same spec hashes.
 //!
 //! Writes go through [`apply_edits`] (format-preserving, validated) and [`write_atomically`].
+mod controller;
 mod diagnostic;
 mod edit;
 pub mod raw;
@@ -22,9 +23,14 @@ mod resolve;
 mod shell;
 mod units;
 
+pub use controller::{
+    ControllerSettings, GitSource, GIT_PATH_DEFAULT, GIT_REF_DEFAULT, INTERVAL_MIN_MS, POLL_DEFAULT_MS,
+    RESYNC_DEFAULT_MS,
+};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use edit::{apply_edits, write_atomically, Edit};
 pub use raw::json_schema;
+pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
 
 use serde::{Deserialize, Serialize};
@@ -49,6 +55,10 @@ pub struct Project {
     pub revision: String,
     /// Instances expanded (`web-0`, `web-1`, ...), sorted by name.
     pub apps: Vec<DesiredApp>,
+    /// `[velos]`: how the controller follows this file; `None` when the file has no `[velos]` table.
+    /// Part of no spec: it never changes an app's hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<ControllerSettings>,
 }
 
 impl Project {
@@ -63,6 +73,27 @@ impl Project {
         names.sort_unstable();
         names.dedup();
         names
+    }
+
+    /// The instances of `[apps.APP]`, by name (`web`, or `web-0`, `web-1`, ...); empty if it is not declared.
+    pub fn instances_of(&self, app: &str) -> Vec<&DesiredApp> {
+        self.apps.iter().filter(|desired| desired.app == app).collect()
+    }
+
+    /// The other `[apps.NAME]` keys whose `depends_on` names `app`, sorted: what removing `app` would break.
+    pub fn dependents_of(&self, app: &str) -> Vec<&str> {
+        let instances: Vec<&str> =
+            self.instances_of(app).iter().map(|desired| desired.spec.name.as_str()).collect();
+        let mut dependents: Vec<&str> = self
+            .apps
+            .iter()
+            .filter(|desired| desired.app != app)
+            .filter(|desired| desired.depends_on.iter().any(|name| instances.contains(&name.as_str())))
+            .map(|desired| desired.app.as_str())
+            .collect();
+        dependents.sort_unstable();
+        dependents.dedup();
+        dependents
     }
 }
 
@@ -137,12 +168,20 @@ impl std::str::FromStr for DesiredState {
 /// Reads, parses and validates the velos.toml at `path`. The project's file is
 /// [`canonical_file_path`]`(path)`, so the same file gives the same specs whatever path leads to it.
 pub fn load(path: &Path) -> Result<Project, ConfigError> {
+    load_source(path).map(|(_, project)| project)
+}
+
+/// [`load`], also returning the file's text: what an edit starts from and what history records, read in
+/// the same read as the project, so the two always agree.
+pub fn load_source(path: &Path) -> Result<(String, Project), ConfigError> {
     let read_error = |source| ConfigError::Read { path: path.to_path_buf(), source };
     let bytes = read_bounded(path).map_err(read_error)?;
     let file = canonical_file_path(path).map_err(read_error)?;
-    match std::str::from_utf8(&bytes) {
-        Ok(source) => parse_file(source, path, file),
+    match String::from_utf8(bytes) {
+        Ok(source) => parse_file(&source, path, file).map(|project| (source, project)),
         Err(error) => {
+            let bytes = error.as_bytes();
+            let error = error.utf8_error();
             // Point at the first bad byte, showing the valid text before it.
             let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default();
             let map = diagnostic::SourceMap::new(path, valid);
@@ -165,6 +204,15 @@ pub fn load(path: &Path) -> Result<Project, ConfigError> {
 pub fn parse(source: &str, path: &Path) -> Result<Project, ConfigError> {
     let file = absolute(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     parse_file(source, path, file)
+}
+
+/// Parses and validates `source` as the contents of the velos.toml at `file` (absolute: the base of
+/// relative `cwd`s and of the default project name), naming it `shown` in messages. For the same file at
+/// another revision (`velos diff --against HEAD`): pass [`canonical_file_path`] of the working file as
+/// `file`, so the specs hash alike, and `HEAD:deploy/velos.toml` as `shown`.
+pub fn parse_as(source: &str, shown: &Path, file: &Path) -> Result<Project, ConfigError> {
+    let file = absolute(file).map_err(|source| ConfigError::Read { path: shown.to_path_buf(), source })?;
+    parse_file(source, shown, file)
 }
 
 /// `path` is the file as shown in messages, `file` its absolute path.

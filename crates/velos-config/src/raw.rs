@@ -26,6 +26,55 @@ pub struct RawFile {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": APP_NAME_PATTERN }))]
     pub apps: BTreeMap<String, RawApp>,
+    /// How Velos follows this file: apply it on every save (`watch`), heal drift (`self_heal`, `resync`),
+    /// or take the apps from a git repository instead (`[velos.git]`). Never part of an app's spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velos: Option<RawVelos>,
+}
+
+/// `[velos]`: the controller that keeps the host converged on this file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Velos")]
+pub struct RawVelos {
+    /// Apply the file each time it is saved (default false). `velos apply` then starts the controller, a
+    /// system app the daemon supervises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<bool>,
+    /// Put back what changed behind Velos's back (an app deleted, stopped, or started with another spec)
+    /// at every resync (default true). With false, drift is only reported by `velos status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_heal: Option<bool>,
+    /// How often the controller compares the host with the file even when nothing told it to (default
+    /// `"30s"`, at least `"100ms"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync: Option<Duration>,
+    /// Follow a git repository: the apps are those of the file at `path` in the commit `ref` points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<RawGit>,
+}
+
+/// `[velos.git]`: where the desired state lives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Git")]
+pub struct RawGit {
+    /// The repository: a path (relative to this file's folder, or absolute), a `file://` URL or a
+    /// `git://` URL.
+    #[schemars(length(min = 1))]
+    pub repo: String,
+    /// The branch, tag or full commit id to follow (default `"main"`).
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub ref_name: Option<String>,
+    /// The velos.toml inside the repository, relative to its root (default `"velos.toml"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub path: Option<String>,
+    /// How often to fetch the repository (default `"30s"`, at least `"100ms"`). A post-receive hook
+    /// (`velos hook install`) makes a push apply at once; polling is the fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Duration>,
 }
 
 /// `[project]`: the project's name and what all its apps share.

@@ -50,7 +50,11 @@ const fn optional(name: &'static str, kind: Kind) -> Field {
 
 const U32: Kind = Kind::Integer { min: 0, max: u32::MAX as i64 };
 
-pub(crate) const ROOT: &[Field] = &[optional("project", Kind::Table(PROJECT)), optional("apps", Kind::Apps)];
+pub(crate) const ROOT: &[Field] = &[
+    optional("project", Kind::Table(PROJECT)),
+    optional("apps", Kind::Apps),
+    optional("velos", Kind::Table(VELOS)),
+];
 pub(crate) const PROJECT: &[Field] = &[optional("name", Kind::String), optional("env", Kind::Env)];
 pub(crate) const APP: &[Field] = &[
     Field { name: "command", kind: Kind::String, required: true },
@@ -75,6 +79,19 @@ pub(crate) const LOG: &[Field] = &[
     optional("max_size", Kind::Size),
     optional("max_files", Kind::Integer { min: 1, max: 1000 }),
     optional("timestamps", Kind::Boolean),
+];
+
+pub(crate) const VELOS: &[Field] = &[
+    optional("watch", Kind::Boolean),
+    optional("self_heal", Kind::Boolean),
+    optional("resync", Kind::Duration),
+    optional("git", Kind::Table(GIT)),
+];
+pub(crate) const GIT: &[Field] = &[
+    Field { name: "repo", kind: Kind::String, required: true },
+    optional("ref", Kind::String),
+    optional("path", Kind::String),
+    optional("poll", Kind::Duration),
 ];
 
 /// Names other process managers use for our keys (PM2, supervisord, docker compose, systemd), so a user
@@ -112,6 +129,20 @@ const ALIASES: &[(&str, &str)] = &[
     ("after", "depends_on"),
     ("autostart", "state"),
     ("enabled", "state"),
+    // `[velos]` and `[velos.git]` (Argo CD, Flux).
+    ("selfheal", "self_heal"),
+    ("auto_heal", "self_heal"),
+    ("interval", "resync"),
+    ("sync_interval", "resync"),
+    ("url", "repo"),
+    ("repository", "repo"),
+    ("remote", "repo"),
+    ("branch", "ref"),
+    ("tag", "ref"),
+    ("revision", "ref"),
+    ("target_revision", "ref"),
+    ("file", "path"),
+    ("poll_interval", "poll"),
 ];
 
 /// Where a key and its value are in the source. Array elements are keyed by their index as text.
@@ -290,6 +321,9 @@ impl Reader<'_> {
                 "command" => Some(
                     "add the program to run, e.g. `command = \"/bin/sleep\"` and `args = [\"3600\"]`".into(),
                 ),
+                "repo" => {
+                    Some("add the repository to follow, e.g. `repo = \"file:///srv/deploy.git\"`".into())
+                }
                 _ => None,
             };
             self.error(header.clone(), format!("missing `{}` {}", field.name, location(path)), help);
@@ -506,7 +540,7 @@ fn suggest_key(
         return (Some(target), format!("did you mean `{target}`?"));
     }
     if path.is_empty() {
-        let help = "velos.toml holds a `[project]` table and `[apps.NAME]` tables";
+        let help = "velos.toml holds a `[project]` table, `[apps.NAME]` tables and a `[velos]` table";
         let table = toml_edit::Key::new(name).display_repr().into_owned();
         return (
             None,
@@ -543,6 +577,10 @@ mod tests {
         assert_eq!(keys(&schema["$defs"]["App"]), names(APP));
         assert_eq!(keys(&schema["$defs"]["Backoff"]), names(BACKOFF));
         assert_eq!(keys(&schema["$defs"]["Log"]), names(LOG));
+        assert_eq!(keys(&schema["$defs"]["Velos"]), names(VELOS));
+        assert_eq!(keys(&schema["$defs"]["Git"]), names(GIT));
+        let required: Vec<&str> = GIT.iter().filter(|field| field.required).map(|field| field.name).collect();
+        assert_eq!(schema["$defs"]["Git"]["required"], serde_json::json!(required));
         let required: Vec<&str> = APP.iter().filter(|field| field.required).map(|field| field.name).collect();
         assert_eq!(schema["$defs"]["App"]["required"], serde_json::json!(required));
     }
@@ -550,8 +588,10 @@ mod tests {
     #[test]
     fn aliases_point_at_real_keys() {
         for (alias, target) in ALIASES {
-            assert!(APP.iter().any(|field| field.name == *target), "{alias} -> {target}");
-            assert!(!APP.iter().any(|field| field.name == *alias), "{alias} is a real key");
+            let tables = [APP, VELOS, GIT];
+            let table = tables.iter().find(|fields| fields.iter().any(|field| field.name == *target));
+            let table = table.unwrap_or_else(|| panic!("{alias} -> {target}: no such key"));
+            assert!(!table.iter().any(|field| field.name == *alias), "{alias} is a real key");
         }
     }
 

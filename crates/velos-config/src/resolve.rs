@@ -57,6 +57,7 @@ pub(crate) fn resolve(raw: &RawFile, context: &Context<'_>) -> Result<Project, V
         .collect();
     resolver.check_names(&apps);
     resolver.check_cycles(raw);
+    let controller = crate::controller::resolve(raw.velos.as_ref(), context, &mut resolver.diagnostics);
     if !resolver.diagnostics.is_empty() {
         return Err(resolver.diagnostics);
     }
@@ -65,6 +66,7 @@ pub(crate) fn resolve(raw: &RawFile, context: &Context<'_>) -> Result<Project, V
         file: context.file.to_path_buf(),
         revision: context.revision.into(),
         apps: expand(&apps, &name, context.revision),
+        controller,
     })
 }
 

@@ -96,6 +96,17 @@ pub(crate) fn split_words(text: &str) -> Result<Vec<String>, SplitError> {
     Ok(words)
 }
 
+/// The `command` value that runs exactly `program` (its `args` written apart): the program as is, or, when
+/// it contains whitespace (which would split it), single-quoted the way [`split_words`] reads it back.
+/// `command = "/opt/My App/server"` would run `/opt/My` with an argument; this gives
+/// `command = "'/opt/My App/server'"`. Text without whitespace is never split, so it needs no quoting.
+pub fn quote_program(program: &str) -> String {
+    if !program.contains(char::is_whitespace) {
+        return program.to_string();
+    }
+    format!("'{}'", program.replace('\'', "'\\''"))
+}
+
 fn unclosed(offset: usize, quote: char) -> SplitError {
     SplitError {
         offset,
@@ -143,6 +154,18 @@ mod tests {
         assert_eq!(words(r#"echo "\n" '\n' '$HOME'"#), ["echo", "\\n", "\\n", "$HOME"]);
         assert_eq!(words("'/opt/My App/bin/server' --port 80"), ["/opt/My App/bin/server", "--port", "80"]);
         assert_eq!(words("a~b x=~ *.log"), ["a~b", "x=~", "*.log"]);
+    }
+
+    #[test]
+    fn quoted_programs_read_back_as_one_word() {
+        for program in ["/bin/sleep", "/opt/My App/server", "it's here/x y", "a\tb c", "$HOME/x y", "~/a b"] {
+            let command = quote_program(program);
+            let read_back =
+                if command.contains(char::is_whitespace) { words(&command) } else { vec![command] };
+            assert_eq!(read_back, [program], "{program:?}");
+        }
+        assert_eq!(quote_program("/bin/sleep"), "/bin/sleep");
+        assert_eq!(quote_program("/opt/My App/server"), "'/opt/My App/server'");
     }
 
     #[test]

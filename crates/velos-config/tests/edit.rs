@@ -145,6 +145,21 @@ fn an_edit_producing_an_invalid_file_is_refused() {
 }
 
 #[test]
+fn unsetting_what_set_added_gives_the_file_back() {
+    let set = Edit::Set { app: "worker".into(), key: "env.PORT".into(), value: "8081".into() };
+    let with_port = edited(SOURCE, &[set]);
+    assert!(with_port.contains("env = { PORT = \"8081\" }"), "{with_port}");
+    let unset = Edit::Unset { app: "worker".into(), key: "env.PORT".into() };
+    assert_eq!(edited(&with_port, &[unset]), SOURCE, "the table emptied by unset goes too");
+    // A table that keeps other keys stays; unsetting an absent key leaves an empty table alone.
+    let unset_web = Edit::Unset { app: "web".into(), key: "env.PORT".into() };
+    assert!(!edited(SOURCE, &[unset_web]).contains("env ="));
+    let empty = SOURCE.replace("args = [\"3600\"]\n", "args = [\"3600\"]\nenv = {}\n");
+    let absent = Edit::Unset { app: "worker".into(), key: "env.NOT_THERE".into() };
+    assert_eq!(edited(&empty, &[absent]), empty);
+}
+
+#[test]
 fn edits_work_on_dotted_and_inline_apps() {
     let dotted = edited("apps.web.command = \"/bin/sleep\"\n", &[stop("web")]);
     assert_eq!(dotted, "apps.web.command = \"/bin/sleep\"\napps.web.state = \"stopped\"\n");

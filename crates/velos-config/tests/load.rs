@@ -369,3 +369,36 @@ fn load_reads_the_file_and_reports_io_errors() {
         (2, 15, "the file is not valid UTF-8")
     );
 }
+
+#[test]
+fn instances_and_dependents_of_an_app() {
+    let project = project(
+        "[apps.db]\ncommand = \"/bin/sleep\"\ninstances = 2\n\n[apps.web]\ncommand = \"/bin/sleep\"\ndepends_on = [\"db\"]\n\n[apps.cron]\ncommand = \"/bin/sleep\"\ndepends_on = [\"db\", \"web\"]\n",
+    );
+    let names = |apps: Vec<&DesiredApp>| apps.iter().map(|app| app.spec.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(project.instances_of("db")), ["db-0", "db-1"]);
+    assert_eq!(names(project.instances_of("web")), ["web"]);
+    assert!(project.instances_of("ghost").is_empty());
+    assert_eq!(project.dependents_of("db"), ["cron", "web"]);
+    assert_eq!(project.dependents_of("web"), ["cron"]);
+    assert!(project.dependents_of("cron").is_empty());
+}
+
+#[test]
+fn load_source_and_parse_as_agree_with_load() {
+    let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+    let file = dir.path().join("velos.toml");
+    let text = "[apps.web]\ncommand = \"/bin/sleep\"\n";
+    std::fs::write(&file, text).unwrap_or_else(|error| panic!("{error}"));
+    let (source, loaded) =
+        velos_config::load_source(&file).unwrap_or_else(|error| panic!("{}", error.render()));
+    assert_eq!(source, text);
+    assert_eq!(velos_config::load(&file).ok(), Some(loaded.clone()));
+    // Another version of the file, named as a git revision in messages, parsed as the same file.
+    let shown = std::path::Path::new("HEAD:velos.toml");
+    let same = velos_config::parse_as(text, shown, &loaded.file)
+        .unwrap_or_else(|error| panic!("{}", error.render()));
+    assert_eq!(same, loaded);
+    let error = velos_config::parse_as("[apps.web]\ncomand = 1\n", shown, &loaded.file).expect_err("invalid");
+    assert!(error.render().contains("--> HEAD:velos.toml:2:1"), "{}", error.render());
+}

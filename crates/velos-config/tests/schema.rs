@@ -105,6 +105,17 @@ command = "/bin/sleep"
 args = ["3600"]
 kill_signal = 2
 max_memory = 1073741824
+
+[velos]
+watch = true
+self_heal = false
+resync = "1m"
+
+[velos.git]
+repo = "file:///srv/deploy.git"
+ref = "main"
+path = "deploy/velos.toml"
+poll = "30s"
 "#;
     velos_config::parse(every_key, Path::new("/srv/shop/velos.toml"))
         .unwrap_or_else(|error| panic!("{}", error.render()));
@@ -123,7 +134,11 @@ max_memory = 1073741824
         "[apps.web]\ncommand = \"x\"\nkill_signal = 99\n",
         "[apps.\".web\"]\ncommand = \"x\"\n",
         "[apps.web]\ncommand = \"x\"\nlog = { rotate = true }\n",
-        "[velos]\nwatch = true\n",
+        "[velos]\nwatch = \"yes\"\n",
+        "[velos]\nwatsh = true\n",
+        "[velos.git]\nref = \"main\"\n",
+        "[velos.git]\nrepo = \"/srv/deploy.git\"\npoll = \"30\"\n",
+        "[velos.git]\nrepo = \"/srv/deploy.git\"\nbranch = \"main\"\n",
     ] {
         assert!(
             velos_config::parse(bad, Path::new("/srv/shop/velos.toml")).is_err(),

@@ -295,19 +295,20 @@ fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) ->
             let mut spec = (**spec).clone();
             spec.expected_hash = Some(String::new());
             spec.replace = false;
+            // An app wanted stopped is registered without ever running.
+            spec.autostart = *state == DesiredState::Running;
             daemon.start(&spec).map_err(failed)?;
-            if *state == DesiredState::Stopped {
-                waiter.stop(daemon, name)?;
-            }
         }
         ActionKind::Replace { spec, old_hash, state, .. } => {
             let mut spec = (**spec).clone();
             spec.expected_hash = Some(old_hash.clone());
             spec.replace = true;
-            daemon.start(&spec).map_err(failed)?;
             if *state == DesiredState::Stopped {
+                // Stop first, then swap the spec without starting: the new version never runs.
                 waiter.stop(daemon, name)?;
+                spec.autostart = false;
             }
+            daemon.start(&spec).map_err(failed)?;
         }
         ActionKind::UpdateInPlace { spec, .. } => {
             let mut spec = (**spec).clone();

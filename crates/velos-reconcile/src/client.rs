@@ -28,19 +28,13 @@ impl Daemon for Client {
         Ok(Client::delete(self, name)?)
     }
 
-    /// **Interim, restarts the app.** The protocol has no in-place update op yet (and the daemon does not
-    /// enforce `max_memory` or log rotation), so the new labels are stored with a replacing START guarded
-    /// by `expected_hash`: the daemon sees a different spec (the labels) and restarts the process. An app
-    /// that was at rest is stopped again, so its status is what it was. Replace this body with the op when
-    /// the daemon has it; nothing else changes.
+    /// A START whose spec differs from the stored one only in its in-place part (labels, `max_memory_bytes`,
+    /// `log_*`): the daemon updates the record without a restart (docs/PROTOCOL.md), guarded by
+    /// `expected_hash`.
     fn update_in_place(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
-        let before = Client::info(self, &spec.name)?;
         let mut spec = spec.clone();
-        spec.replace = true;
-        let record = Client::start(self, &spec)?;
-        if before.status.is_at_rest() {
-            return Ok(Client::stop(self, &spec.name)?);
-        }
-        Ok(record)
+        spec.replace = false;
+        spec.autostart = false; // an in-place update never changes whether the app runs
+        Ok(Client::start(self, &spec)?)
     }
 }

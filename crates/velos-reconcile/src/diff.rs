@@ -198,52 +198,52 @@ pub fn signal(number: u8) -> String {
 pub mod labels {
     pub const PROJECT: &str = "project";
     pub const APP: &str = "app";
-    pub const MAX_MEMORY: &str = "velos.max_memory";
-    pub const LOG_MAX_SIZE: &str = "velos.log_max_size";
-    pub const LOG_MAX_FILES: &str = "velos.log_max_files";
-    pub const LOG_TIMESTAMPS: &str = "velos.log_timestamps";
     pub const DEPENDS_ON: &str = "velos.depends_on";
     /// Longest label value the daemon accepts (bytes); a longer `velos.depends_on` is left out.
     pub const VALUE_BYTES_MAX: usize = 4096;
 }
 
-/// The in-place settings recorded on a live spec (see [`labels`]). Unreadable values read as unset, so the
-/// next plan rewrites them.
+/// The in-place settings of a spec as the daemon stores them (`max_memory_bytes`, `log_*`: fields it
+/// changes without a restart), in velos.toml terms: 0 means unset.
 pub fn live_in_place(spec: &AppSpec) -> InPlace {
-    let number = |key: &str| spec.labels.get(key).and_then(|text| text.parse::<u64>().ok());
     InPlace {
-        max_memory_bytes: number(labels::MAX_MEMORY),
-        log_max_size_bytes: number(labels::LOG_MAX_SIZE),
-        log_max_files: number(labels::LOG_MAX_FILES).and_then(|n| u32::try_from(n).ok()),
-        log_timestamps: spec.labels.get(labels::LOG_TIMESTAMPS).is_some_and(|text| text == "true"),
+        max_memory_bytes: (spec.max_memory_bytes > 0).then_some(spec.max_memory_bytes),
+        log_max_size_bytes: (spec.log_max_size_bytes > 0).then_some(spec.log_max_size_bytes),
+        log_max_files: (spec.log_max_files != velos_core::LOG_MAX_FILES_DEFAULT)
+            .then_some(spec.log_max_files),
+        log_timestamps: spec.log_timestamps,
     }
 }
 
-/// The spec to send for `desired`: its spec with the hash computed, and the in-place and dependency labels
-/// added. `depends_on_apps` are the `[apps.NAME]` keys it depends on.
+/// `desired` as the daemon will store it: [`live_in_place`] of what we send, so that "unset" and "the
+/// default, written out" compare equal and never make a spurious in-place update.
+pub fn desired_in_place(desired: &InPlace) -> InPlace {
+    let mut spec = AppSpec::new("", "", "");
+    set_in_place(&mut spec, desired);
+    live_in_place(&spec)
+}
+
+fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
+    spec.max_memory_bytes = in_place.max_memory_bytes.unwrap_or(0);
+    spec.log_max_size_bytes = in_place.log_max_size_bytes.unwrap_or(0);
+    spec.log_max_files = in_place.log_max_files.unwrap_or(velos_core::LOG_MAX_FILES_DEFAULT);
+    spec.log_timestamps = in_place.log_timestamps;
+}
+
+/// The spec to send for `desired`: its spec with the hash computed, its in-place settings, and the
+/// dependency label added. `depends_on_apps` are the `[apps.NAME]` keys it depends on.
 pub fn spec_to_send(desired: &DesiredApp, depends_on_apps: &[&str]) -> AppSpec {
     let mut spec = desired.spec.clone();
     spec.spec_hash = spec.compute_hash();
     spec.expected_hash = None;
     spec.replace = false;
-    let in_place = &desired.in_place;
-    let mut set = |key: &str, value: Option<String>| match value {
-        Some(value) => {
-            spec.labels.insert(key.to_string(), value);
-        }
-        None => {
-            spec.labels.remove(key);
-        }
-    };
-    set(labels::MAX_MEMORY, in_place.max_memory_bytes.map(|n| n.to_string()));
-    set(labels::LOG_MAX_SIZE, in_place.log_max_size_bytes.map(|n| n.to_string()));
-    set(labels::LOG_MAX_FILES, in_place.log_max_files.map(|n| n.to_string()));
-    set(labels::LOG_TIMESTAMPS, in_place.log_timestamps.then(|| "true".to_string()));
+    set_in_place(&mut spec, &desired.in_place);
     let depends_on = depends_on_apps.join(",");
-    set(
-        labels::DEPENDS_ON,
-        (!depends_on.is_empty() && depends_on.len() <= labels::VALUE_BYTES_MAX).then_some(depends_on),
-    );
+    if !depends_on.is_empty() && depends_on.len() <= labels::VALUE_BYTES_MAX {
+        spec.labels.insert(labels::DEPENDS_ON.to_string(), depends_on);
+    } else {
+        spec.labels.remove(labels::DEPENDS_ON);
+    }
     spec
 }
 
@@ -330,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn in_place_labels_round_trip() {
+    fn in_place_settings_round_trip() {
         let in_place = InPlace {
             max_memory_bytes: Some(256 << 20),
             log_max_size_bytes: None,
@@ -346,8 +346,11 @@ mod tests {
             in_place: in_place.clone(),
         };
         let spec = spec_to_send(&desired, &["db"]);
-        assert_eq!(live_in_place(&spec), in_place);
-        assert_eq!(spec.labels[labels::MAX_MEMORY], "268435456");
+        // `log_max_files = 5` written out is the default: it reads back as unset, on both sides.
+        assert_eq!(live_in_place(&spec), desired_in_place(&in_place));
+        assert_eq!(live_in_place(&spec).log_max_files, None);
+        assert_eq!(spec.max_memory_bytes, 268_435_456);
+        assert!(spec.log_timestamps);
         assert_eq!(live_depends_on(&spec), ["db"]);
         assert_eq!(spec.spec_hash, spec.compute_hash());
     }

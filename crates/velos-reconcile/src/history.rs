@@ -277,6 +277,18 @@ pub fn read_projects(home: &Path) -> Result<Vec<ProjectRecord>, HistoryError> {
     Ok(records)
 }
 
+/// Whether the registry says `project` was last applied from this very file and revision, successfully:
+/// then an apply with an empty plan has nothing to record (`velos apply` twice touches nothing, not even
+/// the history).
+pub fn is_recorded(home: &Path, project: &Project) -> Result<bool, HistoryError> {
+    Ok(read_projects(home)?.iter().any(|record| {
+        record.project == project.name
+            && record.file == project.file
+            && record.revision == project.revision
+            && record.last_result == LastResult::Ok
+    }))
+}
+
 /// Removes a project from the registry (its history stays). Absent: nothing to do.
 pub fn remove_project(home: &Path, project: &str) -> Result<(), HistoryError> {
     check_project_name(project)?;

@@ -8,14 +8,21 @@
 //!   planning again right after a successful apply gives an empty plan.
 //! - [`history`] records each apply under `$VELOS_HOME/history/`, keeps the registry of projects for
 //!   [`status()`], and finds the text to restore for `rollback`.
+//! - [`ownership`] finds the file that declares an app (what `velos stop web` edits); [`plan_app`] keeps
+//!   the part of a plan that concerns one app.
+//! - [`diff_projects`] compares two desired states without a daemon; [`git`] reads one at a revision.
 //!
 //! The CLI observes (LIST), plans, renders, applies and records; this crate holds every decision.
 //!
 //! [`Project`]: velos_config::Project
 mod apply;
 mod client;
+mod compare;
+pub mod controller;
 mod diff;
+pub mod git;
 pub mod history;
+pub mod ownership;
 mod plan;
 mod render;
 mod status;
@@ -25,14 +32,15 @@ pub use apply::{
     apply, apply_with_clock, ActionResult, ApplyEvent, ApplyOptions, ApplyReport, Clock, Daemon, DaemonError,
     NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
 };
+pub use compare::{diff_projects, pseudo_live};
 pub use diff::{
-    duration_ms, in_place_changes, is_secret_key, labels, live_in_place, size, spec_changes, FieldChange,
-    MASK,
+    desired_in_place, duration_ms, in_place_changes, is_secret_key, labels, live_in_place, size,
+    spec_changes, FieldChange, MASK,
 };
 pub use history::{
-    now_unix_ms, record_apply, record_failure, rollback, History, HistoryEntry, HistoryError, LastResult,
-    ProjectRecord, Rollback, RollbackTarget,
+    is_recorded, now_unix_ms, record_apply, record_failure, rollback, History, HistoryEntry, HistoryError,
+    LastResult, ProjectRecord, Rollback, RollbackTarget,
 };
-pub use plan::{plan, project_of, Action, ActionKind, ActionType, Plan, PlanError, ScaleSummary};
-pub use render::{render, render_change, render_report, short_revision};
+pub use plan::{plan, plan_app, project_of, Action, ActionKind, ActionType, Plan, PlanError, ScaleSummary};
+pub use render::{render, render_change, render_report, render_result, render_summary, short_revision};
 pub use status::{project_status, status, LastApply, ProjectStatus, SyncState, PENDING_NAMED_MAX};

@@ -4,7 +4,8 @@
 //! one or two actions per name, and sorts them in a total order. It reads no clock and does no IO: the same
 //! inputs give the same plan, byte for byte, which the snapshot tests hold it to.
 use crate::diff::{
-    in_place_changes, live_depends_on, live_in_place, spec_changes, spec_to_send, FieldChange,
+    desired_in_place, in_place_changes, live_depends_on, live_in_place, spec_changes, spec_to_send,
+    FieldChange,
 };
 use serde::{Serialize, Serializer};
 use std::cmp::Reverse;
@@ -274,7 +275,7 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             actions.push(action(ActionKind::Create { spec: Box::new(spec), state: app.state }));
             continue;
         };
-        let in_place = in_place_changes(&live_in_place(&record.spec), &app.in_place);
+        let in_place = in_place_changes(&live_in_place(&record.spec), &desired_in_place(&app.in_place));
         if record.spec.spec_hash != spec.spec_hash {
             // The replacing START carries the new in-place settings too: list them with the rest.
             let mut changes = spec_changes(&record.spec, &spec);
@@ -353,6 +354,31 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             .map(|(name, _)| name.to_string())
             .collect(),
     })
+}
+
+/// [`plan()`] of the whole project, keeping only what concerns `[apps.APP]`: the actions on its instances
+/// (as the file now declares them, and as they run in the project), the scale line of `APP`, and only its
+/// instances to wait for.
+///
+/// This is what an imperative command applies after editing one app (`velos stop web`, `velos scale web
+/// 3`): other apps' pending changes in the same file are not applied behind the user's back; a later
+/// `velos apply` (or `velos diff`) shows them. The whole project is still planned, so an error anywhere in
+/// it (a name another project owns) is still an error.
+pub fn plan_app(project: &Project, live: &[ProcessRecord], app: &str) -> Result<Plan, PlanError> {
+    let mut plan = plan(project, live)?;
+    let mut names: BTreeSet<&str> =
+        project.instances_of(app).into_iter().map(|desired| desired.spec.name.as_str()).collect();
+    for record in live.iter().filter(|record| project_of(record) == Some(project.name.as_str())) {
+        let record_app =
+            record.spec.labels.get(crate::labels::APP).map_or(record.name.as_str(), String::as_str);
+        if record_app == app {
+            names.insert(record.name.as_str());
+        }
+    }
+    plan.actions.retain(|action| names.contains(action.name.as_str()));
+    plan.desired_running.retain(|name| names.contains(name.as_str()));
+    plan.scale.retain(|scale| scale.app == app);
+    Ok(plan)
 }
 
 /// Apps declared and live with a different number of instances. Live instances are counted by their `app`

@@ -137,18 +137,30 @@ pub fn render_change(change: &FieldChange, color: bool) -> String {
 /// Apply failed: 1 done, 1 failed, 1 skipped; 1 app not running.
 /// ```
 pub fn render_report(report: &ApplyReport, color: bool) -> String {
+    let mut out: String = report.results.iter().map(|result| render_result(result, color)).collect();
+    out.push_str(&render_summary(report, color));
+    out
+}
+
+/// One line of a report, `  + create api: done`, as [`render_report`] prints it; ends with a newline. For
+/// a progress display that prints each action as it ends, then [`render_summary`].
+pub fn render_result(result: &ActionResult, color: bool) -> String {
+    let paint = Paint { color };
+    let ActionResult { name, action, outcome } = result;
+    let (sigil, code) = style(*action);
+    let head = paint.paint(code, &format!("{sigil} {}", action.verb()));
+    let outcome = match outcome {
+        Outcome::Done => "done".to_string(),
+        Outcome::Failed { message } => paint.paint(RED, &format!("failed: {message}")),
+        Outcome::Skipped { reason } => paint.paint(YELLOW, &format!("skipped: {reason}")),
+    };
+    format!("  {head} {name}: {outcome}\n")
+}
+
+/// The end of a report after its action lines: the apps not running, then the one-line summary.
+pub fn render_summary(report: &ApplyReport, color: bool) -> String {
     let paint = Paint { color };
     let mut out = String::new();
-    for ActionResult { name, action, outcome } in &report.results {
-        let (sigil, code) = style(*action);
-        let head = paint.paint(code, &format!("{sigil} {}", action.verb()));
-        let outcome = match outcome {
-            Outcome::Done => "done".to_string(),
-            Outcome::Failed { message } => paint.paint(RED, &format!("failed: {message}")),
-            Outcome::Skipped { reason } => paint.paint(YELLOW, &format!("skipped: {reason}")),
-        };
-        let _ = writeln!(out, "  {head} {name}: {outcome}");
-    }
     if !report.not_running.is_empty() {
         let _ = writeln!(out, "Not running:");
         for app in &report.not_running {

@@ -26,12 +26,14 @@ pub struct ProjectStatus {
     pub last_apply: Option<LastApply>,
 }
 
-/// `"synced"`, `"out_of_sync"`, `"error"`.
+/// `"synced"`, `"progressing"`, `"out_of_sync"`, `"error"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// The file has not changed since the last apply, and the host runs what it says.
     Synced,
+    /// The controller is applying a new revision (or undoing drift) right now.
+    Progressing,
     /// The file changed since the last apply, or the host drifted from it (`message` says which).
     OutOfSync,
     /// The file is gone or no longer valid, or no plan can be made (a name owned by another project).
@@ -46,15 +48,22 @@ pub struct LastApply {
     pub message: String,
 }
 
-/// The status of every registered project of `home`, sorted by project name. Reads each project's file.
+/// The status of every registered project of `home`, sorted by project name. Reads each project's file,
+/// and what a live controller says of it (see [`crate::controller::overlay`]); a project a controller
+/// follows but never applied is listed too.
 pub fn status(home: &Path, live: &[ProcessRecord]) -> Result<Vec<ProjectStatus>, HistoryError> {
-    Ok(read_projects(home)?
+    let mut controllers = crate::controller::live_records(home);
+    let mut statuses: Vec<ProjectStatus> = read_projects(home)?
         .iter()
         .map(|record| {
-            let loaded = velos_config::load(&record.file).map_err(|error| error.to_string());
-            project_status(record, loaded.as_ref().map_err(String::as_str), live)
+            let loaded = crate::controller::load_for_status(record);
+            let status = project_status(record, loaded.as_ref().map_err(String::as_str), live);
+            crate::controller::overlay(status, controllers.remove(&record.project).as_ref())
         })
-        .collect())
+        .collect();
+    statuses.extend(controllers.values().map(crate::controller::unregistered_status));
+    statuses.sort_by(|a, b| a.project.cmp(&b.project));
+    Ok(statuses)
 }
 
 /// The status of one project, given its file as loaded now (or why it could not be). Pure.

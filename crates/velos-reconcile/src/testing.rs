@@ -233,7 +233,7 @@ impl Daemon for FakeDaemon {
         let stored = record_for(spec, Status::Stopped, 0);
         match self.live(name) {
             Some(record) if record.spec == stored.spec => {
-                if record.status.is_at_rest() {
+                if record.status.is_at_rest() && spec.autostart {
                     return self.launch(name);
                 }
                 Ok(record.clone())
@@ -241,9 +241,21 @@ impl Daemon for FakeDaemon {
             Some(_) if !spec.replace => {
                 Err(DaemonError::remote(ErrorCode::Exists, format!("{name} exists with another spec")))
             }
+            Some(record) if !spec.autostart => {
+                // Replace without starting keeps the run state (docs/PROTOCOL.md); a stopped app stays so.
+                let running = !record.status.is_at_rest();
+                self.records.insert(name.into(), stored);
+                if running {
+                    return self.launch(name);
+                }
+                self.live(name).cloned().ok_or_else(|| FakeDaemon::not_found(name))
+            }
             _ => {
                 self.deleting.remove(name);
                 self.records.insert(name.into(), stored);
+                if !spec.autostart {
+                    return self.live(name).cloned().ok_or_else(|| FakeDaemon::not_found(name));
+                }
                 self.launch(name)
             }
         }
@@ -303,6 +315,10 @@ impl Daemon for FakeDaemon {
         }
         let record = self.records.get_mut(name).ok_or_else(|| FakeDaemon::not_found(name))?;
         record.spec.labels = spec.labels.clone();
+        record.spec.max_memory_bytes = spec.max_memory_bytes;
+        record.spec.log_max_size_bytes = spec.log_max_size_bytes;
+        record.spec.log_max_files = spec.log_max_files;
+        record.spec.log_timestamps = spec.log_timestamps;
         Ok(record.clone())
     }
 }

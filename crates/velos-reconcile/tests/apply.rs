@@ -47,7 +47,8 @@ fn from_nothing_to_running_then_a_second_apply_does_nothing() {
     });
     assert!(report.ok(), "{report:?}");
     assert_eq!(events, ["1/3 cron", "done cron", "2/3 db", "done db", "3/3 api", "done api", "running 2/2"],);
-    assert_eq!(daemon.request_log(), ["create cron", "stop cron", "create db", "create api"]);
+    // cron is wanted stopped: created with autostart off, it never runs and needs no stop.
+    assert_eq!(daemon.request_log(), ["create cron", "create db", "create api"]);
     assert_eq!(daemon.record("cron").map(|record| record.status), Some(Status::Stopped));
     insta::assert_snapshot!(render_report(&report, false), @r"
       + create cron: done
@@ -296,7 +297,8 @@ fn replace_of_an_app_wanted_stopped_leaves_it_stopped() {
     let after = project("shop", [app("cron").env("SCHEDULE", "daily").stopped()]);
     let report = apply_plan(&after, &mut daemon, options());
     assert!(report.ok(), "{report:?}");
-    assert_eq!(daemon.request_log(), ["replace cron", "stop cron"]);
+    // Stopped first, then its spec swapped without starting: the new version never runs.
+    assert_eq!(daemon.request_log(), ["stop cron", "replace cron"]);
     assert_eq!(daemon.record("cron").map(|record| record.status), Some(Status::Stopped));
     replan_is_empty(&after, &mut daemon);
 }

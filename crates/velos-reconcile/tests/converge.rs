@@ -7,7 +7,7 @@ use common::{app, options, project, App};
 use proptest::prelude::*;
 use velos_core::{ProcessRecord, Status};
 use velos_reconcile::testing::{record_for, FakeDaemon, ManualClock};
-use velos_reconcile::{apply_with_clock, labels, plan, render, Daemon, Outcome};
+use velos_reconcile::{apply_with_clock, plan, render, Daemon, Outcome};
 
 const NAMES: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 const STATUSES: [Status; 7] = [
@@ -108,7 +108,7 @@ fn setup(
             spec.labels.clear();
         }
         if live.knobs.memory > 0 {
-            spec.labels.insert(labels::MAX_MEMORY.into(), (u64::from(live.knobs.memory) << 28).to_string());
+            spec.max_memory_bytes = u64::from(live.knobs.memory) << 28;
         }
         let status = STATUSES[live.status];
         let pid = if status.is_at_rest() { 0 } else { 100 + u32::try_from(index).unwrap_or(0) };

@@ -1,15 +1,32 @@
-//! One module per command group. Each parses nothing and decides little: it calls the client, waits where
-//! the command promises an end state, and renders.
+//! One module per command group. Each parses nothing and decides little: it calls the client and the
+//! libraries, waits where the command promises an end state, and renders.
 mod daemon;
+mod declarative;
+mod edit;
 mod list;
 mod logs;
 mod process;
 
 use crate::cli::Command;
 use crate::error::CliError;
-use std::io::Write;
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use velos_client::{connect_or_start, Client, ClientError};
+
+/// The lock every write of desired state holds, from reading a file to recording the apply, so two velos
+/// commands never interleave their read-edit-write (`$VELOS_HOME/edit.lock`).
+pub const EDIT_LOCK_FILE: &str = "edit.lock";
+
+/// How a command that did not fail ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0.
+    Success,
+    /// 2: `velos diff` found changes.
+    Changes,
+}
 
 /// What every command needs to reach the daemon.
 pub struct Context {
@@ -33,20 +50,68 @@ impl Context {
     pub fn home(&self) -> &Path {
         &self.home
     }
+
+    /// Takes the edit lock (waiting for another velos command to finish its edit), creating VELOS_HOME
+    /// (mode 0700, as the daemon requires) if needed. Held until the returned file is dropped.
+    pub fn lock_edits(&self) -> Result<File, CliError> {
+        let failed = |what: &str, error: std::io::Error| {
+            CliError::new(format!("could not {what} {}", self.home.join(EDIT_LOCK_FILE).display()))
+                .cause(error.to_string())
+                .hint("VELOS_HOME must be a directory you own (mode 0700)")
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.home)
+            .map_err(|error| failed("create the folder of", error))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(self.home.join(EDIT_LOCK_FILE))
+            .map_err(|error| failed("open", error))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!("waiting for another velos command to finish its edit ({EDIT_LOCK_FILE})...");
+            }
+            Err(std::fs::TryLockError::Error(error)) => return Err(failed("lock", error)),
+        }
+        file.lock().map_err(|error| failed("lock", error))?;
+        Ok(file)
+    }
 }
 
-pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<(), CliError> {
+/// Colour on stdout: a terminal, and `NO_COLOR` unset or empty.
+pub fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let done = |result: Result<(), CliError>| result.map(|()| Exit::Success);
     match command {
-        Command::Daemon(args) => daemon::daemon(context, &args, out),
-        Command::Ping(args) => daemon::ping(context, &args, out),
-        Command::Kill => daemon::kill(context, out),
-        Command::Save => daemon::save(context, out),
-        Command::Start(args) => process::start(context, &args, out),
-        Command::Stop(args) => process::stop(context, &args.name, out),
-        Command::Restart(args) => process::restart(context, &args.name, out),
-        Command::Delete(args) => process::delete(context, &args.name, out),
-        Command::Info(args) => list::info(context, &args, out),
-        Command::List(args) => list::list(context, &args, out),
-        Command::Logs(args) => logs::logs(context, &args, out),
+        Command::Daemon(args) => done(daemon::daemon(context, &args, out)),
+        Command::Ping(args) => done(daemon::ping(context, &args, out)),
+        Command::Kill => done(daemon::kill(context, out)),
+        Command::Save => done(daemon::save(context, out)),
+        Command::Start(args) => done(edit::start(context, &args, out)),
+        Command::Stop(args) => done(edit::stop(context, &args.name, out)),
+        Command::Restart(args) => done(process::restart(context, &args.name, out)),
+        Command::Delete(args) => done(edit::delete(context, &args.name, out)),
+        Command::Info(args) => done(list::info(context, &args, out)),
+        Command::List(args) => done(list::list(context, &args, out)),
+        Command::Logs(args) => done(logs::logs(context, &args, out)),
+        Command::Apply(args) => done(declarative::apply(context, &args, out)),
+        Command::Plan(args) => done(declarative::plan(context, &args, out)),
+        Command::Diff(args) => declarative::diff(context, &args, out),
+        Command::Validate(args) => done(declarative::validate(&args, out)),
+        Command::Status(args) => done(declarative::status(context, &args, out)),
+        Command::History(args) => done(declarative::history(context, &args, out)),
+        Command::Rollback(args) => done(declarative::rollback(context, &args, out)),
+        Command::Schema => done(declarative::schema(out)),
+        Command::Scale(args) => done(edit::scale(context, &args, out)),
+        Command::Set(args) => done(edit::set(context, &args, out)),
+        Command::Unset(args) => done(edit::unset(context, &args, out)),
     }
 }

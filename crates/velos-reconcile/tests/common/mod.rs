@@ -133,6 +133,7 @@ pub fn project_at(name: &str, revision: &str, apps: impl IntoIterator<Item = App
         file: PathBuf::from(format!("/srv/{name}/velos.toml")),
         revision: revision.into(),
         apps: desired,
+        controller: None,
     }
 }
 

@@ -1,0 +1,260 @@
+//! `[velos]` and `[velos.git]`: how the controller follows a file (docs/CONFIG.md, "The controller").
+//!
+//! Resolved apart from the apps on purpose: nothing here reaches an [`velos_core::AppSpec`], so turning
+//! the watcher on or pointing a project at git never changes a spec hash and never restarts an app.
+use crate::diagnostic::Diagnostic;
+use crate::raw::{RawGit, RawVelos};
+use crate::resolve::Context;
+use crate::units::parse_duration_ms;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+/// `resync` when the file sets none.
+pub const RESYNC_DEFAULT_MS: u64 = 30_000;
+/// `[velos.git] poll` when the file sets none.
+pub const POLL_DEFAULT_MS: u64 = 30_000;
+/// The shortest `resync` and `poll`: shorter would keep the controller (and the daemon) busy for nothing.
+pub const INTERVAL_MIN_MS: u64 = 100;
+/// `[velos.git] ref` when the file sets none.
+pub const GIT_REF_DEFAULT: &str = "main";
+/// `[velos.git] path` when the file sets none.
+pub const GIT_PATH_DEFAULT: &str = "velos.toml";
+
+/// `[velos]`, resolved: what the controller does for this project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerSettings {
+    /// Apply the file each time it is saved.
+    pub watch: bool,
+    /// Undo drift at every resync; false: only report it.
+    pub self_heal: bool,
+    /// Period of the level-triggered resync.
+    pub resync_ms: u64,
+    /// Follow this repository instead of the file's own apps.
+    pub git: Option<GitSource>,
+}
+
+impl Default for ControllerSettings {
+    fn default() -> ControllerSettings {
+        ControllerSettings { watch: false, self_heal: true, resync_ms: RESYNC_DEFAULT_MS, git: None }
+    }
+}
+
+impl ControllerSettings {
+    /// Whether this project needs the controller running: it watches its file or follows git.
+    pub fn wants_controller(&self) -> bool {
+        self.watch || self.git.is_some()
+    }
+}
+
+/// `[velos.git]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitSource {
+    /// An absolute path, or a `file://` / `git://` URL (a relative path in the file is made absolute
+    /// against the file's folder).
+    pub repo: String,
+    /// A branch, a tag or a full commit id.
+    pub ref_name: String,
+    /// Relative to the repository's root, `.` components removed, never `..`.
+    pub path: String,
+    /// Period of the fetch.
+    pub poll_ms: u64,
+}
+
+impl GitSource {
+    /// `file:///srv/deploy.git@main:deploy/velos.toml`: how status and messages name the source.
+    pub fn describe(&self) -> String {
+        format!("{}@{}:{}", self.repo, self.ref_name, self.path)
+    }
+}
+
+/// Resolves `[velos]` (absent: `None`), adding a diagnostic for each bad value.
+pub(crate) fn resolve(
+    raw: Option<&RawVelos>,
+    context: &Context<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ControllerSettings> {
+    let raw = raw?;
+    let mut resolver = Resolver { context, diagnostics };
+    let defaults = ControllerSettings::default();
+    let resync_ms = match &raw.resync {
+        Some(text) => resolver.interval(&["velos", "resync"], &text.0).unwrap_or(defaults.resync_ms),
+        None => defaults.resync_ms,
+    };
+    let git = raw.git.as_ref().and_then(|git| resolver.git(git));
+    Some(ControllerSettings {
+        watch: raw.watch.unwrap_or(defaults.watch),
+        self_heal: raw.self_heal.unwrap_or(defaults.self_heal),
+        resync_ms,
+        git,
+    })
+}
+
+struct Resolver<'a, 'c> {
+    context: &'a Context<'c>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Resolver<'_, '_> {
+    fn error(&mut self, span: Range<usize>, message: String, help: Option<String>) {
+        self.diagnostics.push(self.context.map.diagnostic(span, message, help));
+    }
+
+    fn span(&self, path: &[&str]) -> Range<usize> {
+        self.context.spans.value(path)
+    }
+
+    /// A duration of at least [`INTERVAL_MIN_MS`].
+    fn interval(&mut self, path: &[&str], text: &str) -> Option<u64> {
+        let key = path.join(".");
+        match parse_duration_ms(text) {
+            Ok(milliseconds) if milliseconds >= INTERVAL_MIN_MS => Some(milliseconds),
+            Ok(_) => {
+                let span = self.span(path);
+                self.error(
+                    span,
+                    format!("`{key}` must be at least {INTERVAL_MIN_MS}ms, found {text:?}"),
+                    Some(format!("write `{} = \"30s\"` (the default)", path.last().unwrap_or(&""))),
+                );
+                None
+            }
+            Err(error) => {
+                let span = self.span(path);
+                self.error(span, format!("invalid `{key}`: {}", error.message), error.help);
+                None
+            }
+        }
+    }
+
+    fn git(&mut self, raw: &RawGit) -> Option<GitSource> {
+        let repo = self.repo(&raw.repo);
+        let ref_name = self.ref_name(raw.ref_name.as_deref().unwrap_or(GIT_REF_DEFAULT));
+        let path = self.path(raw.path.as_deref().unwrap_or(GIT_PATH_DEFAULT));
+        let poll_ms = match &raw.poll {
+            Some(text) => self.interval(&["velos", "git", "poll"], &text.0),
+            None => Some(POLL_DEFAULT_MS),
+        };
+        Some(GitSource { repo: repo?, ref_name: ref_name?, path: path?, poll_ms: poll_ms? })
+    }
+
+    fn repo(&mut self, repo: &str) -> Option<String> {
+        let path = ["velos", "git", "repo"];
+        let lowered = repo.to_ascii_lowercase();
+        let unsupported = ["https://", "http://", "ssh://", "git+ssh://", "ssh+git://"]
+            .into_iter()
+            .find(|scheme| lowered.starts_with(scheme));
+        // `git@host:owner/repo.git`: scp-like ssh syntax (a colon before the first slash, not a URL).
+        let scp_like = !repo.contains("://")
+            && repo.find(':').is_some_and(|colon| repo.find('/').is_none_or(|slash| colon < slash));
+        if repo.is_empty() {
+            let span = self.span(&path);
+            self.error(span, "`velos.git.repo` is empty".into(), None);
+            return None;
+        }
+        if repo.contains('\0') || repo.chars().any(char::is_control) {
+            let span = self.span(&path);
+            self.error(span, "`velos.git.repo` contains a control character".into(), None);
+            return None;
+        }
+        if let Some(scheme) = unsupported.or(scp_like.then_some("ssh")) {
+            let scheme = scheme.trim_end_matches("://");
+            let span = self.span(&path);
+            self.error(
+                span,
+                format!("Velos cannot fetch over {scheme}: it reads repositories by path, file:// or git://"),
+                Some(format!(
+                    "keep a mirror on this host (`git clone --mirror {repo} /srv/mirror.git`, updated by cron) \
+                     and follow it: `repo = \"/srv/mirror.git\"`"
+                )),
+            );
+            return None;
+        }
+        if lowered.starts_with("file://") || lowered.starts_with("git://") {
+            return Some(repo.to_string());
+        }
+        if repo.starts_with('~') {
+            let span = self.span(&path);
+            self.error(
+                span,
+                "`~` is not expanded in `velos.git.repo`".into(),
+                Some("write an absolute path, or one relative to the folder of velos.toml".into()),
+            );
+            return None;
+        }
+        // A path: relative to the file's folder, like `cwd`.
+        let base = self.context.file.parent().unwrap_or(Path::new("/"));
+        let joined: PathBuf =
+            base.join(repo).components().filter(|component| *component != Component::CurDir).collect();
+        match joined.to_str() {
+            Some(text) => Some(text.to_string()),
+            None => {
+                let span = self.span(&path);
+                self.error(span, format!("the path {} is not valid UTF-8", joined.display()), None);
+                None
+            }
+        }
+    }
+
+    fn ref_name(&mut self, ref_name: &str) -> Option<String> {
+        let problem = if ref_name.is_empty() {
+            Some("`velos.git.ref` is empty")
+        } else if ref_name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Some("`velos.git.ref` contains a space or a control character")
+        } else if ref_name.starts_with('-') {
+            Some("`velos.git.ref` cannot start with `-`")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => {
+                let span = self.span(&["velos", "git", "ref"]);
+                self.error(
+                    span,
+                    problem.into(),
+                    Some("name a branch (`\"main\"`), a tag (`\"v1.2.0\"`) or a full commit id".into()),
+                );
+                None
+            }
+            None => Some(ref_name.to_string()),
+        }
+    }
+
+    fn path(&mut self, text: &str) -> Option<String> {
+        let relative = Path::new(text);
+        let problem = if text.is_empty() {
+            Some("`velos.git.path` is empty")
+        } else if relative.is_absolute() {
+            Some("`velos.git.path` is relative to the repository's root, not an absolute path")
+        } else if relative.components().any(|component| component == Component::ParentDir) {
+            Some("`velos.git.path` cannot leave the repository (`..`)")
+        } else if text.ends_with('/') {
+            Some("`velos.git.path` names a folder, not a file")
+        } else if text.contains('\0') || text.contains('\\') {
+            Some("`velos.git.path` contains a NUL character or a backslash")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let span = self.span(&["velos", "git", "path"]);
+            self.error(
+                span,
+                problem.into(),
+                Some("write the file's path inside the repository: `path = \"deploy/velos.toml\"`".into()),
+            );
+            return None;
+        }
+        let normal: Vec<&str> = relative
+            .components()
+            .filter_map(|component| match component {
+                Component::Normal(part) => part.to_str(),
+                _ => None,
+            })
+            .collect();
+        if normal.is_empty() {
+            let span = self.span(&["velos", "git", "path"]);
+            self.error(span, "`velos.git.path` names no file".into(), None);
+            return None;
+        }
+        Some(normal.join("/"))
+    }
+}

@@ -1,0 +1,195 @@
+//! GitOps end to end: a host driven by pushes to a real bare repository (post-receive hook → controller),
+//! a bad commit that leaves the last good state running, a force-push back to an earlier commit, a watched
+//! file, and drift healed at resync. The controller runs as the daemon-supervised system app.
+#![allow(clippy::unwrap_used)]
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use velos_e2e::{environ_of, wait_until, Velos};
+
+/// A bare repository and a work clone that pushes to it with the git CLI (so server hooks run).
+struct Repo {
+    root: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let root = tempfile::Builder::new().prefix("velos-git-").tempdir_in("/tmp").unwrap();
+        let repo = Repo { root };
+        repo.git(repo.root.path(), &["init", "-q", "--bare", "-b", "main", "deploy.git"]);
+        repo.git(repo.root.path(), &["clone", "-q", "deploy.git", "work"]);
+        repo.git(&repo.work(), &["checkout", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn bare(&self) -> PathBuf {
+        self.root.path().join("deploy.git")
+    }
+
+    fn work(&self) -> PathBuf {
+        self.root.path().join("work")
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "e2e")
+            .env("GIT_AUTHOR_EMAIL", "e2e@example.invalid")
+            .env("GIT_COMMITTER_NAME", "e2e")
+            .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    /// Writes velos.toml in the work tree, commits and pushes; returns the commit id.
+    fn push(&self, text: &str, message: &str) -> String {
+        std::fs::write(self.work().join("velos.toml"), text).unwrap();
+        self.git(&self.work(), &["add", "velos.toml"]);
+        self.git(&self.work(), &["commit", "-q", "-m", message]);
+        self.git(&self.work(), &["push", "-q", "origin", "main"]);
+        self.git(&self.work(), &["rev-parse", "HEAD"])
+    }
+}
+
+/// A one-app project whose app carries the test marker and `PORT`.
+fn config(velos: &Velos, port: u32) -> String {
+    let mark = velos.mark();
+    let (key, value) = mark.split_once('=').unwrap();
+    format!(
+        "[project]\nname = \"gitops\"\n\n[apps.web]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ {key} = \"{value}\", PORT = \"{port}\" }}\n"
+    )
+}
+
+fn port_of(velos: &Velos, name: &str) -> Option<String> {
+    let pid = velos.pid(name);
+    (pid > 0).then(|| {
+        environ_of(pid).into_iter().find_map(|entry| entry.strip_prefix("PORT=").map(str::to_string))
+    })?
+}
+
+fn project_status(velos: &Velos, project: &str) -> serde_json::Value {
+    let all: serde_json::Value = serde_json::from_str(&velos.ok(&["status", "--json"])).unwrap();
+    all.as_array().unwrap().iter().find(|entry| entry["project"] == project).cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_push_is_applied_through_the_hook_and_a_bad_commit_changes_nothing() {
+    let velos = Velos::new();
+    let repo = Repo::new();
+    let first = repo.push(&config(&velos, 8001), "first");
+    let bare = repo.bare().display().to_string();
+
+    velos.ok(&["apply", "--git", &bare, "--ref", "main", "--path", "velos.toml"]);
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8001"));
+    let all = velos.ok(&["list", "--all", "--json"]);
+    assert!(all.contains("velos-controller"), "the controller is a supervised system app: {all}");
+    wait_until(Duration::from_secs(10), "status synced at the first commit", || {
+        let status = project_status(&velos, "gitops");
+        status["state"] == "synced" && status["revision"].as_str().unwrap_or("").contains(&first)
+    });
+
+    velos.ok(&["hook", "install", &bare]);
+    assert!(repo.bare().join("hooks/post-receive").exists());
+
+    // A good push: applied within 5 s, through the hook (polling is at its 30 s default).
+    let second = repo.push(&config(&velos, 8002), "second");
+    wait_until(Duration::from_secs(5), "the pushed change to run", || {
+        port_of(&velos, "web").as_deref() == Some("8002")
+    });
+    wait_until(Duration::from_secs(5), "status at the second commit", || {
+        project_status(&velos, "gitops")["revision"].as_str().unwrap_or("").contains(&second)
+    });
+    let pid = velos.pid("web");
+
+    // A commit whose velos.toml does not parse: status error, the app untouched.
+    repo.push("[apps.web]\ncomand = \"/bin/sleep\"\n", "broken");
+    wait_until(Duration::from_secs(5), "status error", || {
+        project_status(&velos, "gitops")["state"] == "error"
+    });
+    let status = project_status(&velos, "gitops");
+    assert!(status["message"].as_str().unwrap_or("").contains("comand"), "says what is wrong: {status}");
+    assert_eq!(velos.pid("web"), pid, "the last good state keeps running");
+
+    // The fix recovers.
+    repo.push(&config(&velos, 8003), "fixed");
+    wait_until(Duration::from_secs(5), "the fix to run", || {
+        port_of(&velos, "web").as_deref() == Some("8003")
+    });
+    wait_until(Duration::from_secs(5), "status synced", || {
+        project_status(&velos, "gitops")["state"] == "synced"
+    });
+
+    // Rollback by force-pushing an earlier commit: history is rewritten and followed.
+    repo.git(&repo.work(), &["push", "-q", "--force", "origin", &format!("{first}:main")]);
+    repo.git(&repo.bare(), &["rev-parse", "main"]);
+    velos.ok(&["sync"]); // a force-push runs the hook too; sync says the same thing explicitly
+    wait_until(Duration::from_secs(5), "the first commit to run again", || {
+        port_of(&velos, "web").as_deref() == Some("8001")
+    });
+}
+
+#[test]
+fn bad_git_sources_are_clear_errors_and_apply_nothing() {
+    let velos = Velos::new();
+    let repo = Repo::new();
+    repo.push(&config(&velos, 8001), "first");
+    let bare = repo.bare().display().to_string();
+
+    let missing_repo = velos.fails(&["apply", "--git", "/no/such/repo.git"]);
+    assert!(missing_repo.contains("/no/such/repo.git"), "{missing_repo}");
+    let missing_ref = velos.fails(&["apply", "--git", &bare, "--ref", "no-such-branch"]);
+    assert!(missing_ref.contains("no-such-branch"), "{missing_ref}");
+    let missing_path = velos.fails(&["apply", "--git", &bare, "--path", "deploy/none.toml"]);
+    assert!(missing_path.contains("deploy/none.toml"), "{missing_path}");
+    assert!(velos.app("web").is_none(), "nothing applied");
+}
+
+#[test]
+fn a_watched_file_is_applied_on_save_and_drift_is_healed_at_resync() {
+    let velos = Velos::new();
+    let dir = tempfile::Builder::new().prefix("velos-watch-").tempdir_in("/tmp").unwrap();
+    let file = dir.path().join("velos.toml");
+    let watched = |port: u32| {
+        config(&velos, port)
+            .replace("name = \"gitops\"\n", "name = \"watched\"\n\n[velos]\nwatch = true\nresync = \"1s\"\n")
+    };
+    std::fs::write(&file, watched(8101)).unwrap();
+    velos.ok(&["apply", &file.display().to_string()]);
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8101"));
+
+    // A save is applied by the controller.
+    std::fs::write(&file, watched(8102)).unwrap();
+    wait_until(Duration::from_secs(5), "the saved change to run", || {
+        port_of(&velos, "web").as_deref() == Some("8102")
+    });
+
+    // Drift: the app is deleted behind Velos's back, straight through the daemon socket.
+    delete_behind_velos_back(&velos, "web");
+    wait_until(Duration::from_secs(5), "web to be gone", || velos.app("web").is_none());
+    wait_until(Duration::from_secs(5), "web restored at resync", || velos.status("web") == "running");
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8102"));
+}
+
+/// Sends a raw PROCESS_DELETE frame: `{id: 1, op: 4, args: {name: NAME}}`.
+fn delete_behind_velos_back(velos: &Velos, name: &str) {
+    let mut payload =
+        vec![0x83, 0xa2, b'i', b'd', 0x01, 0xa2, b'o', b'p', 0x04, 0xa4, b'a', b'r', b'g', b's', 0x81];
+    payload.extend_from_slice(&[0xa4, b'n', b'a', b'm', b'e', 0xa0 | name.len() as u8]);
+    payload.extend_from_slice(name.as_bytes());
+    let mut frame = vec![0x56, 0x45, 0x01];
+    frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&payload);
+    let mut stream = UnixStream::connect(velos.home().join("velos.sock")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(&frame).unwrap();
+    let mut header = [0u8; 7];
+    stream.read_exact(&mut header).unwrap();
+    let mut reply = vec![0u8; u32::from_le_bytes(header[3..7].try_into().unwrap()) as usize];
+    stream.read_exact(&mut reply).unwrap();
+    assert!(!reply.windows(5).any(|window| window == b"error"), "delete refused: {reply:?}");
+}
