@@ -35,10 +35,10 @@ check-macos: tools
 	$(ZIG) build check -Dtarget=aarch64-macos
 
 test-rust: tools
-	cargo test --workspace --exclude velos-e2e --exclude velos-bench
+	cargo test --no-fail-fast --workspace --exclude velos-e2e --exclude velos-bench
 
 test-e2e: build
-	VELOS_BIN=$(VELOS) cargo test --release -p velos-e2e -- --test-threads 2
+	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2
 
 # Build, start the daemon, start a few example apps, show the list.
 run: build
