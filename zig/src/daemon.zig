@@ -35,6 +35,8 @@ const pipe_reads_per_event = 16;
 pub const socket_read_bytes = 64 * 1024;
 /// How often cpu and memory are sampled.
 const sample_interval_ms = 1000;
+/// How soon after a spawn the next sample is taken (once the program has had time to load).
+const early_sample_delay_ms = 100;
 /// How often a stopping app's process group is checked once its main process is gone.
 const group_poll_ms = 20;
 /// The descriptor limit the daemon raises itself to (pipes and log files: 4 per app, plus clients).
@@ -672,10 +674,18 @@ pub const Daemon = struct {
         };
         app.machine.spawned(pid, sys.monotonicMs());
         if (!automatic) app.setLastError(daemon.allocator, null);
-        app.start_time_ticks = if (procfs.readStat(pid, &daemon.stat_buffer)) |stat| stat.start_time_ticks else |_| 0;
         app.sampler = .{};
         app.cpu_percent = 0;
         app.memory_bytes = 0;
+        app.start_time_ticks = 0;
+        if (procfs.readStat(pid, &daemon.stat_buffer)) |stat| {
+            app.start_time_ticks = stat.start_time_ticks;
+            // Primes the CPU sampler. Memory is not read here: right after exec the new image has not
+            // faulted a page in yet, so its resident size is still ~0.
+            _ = app.sampler.sample(stat.utime_ticks + stat.stime_ticks, sys.monotonicMs());
+        } else |_| {}
+        // Sample soon rather than up to 1 s later, so `velos list` right after a start shows real figures.
+        daemon.next_sample_ms = @min(daemon.next_sample_ms, sys.monotonicMs() + early_sample_delay_ms);
         diag("app {s}: started, pid {d}", .{ app.spec.name, pid });
     }
 
