@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod declarative;
+mod gitops;
 mod scenarios;
 
 const LINE_BYTES: usize = 100;
