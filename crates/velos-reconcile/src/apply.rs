@@ -26,10 +26,15 @@ pub trait Daemon {
     fn stop(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
     /// `PROCESS_DELETE`: answers at once; the app may still be listed for a moment.
     fn delete(&mut self, name: &str) -> Result<(), DaemonError>;
-    /// Changes the settings that need no restart (`max_memory`, log rotation), carried as labels of `spec`
-    /// (see [`crate::labels`]). `spec.expected_hash` is the hash the app must still have; the running
-    /// process and its status must be left as they are.
+    /// Changes the settings that need no restart (`max_memory_bytes`, `log_*`, labels) of `spec`.
+    /// `spec.expected_hash` is the hash the app must still have; the running process and its status must
+    /// be left as they are.
     fn update_in_place(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError>;
+    /// [`Daemon::start`] for several specs, one result each, in order. The real client pipelines them
+    /// (one write, then the replies): creating 100 apps costs one round trip instead of 100.
+    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        specs.iter().map(|spec| self.start(spec)).collect()
+    }
 }
 
 /// Why a daemon request failed.
@@ -236,7 +241,11 @@ pub fn apply_with_clock(
         plan.actions.iter().map(|action| (action.name.as_str(), action.depends_on.as_slice())).collect();
     let mut unapplied: BTreeSet<&str> = BTreeSet::new();
     let mut report = ApplyReport::default();
+    let mut created_in_batch: BTreeMap<usize, Result<(), String>> = BTreeMap::new();
     for (index, action) in plan.actions.iter().enumerate() {
+        if !created_in_batch.contains_key(&index) {
+            created_in_batch = create_batch(plan, index, &unapplied, daemon);
+        }
         progress(ApplyEvent::ActionStarted { index, total, action });
         let kind = action.kind.kind();
         let blocked = if unapplied.contains(action.name.as_str()) {
@@ -255,10 +264,13 @@ pub fn apply_with_clock(
         };
         let outcome = match blocked {
             Some(reason) => Outcome::Skipped { reason },
-            None => match execute(action, daemon, &mut waiter) {
-                Ok(()) => Outcome::Done,
-                Err(message) => Outcome::Failed { message },
-            },
+            None => {
+                match created_in_batch.remove(&index).unwrap_or_else(|| execute(action, daemon, &mut waiter))
+                {
+                    Ok(()) => Outcome::Done,
+                    Err(message) => Outcome::Failed { message },
+                }
+            }
         };
         if outcome != Outcome::Done {
             unapplied.insert(action.name.as_str());
@@ -280,6 +292,53 @@ pub fn apply_with_clock(
     report
 }
 
+/// Sends, in one pipelined batch, the run of creates that starts at `first` (when there are at least two),
+/// and returns each one's result by action index. A run stops at the first action that is not a create, is
+/// blocked by something not applied, or depends on an app created earlier in the same run: a dependent
+/// is only sent once its dependency's result is known, so "skip what depends on a failure" still holds.
+fn create_batch(
+    plan: &Plan,
+    first: usize,
+    unapplied: &BTreeSet<&str>,
+    daemon: &mut dyn Daemon,
+) -> BTreeMap<usize, Result<(), String>> {
+    let mut run: Vec<(usize, AppSpec)> = Vec::new();
+    let mut names_in_run: BTreeSet<&str> = BTreeSet::new();
+    for (index, action) in plan.actions.iter().enumerate().skip(first) {
+        let ActionKind::Create { spec, state } = &action.kind else { break };
+        let depends_inside =
+            action.depends_on.iter().any(|dependency| names_in_run.contains(dependency.as_str()));
+        let blocked = unapplied.contains(action.name.as_str())
+            || action.depends_on.iter().any(|dependency| unapplied.contains(dependency.as_str()));
+        if depends_inside || blocked {
+            break;
+        }
+        run.push((index, create_spec(spec, *state)));
+        names_in_run.insert(action.name.as_str());
+    }
+    if run.len() < 2 {
+        return BTreeMap::new();
+    }
+    let specs: Vec<AppSpec> = run.iter().map(|(_, spec)| spec.clone()).collect();
+    let results = daemon.start_many(&specs);
+    run.iter()
+        .zip(results)
+        .map(|((index, spec), result)| {
+            (*index, result.map(|_| ()).map_err(|error| describe(&spec.name, &error)))
+        })
+        .collect()
+}
+
+/// The START of a create: the app must not exist yet (`expected_hash: ""`, so two concurrent applies
+/// cannot both create it), and an app wanted stopped is registered without ever running.
+fn create_spec(spec: &AppSpec, state: DesiredState) -> AppSpec {
+    let mut spec = spec.clone();
+    spec.expected_hash = Some(String::new());
+    spec.replace = false;
+    spec.autostart = state == DesiredState::Running;
+    spec
+}
+
 /// Time and polling, shared by the waits of one apply.
 struct Waiter<'a> {
     options: ApplyOptions,
@@ -292,12 +351,7 @@ fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) ->
     let failed = |error: DaemonError| describe(name, &error);
     match &action.kind {
         ActionKind::Create { spec, state } => {
-            let mut spec = (**spec).clone();
-            spec.expected_hash = Some(String::new());
-            spec.replace = false;
-            // An app wanted stopped is registered without ever running.
-            spec.autostart = *state == DesiredState::Running;
-            daemon.start(&spec).map_err(failed)?;
+            daemon.start(&create_spec(spec, *state)).map_err(failed)?;
         }
         ActionKind::Replace { spec, old_hash, state, .. } => {
             let mut spec = (**spec).clone();

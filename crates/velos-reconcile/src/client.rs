@@ -16,6 +16,26 @@ impl Daemon for Client {
         Ok(Client::start(self, spec)?)
     }
 
+    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        match Client::start_many(self, specs) {
+            Ok(results) => results.into_iter().map(|result| result.map_err(DaemonError::from)).collect(),
+            // The connection failed part-way: which requests the daemon acted on is unknown, so each is
+            // reported failed; the next apply re-plans from what actually runs.
+            Err(error) => {
+                let message = error.to_string();
+                specs
+                    .iter()
+                    .map(|_| {
+                        Err(DaemonError::Transport(velos_client::ClientError::Protocol {
+                            message: message.clone(),
+                            source: None,
+                        }))
+                    })
+                    .collect()
+            }
+        }
+    }
+
     fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
         Ok(Client::start_existing(self, name)?)
     }

@@ -313,3 +313,74 @@ fn other_projects_survive_an_apply() {
     assert!(converge(&project("shop", []), &mut daemon).ok());
     assert_eq!(daemon.records(), before);
 }
+
+/// Records the size of every `start_many` batch, delegating everything to a [`FakeDaemon`].
+struct Batching {
+    inner: FakeDaemon,
+    batches: Vec<Vec<String>>,
+}
+
+impl Daemon for Batching {
+    fn list(&mut self) -> Result<Vec<velos_core::ProcessRecord>, velos_reconcile::DaemonError> {
+        self.inner.list()
+    }
+    fn info(&mut self, name: &str) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.info(name)
+    }
+    fn start(
+        &mut self,
+        spec: &velos_core::AppSpec,
+    ) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.start(spec)
+    }
+    fn start_existing(
+        &mut self,
+        name: &str,
+    ) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.start_existing(name)
+    }
+    fn stop(&mut self, name: &str) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.stop(name)
+    }
+    fn delete(&mut self, name: &str) -> Result<(), velos_reconcile::DaemonError> {
+        self.inner.delete(name)
+    }
+    fn update_in_place(
+        &mut self,
+        spec: &velos_core::AppSpec,
+    ) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.update_in_place(spec)
+    }
+    fn start_many(
+        &mut self,
+        specs: &[velos_core::AppSpec],
+    ) -> Vec<Result<velos_core::ProcessRecord, velos_reconcile::DaemonError>> {
+        self.batches.push(specs.iter().map(|spec| spec.name.clone()).collect());
+        self.inner.start_many(specs)
+    }
+}
+
+#[test]
+fn independent_creates_go_in_one_batch_and_a_dependent_waits_for_its_dependency() {
+    let shop = project(
+        "shop",
+        [
+            app("db"),
+            app("cache"),
+            app("queue"),
+            app("api").depends_on(&["db"]),
+            app("web").depends_on(&["api"]),
+        ],
+    );
+    let mut daemon = Batching { inner: FakeDaemon::new(), batches: Vec::new() };
+    daemon.inner.fail_spawn("db");
+    let plan = plan(&shop, &daemon.list().expect("list")).expect("plan");
+    let report = apply_with_clock(&plan, &mut daemon, options(), &mut ManualClock::new(), &mut |_| {});
+    // One round trip for the three apps that depend on nothing; api and web are never in a batch with
+    // what they depend on, so db's failure skips them instead of starting them.
+    assert_eq!(daemon.batches, vec![vec!["cache".to_string(), "db".into(), "queue".into()]]);
+    assert!(matches!(outcome(&report, "db"), Outcome::Failed { .. }), "{report:?}");
+    assert!(matches!(outcome(&report, "api"), Outcome::Skipped { .. }), "{report:?}");
+    assert!(matches!(outcome(&report, "web"), Outcome::Skipped { .. }), "{report:?}");
+    assert_eq!(outcome(&report, "cache"), &Outcome::Done);
+}
