@@ -52,8 +52,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Check velos.toml files; problems are reported with file:line:column
     Validate(ValidateArgs),
-    /// Per project applied on this host: its file, revision, in sync or not, last apply
-    Status(JsonArgs),
+    /// Per project applied on this host: its source, revision, synced / progressing / out of sync / error
+    Status(StatusArgs),
     /// The applies recorded on this host, oldest first
     History(HistoryArgs),
     /// Write an earlier revision of a project back to its file, then apply it
@@ -66,6 +66,13 @@ pub enum Command {
     Set(SetArgs),
     /// Remove keys of an app (edits its velos.toml, then applies that app): velos unset web env.DEBUG
     Unset(UnsetArgs),
+
+    /// Ask the controller to look at its projects now (without one running, sync them here, once)
+    Sync(SyncArgs),
+    /// Git hooks: `velos hook install REPO` makes each push to REPO run `velos sync`
+    Hook(HookArgs),
+    /// Run the controller here: follow the projects that ask for it (what the velos-controller app runs)
+    Controller,
 }
 
 /// The file a declarative command reads when none is named.
@@ -87,8 +94,21 @@ pub struct ApplyArgs {
     #[arg(value_name = "FILE", default_value = DEFAULT_FILE)]
     pub file: PathBuf,
     /// Print {"plan": ..., "report": ...} as JSON instead of the plan and progress
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub json: bool,
+    /// Keep following FILE (or --git) here, in the foreground: each save is applied, drift undone
+    #[arg(long)]
+    pub watch: bool,
+    /// Take the project from a git repository instead of FILE: a path, file:// or git:// URL; the controller
+    /// then follows it
+    #[arg(long, value_name = "REPO", conflicts_with = "file")]
+    pub git: Option<String>,
+    /// With --git: the branch, tag or commit to follow [default: main]
+    #[arg(long = "ref", value_name = "REF", requires = "git")]
+    pub git_ref: Option<String>,
+    /// With --git: the velos.toml inside the repository [default: velos.toml]
+    #[arg(long, value_name = "PATH", requires = "git")]
+    pub path: Option<String>,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -174,6 +194,42 @@ pub struct UnsetArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print a JSON array: project, source, revision, state, message, last_apply
+    #[arg(long)]
+    pub json: bool,
+    /// Include the project of the apps Velos runs for itself (velos-system)
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only this project [default: every project the controller follows]
+    #[arg(value_name = "PROJECT", value_parser = parse_project_name)]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a post-receive hook into REPO (bare or not) that runs `velos sync` after each push
+    Install(HookInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// The repository the host follows
+    #[arg(value_name = "REPO")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct DaemonArgs {
     /// Run the daemon in this process until it is stopped (for systemd and containers)
     #[arg(long)]
@@ -213,6 +269,9 @@ pub struct ListArgs {
     /// Print compact JSON for agents: n=name s=status c=cpu m=memory r=restarts u=uptime(s) p=pid
     #[arg(long)]
     pub ai: bool,
+    /// Include the apps Velos runs for itself (velos-controller)
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -305,6 +364,13 @@ fn parse_env_arg(text: &str) -> Result<(String, String), String> {
 
 fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
     text.parse()
+}
+
+/// A project name as velos.toml allows it (`sync ../x` is refused before anything is sent).
+fn parse_project_name(text: &str) -> Result<String, String> {
+    velos_core::validate_name(text)
+        .map(|()| text.to_string())
+        .map_err(|error| error.to_string().replace("the app name", "the project name"))
 }
 
 #[cfg(test)]
@@ -463,7 +529,10 @@ mod tests {
             Command::History(history) => assert!(history.json && history.project.as_deref() == Some("shop")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse(&["status", "--json"]).command, Command::Status(JsonArgs { json: true })));
+        assert!(matches!(
+            parse(&["status", "--json"]).command,
+            Command::Status(StatusArgs { json: true, all: false })
+        ));
         assert!(matches!(parse(&["schema"]).command, Command::Schema));
     }
 
@@ -507,6 +576,91 @@ mod tests {
             &["velos", "unset", "web"],
             &["velos", "apply", "--timeout", "5"],
             &["velos", "diff", "--against"],
+        ] {
+            let error = Cli::try_parse_from(args).expect_err("must be refused");
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    fn apply(args: &[&str]) -> ApplyArgs {
+        match parse(args).command {
+            Command::Apply(apply) => apply,
+            other => panic!("not apply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn apply_from_git_and_in_the_foreground() {
+        let args = apply(&["apply", "--git", "/srv/deploy.git", "--ref", "main", "--path", "velos.toml"]);
+        assert_eq!(args.git.as_deref(), Some("/srv/deploy.git"));
+        assert_eq!((args.git_ref.as_deref(), args.path.as_deref()), (Some("main"), Some("velos.toml")));
+        assert!(!args.watch && !args.json);
+        assert_eq!(args.file, PathBuf::from("velos.toml"), "FILE keeps its default, unused with --git");
+
+        let args = apply(&["apply", "--git", "file:///srv/deploy.git"]);
+        assert_eq!(
+            (args.git_ref, args.path),
+            (None, None),
+            "the defaults are [velos.git]'s: main, velos.toml"
+        );
+
+        let args = apply(&["apply", "--git", "git://127.0.0.1/deploy.git", "--json", "--no-wait"]);
+        assert!(args.json && args.wait.no_wait);
+
+        let args = apply(&["apply", "deploy/velos.toml", "--watch", "--timeout", "10s"]);
+        assert!(args.watch && args.git.is_none());
+        assert_eq!(
+            (args.file, args.wait.timeout),
+            (PathBuf::from("deploy/velos.toml"), Duration::from_secs(10))
+        );
+        assert!(apply(&["apply", "--watch", "--git", "/srv/deploy.git"]).watch);
+    }
+
+    #[test]
+    fn sync_hook_controller_and_the_all_flags() {
+        match parse(&["sync"]).command {
+            Command::Sync(sync) => assert_eq!(sync.project, None),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["sync", "shop"]).command {
+            Command::Sync(sync) => assert_eq!(sync.project.as_deref(), Some("shop")),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["hook", "install", "/srv/deploy.git"]).command {
+            Command::Hook(HookArgs { command: HookCommand::Install(install) }) => {
+                assert_eq!(install.repo, PathBuf::from("/srv/deploy.git"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(&["controller"]).command, Command::Controller));
+        match parse(&["list", "--all", "--json"]).command {
+            Command::List(list) => assert!(list.all && list.json && !list.ai),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["ls", "--ai"]).command {
+            Command::List(list) => assert!(!list.all && list.ai),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(&["status", "--all"]).command,
+            Command::Status(StatusArgs { json: false, all: true })
+        ));
+    }
+
+    #[test]
+    fn bad_gitops_arguments_are_usage_errors() {
+        for args in [
+            &["velos", "apply", "--ref", "main"][..],
+            &["velos", "apply", "--path", "velos.toml"],
+            &["velos", "apply", "velos.toml", "--git", "/srv/deploy.git"],
+            &["velos", "apply", "--git"],
+            &["velos", "apply", "--watch", "--json"],
+            &["velos", "sync", "../etc"],
+            &["velos", "sync", "a", "b"],
+            &["velos", "hook"],
+            &["velos", "hook", "install"],
+            &["velos", "hook", "remove", "/srv/deploy.git"],
+            &["velos", "controller", "extra"],
         ] {
             let error = Cli::try_parse_from(args).expect_err("must be refused");
             assert_eq!(error.exit_code(), 2, "{args:?}");

@@ -22,6 +22,24 @@ pub const PROJECTS_DIR: &str = "projects";
 /// History entries kept per project; older ones are removed when a new one is recorded.
 pub const HISTORY_KEEP_PER_PROJECT: usize = 200;
 const LOCK_FILE: &str = ".lock";
+/// `$VELOS_HOME/edit.lock`: held by every writer of desired state from reading the file to recording the
+/// apply (the CLI's `apply`, `rollback` and edits; the controller's reconciles), so two never interleave
+/// their read-plan-apply on one host.
+pub const EDIT_LOCK_FILE: &str = "edit.lock";
+
+/// Takes [`EDIT_LOCK_FILE`] in `home` (which must exist), waiting for whoever holds it. Held until the
+/// file is dropped (or the process ends).
+pub fn lock_edits(home: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(home.join(EDIT_LOCK_FILE))?;
+    file.lock()?;
+    Ok(file)
+}
 
 /// Why history or the registry could not be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -556,3 +556,42 @@ fn a_first_look_that_fails_is_reported_under_the_folder_name_until_the_file_pars
     assert_eq!(projects, ["shop"]);
     assert_eq!(record(home.path(), "shop").state, SyncState::Synced);
 }
+
+#[test]
+fn a_reconcile_waits_for_a_velos_command_holding_the_edit_lock() {
+    let home = tempfile::tempdir().expect("home");
+    let dir = tempfile::tempdir().expect("project");
+    let file = project_file(dir.path(), &velos_toml(&[("web", "100")]));
+    let daemon = Shared::default();
+    let clock = TestClock::new();
+    let mut controller = new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock);
+
+    // `velos apply` (or an edit of the watched file) holds the lock: the controller does not interleave.
+    let command = velos_reconcile::history::lock_edits(home.path()).expect("lock");
+    let reconciling = std::thread::spawn(move || {
+        controller.reconcile_all();
+        controller
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(requests(&daemon).is_empty(), "nothing listed or applied while the command runs");
+    assert!(!reconciling.is_finished());
+
+    // The command applied the file meanwhile, and recorded it.
+    let project = velos_config::load(&file).expect("load");
+    let live = daemon.lock().expect("daemon").list().expect("list");
+    let plan = velos_reconcile::plan(&project, &live).expect("plan");
+    let report = velos_reconcile::apply(&plan, &mut Arc::clone(&daemon), options().apply, &mut |_| {});
+    assert!(report.ok(), "{report:?}");
+    velos_reconcile::record_apply(home.path(), &project, "", &plan, &report, 1).expect("record");
+    drop(command);
+
+    let controller = reconciling.join().expect("the reconcile ends once the lock is free");
+    drop(controller);
+    assert_eq!(running(&daemon), pairs(&[("web", "100")]));
+    assert_eq!(record(home.path(), "shop").state, SyncState::Synced);
+    assert_eq!(
+        History::open(home.path()).expect("history").list(Some("shop")).expect("list").len(),
+        1,
+        "what the command applied is not applied (nor recorded) twice"
+    );
+}

@@ -1,9 +1,10 @@
 //! `velos apply`, `plan`, `diff`, `validate`, `status`, `history`, `rollback`, `schema`: velos.toml in,
 //! plans and reports out. Every decision is velos-config's or velos-reconcile's; this module loads, calls,
 //! records and renders.
+use super::gitops;
 use super::{colour, Context, Exit};
 use crate::cli::{
-    ApplyArgs, DiffArgs, HistoryArgs, JsonArgs, PlanArgs, RollbackArgs, ValidateArgs, WaitArgs,
+    ApplyArgs, DiffArgs, HistoryArgs, PlanArgs, RollbackArgs, StatusArgs, ValidateArgs, WaitArgs,
 };
 use crate::error::{plan_error, CliError};
 use crate::render;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use velos_client::{Client, ClientError};
 use velos_config::Project;
 use velos_core::ProcessRecord;
+use velos_reconcile::controller::SYSTEM_PROJECT;
 use velos_reconcile::history::read_projects;
 use velos_reconcile::{
     apply as apply_plan, diff_projects, git, is_recorded, now_unix_ms, record_apply, record_failure,
@@ -32,28 +34,56 @@ pub fn load(path: &Path) -> Result<(String, Project), CliError> {
     })
 }
 
+/// `velos apply`: FILE, or with `--git` a repository; a project that asks for the controller (`[velos]`,
+/// `--git`) is then followed by it ([`gitops`]); `--watch` follows it here instead.
 pub fn apply(context: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    if args.watch {
+        return gitops::watch(context, args, out);
+    }
+    if let Some(repo) = &args.git {
+        return gitops::apply_git(context, args, repo, out);
+    }
     let _lock = context.lock_edits()?;
     let (source, project) = load(&args.file)?;
+    if project.controller.as_ref().is_some_and(|settings| settings.wants_controller()) {
+        return gitops::apply_followed(context, args, &source, &project, out);
+    }
     let mut client = context.client()?;
-    converge(context, &mut client, &project, &source, &args.wait, args.json, out)
+    let shown = if args.json { Shown::Json } else { Shown::Human };
+    let applied = converge(context, &mut client, &project, &source, &args.wait, shown, out);
+    // The file no longer asks for the controller (if it ever did).
+    let unfollowed = gitops::unfollow_file(context, &mut client, &args.file, &args.wait, args.json, out);
+    applied.and(unfollowed)
 }
 
 /// How an apply waits, from `--no-wait` and `--timeout`.
-fn apply_options(wait: &WaitArgs) -> ApplyOptions {
+pub fn apply_options(wait: &WaitArgs) -> ApplyOptions {
     ApplyOptions { wait: !wait.no_wait, timeout: wait.timeout, poll_interval: POLL_INTERVAL_DEFAULT }
+}
+
+/// What [`converge`] prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// The plan, a line per action, the report.
+    Human,
+    /// `{"plan": ..., "report": ...}` at the end.
+    Json,
+    /// As `Human` when there is something to do, else nothing (the system project, after the user's).
+    Changes,
+    /// Nothing (the system project next to `--json` output).
+    Nothing,
 }
 
 /// Plans `project` against the host, prints the plan, applies it with a progress line per action, prints
 /// the report, records the apply (also when it fails), and fails if anything did not get done. Shared by
-/// `apply` and `rollback`.
-fn converge(
+/// `apply`, `rollback` and the system project.
+pub fn converge(
     context: &Context,
     client: &mut Client,
     project: &Project,
     source: &str,
     wait: &WaitArgs,
-    json: bool,
+    shown: Shown,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let home = context.home();
@@ -67,15 +97,21 @@ fn converge(
             return Err(plan_error(&error, &project.file));
         }
     };
-    let colour = !json && colour();
-    if !json {
+    let json = shown == Shown::Json;
+    let human = match shown {
+        Shown::Human => true,
+        Shown::Changes => !plan.is_empty(),
+        Shown::Json | Shown::Nothing => false,
+    };
+    let colour = human && colour();
+    if human {
         out.write_all(render_plan(&plan, colour).as_bytes())?;
         out.flush()?;
     }
     let report = if plan.is_empty() {
         ApplyReport::default()
     } else {
-        let mut progress = Progress::new(out, !json && std::io::stdout().is_terminal(), colour, json);
+        let mut progress = Progress::new(out, human && std::io::stdout().is_terminal(), colour, !human);
         let report = apply_plan(&plan, client, apply_options(wait), &mut |event| progress.event(event));
         progress.finish()?;
         report
@@ -89,7 +125,7 @@ fn converge(
     }
     if json {
         writeln!(out, "{}", render::to_json_pretty(&ApplyOutput { plan: &plan, report: &report }))?;
-    } else if !plan.is_empty() {
+    } else if human && !plan.is_empty() {
         out.write_all(render_summary(&report, colour).as_bytes())?;
     }
     if report.ok() {
@@ -289,9 +325,12 @@ pub fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), CliError
     }
 }
 
-pub fn status(context: &Context, args: &JsonArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub fn status(context: &Context, args: &StatusArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let live = live_or_empty(context, "status is computed")?;
-    let statuses = velos_reconcile::status(context.home(), &live)?;
+    let mut statuses = velos_reconcile::status(context.home(), &live)?;
+    if !args.all {
+        statuses.retain(|status| status.project != SYSTEM_PROJECT);
+    }
     if args.json {
         writeln!(out, "{}", render::to_json_pretty(&statuses))?;
     } else if statuses.is_empty() {
@@ -325,6 +364,12 @@ pub fn rollback(context: &Context, args: &RollbackArgs, out: &mut dyn Write) -> 
         Some(project) => project.clone(),
         None => rollback_project(context.home())?,
     };
+    if project_name == SYSTEM_PROJECT {
+        return Err(CliError::new(format!(
+            "project {SYSTEM_PROJECT} holds the apps Velos runs for itself: velos apply writes it, nothing rolls it back"
+        ))
+        .hint("velos rollback --project PROJECT names one of yours (velos status lists them)"));
+    }
     let target = velos_reconcile::rollback(context.home(), &project_name, RollbackTarget::Steps(args.steps))?;
     if target.revision.starts_with("git:") {
         return Err(CliError::new(format!(
@@ -347,13 +392,14 @@ pub fn rollback(context: &Context, args: &RollbackArgs, out: &mut dyn Write) -> 
         target.file.display()
     )?;
     let mut client = context.client()?;
-    converge(context, &mut client, &project, &target.source_text, &args.wait, false, out)
+    converge(context, &mut client, &project, &target.source_text, &args.wait, Shown::Human, out)
 }
 
 /// The project `velos rollback` means without `--project`: that of ./velos.toml if it is registered, else
 /// the only registered one.
 fn rollback_project(home: &Path) -> Result<String, CliError> {
-    let registered = read_projects(home)?;
+    let mut registered = read_projects(home)?;
+    registered.retain(|record| record.project != SYSTEM_PROJECT);
     if let Ok(here) = velos_config::load(Path::new(crate::cli::DEFAULT_FILE)) {
         if registered.iter().any(|record| record.project == here.name) {
             return Ok(here.name);

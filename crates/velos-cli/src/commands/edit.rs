@@ -24,6 +24,7 @@ use std::time::Duration;
 use velos_client::Client;
 use velos_config::{DesiredState, Edit, Project};
 use velos_core::{AppSpec, ProcessRecord};
+use velos_reconcile::controller::{tracking, SYSTEM_PROJECT};
 use velos_reconcile::ownership::{
     self, default_project_file, orphan, owner_of, Orphan, Ownership, ProjectFile, DEFAULT_PROJECT_SOURCE,
 };
@@ -129,8 +130,12 @@ impl<'c> Session<'c> {
 
     /// Where `name` is declared; an instance name is refused (it cannot be expressed in the file).
     fn find(&self, name: &str, verb: Verb) -> Result<Found, CliError> {
+        if self.live(name).is_some_and(super::list::is_system) {
+            return Err(system_error(name, verb));
+        }
         match owner_of(&self.files, name, &self.live) {
             Ownership::App { index } => match self.declared(index, name) {
+                Some(declared) if declared.project.name == SYSTEM_PROJECT => Err(system_error(name, verb)),
                 Some(declared) => {
                     self.refuse_git(&declared, verb)?;
                     Ok(Found::Declared(declared))
@@ -163,13 +168,7 @@ impl<'c> Session<'c> {
     /// A project that follows git is changed in git (DESIGN §4): an edit here would be a silent local
     /// drift, undone at the next fetch. Refused, naming where to commit.
     fn refuse_git(&self, declared: &Declared, verb: Verb) -> Result<(), CliError> {
-        let settings = declared.project.controller.as_ref().and_then(|settings| settings.git.as_ref());
-        let sources = self.context.home().join(velos_reconcile::controller::SOURCES_DIR);
-        let source = match settings {
-            Some(git) => format!("{}@{}:{}", git.repo, git.ref_name, git.path),
-            None if declared.file.starts_with(&sources) => declared.file.display().to_string(),
-            None => return Ok(()),
-        };
+        let Some(source) = tracking(self.context.home(), &declared.project) else { return Ok(()) };
         Err(CliError::new(format!(
             "project `{}` follows git ({source}), so `velos {}` cannot change {} here",
             declared.project.name,
@@ -681,6 +680,17 @@ fn instance_error(name: &str, app: &str, file: &Path, verb: Verb) -> CliError {
     .hint(format!(
         "velos {} {app} acts on every instance; velos scale {app} N changes how many run",
         verb.as_str()
+    ))
+}
+
+/// The apps of the system project are Velos's own: `velos apply` writes their file.
+fn system_error(name: &str, verb: Verb) -> CliError {
+    CliError::new(format!(
+        "{name} is run by Velos itself (project {SYSTEM_PROJECT}), so it cannot be {}",
+        verb.past()
+    ))
+    .hint(format!(
+        "it runs while a project asks for the controller ([velos] in its velos.toml, or velos apply --git); velos restart {name} restarts it"
     ))
 }
 

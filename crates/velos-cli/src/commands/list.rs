@@ -7,9 +7,14 @@ use crate::render;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use velos_core::ProcessRecord;
+use velos_reconcile::controller::SYSTEM_LABEL;
 
 pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let records = context.client()?.list()?;
+    let mut records = context.client()?.list()?;
+    if !args.all {
+        // The apps Velos runs for itself (the controller) are shown by `--all`.
+        records.retain(|record| !is_system(record));
+    }
     if args.json {
         writeln!(out, "{}", render::list_json(&records))?;
     } else if args.ai {
@@ -20,6 +25,11 @@ pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(
         out.write_all(render::list_table(&records, colour).as_bytes())?;
     }
     Ok(())
+}
+
+/// An app of the system project (`velos.system=true`): Velos's own, such as `velos-controller`.
+pub fn is_system(record: &ProcessRecord) -> bool {
+    record.spec.labels.get(SYSTEM_LABEL).is_some_and(|value| value == "true")
 }
 
 pub fn info(context: &Context, args: &InfoArgs, out: &mut dyn Write) -> Result<(), CliError> {

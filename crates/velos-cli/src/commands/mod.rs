@@ -3,11 +3,12 @@
 mod daemon;
 mod declarative;
 mod edit;
+mod gitops;
 mod list;
 mod logs;
 mod process;
 
-use crate::cli::Command;
+use crate::cli::{Command, HookArgs, HookCommand};
 use crate::error::CliError;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
@@ -16,8 +17,8 @@ use std::path::{Path, PathBuf};
 use velos_client::{connect_or_start, Client, ClientError};
 
 /// The lock every write of desired state holds, from reading a file to recording the apply, so two velos
-/// commands never interleave their read-edit-write (`$VELOS_HOME/edit.lock`).
-pub const EDIT_LOCK_FILE: &str = "edit.lock";
+/// commands (or a command and the controller) never interleave their read-edit-write.
+pub use velos_reconcile::history::EDIT_LOCK_FILE;
 
 /// How a command that did not fail ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +38,7 @@ impl Context {
     /// Connects, starting the daemon first if it is not running (every app command does: the daemon brings
     /// back its saved apps when it starts, as `pm2` does).
     pub fn client(&self) -> Result<Client, CliError> {
-        let exe = std::env::current_exe()
-            .map_err(|error| CliError::new("could not find the velos executable").cause(error.to_string()))?;
-        Ok(connect_or_start(&self.home, &exe)?)
+        Ok(connect_or_start(&self.home, &self.velos_exe()?)?)
     }
 
     /// Connects to a running daemon only.
@@ -49,6 +48,12 @@ impl Context {
 
     pub fn home(&self) -> &Path {
         &self.home
+    }
+
+    /// This velos executable: what the daemon, the controller app and the git hook run.
+    pub fn velos_exe(&self) -> Result<PathBuf, CliError> {
+        std::env::current_exe()
+            .map_err(|error| CliError::new("could not find the velos executable").cause(error.to_string()))
     }
 
     /// Takes the edit lock (waiting for another velos command to finish its edit), creating VELOS_HOME
@@ -113,5 +118,10 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Scale(args) => done(edit::scale(context, &args, out)),
         Command::Set(args) => done(edit::set(context, &args, out)),
         Command::Unset(args) => done(edit::unset(context, &args, out)),
+        Command::Sync(args) => done(gitops::sync(context, &args, out)),
+        Command::Hook(HookArgs { command: HookCommand::Install(args) }) => {
+            done(gitops::hook_install(context, &args, out))
+        }
+        Command::Controller => done(gitops::controller(context)),
     }
 }

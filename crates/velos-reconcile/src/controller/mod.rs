@@ -41,7 +41,7 @@ pub use system::{
 pub use watch::FileWatch;
 
 use crate::apply::{apply_with_clock, ApplyOptions, ApplyReport, Clock, Daemon, DaemonError, SystemClock};
-use crate::history::{now_unix_ms, read_projects, record_apply, LastResult};
+use crate::history::{lock_edits, now_unix_ms, read_projects, record_apply, LastResult, EDIT_LOCK_FILE};
 use crate::plan::{plan, ActionKind, Plan};
 use crate::status::{SyncState, PENDING_NAMED_MAX};
 use serde::{Deserialize, Serialize};
@@ -807,6 +807,17 @@ impl Controller {
     ) -> Result<Converged, Failure> {
         let transient =
             |message: String| Failure { class: ErrorClass::Transient, message, source: source.to_string() };
+        // From the list to the record, as a velos command does: a `velos apply` or an edit of the same
+        // file (which the watch sees too) is waited for, never interleaved with. What was applied is then
+        // read again from the registry: that command may have applied this very revision.
+        let _edits = match lock_edits(&self.home) {
+            Ok(lock) => Some(lock),
+            Err(error) => {
+                self.log(&format!("cannot take {EDIT_LOCK_FILE} ({error}); going on without it"));
+                None
+            }
+        };
+        state.applied = None;
         let mut daemon =
             (self.daemon)().map_err(|error| transient(format!("cannot reach the daemon: {error}")))?;
         let live = daemon.list().map_err(|error| transient(format!("cannot list the apps: {error}")))?;
