@@ -1,140 +1,20 @@
-//! Parsing of human input: durations (`500ms`, `1m30s`), signals (`SIGTERM`, `TERM`, `15`), `--env` entries.
+//! Parsing of human input: durations and signals (by velos.toml's rules, `velos_config::human`), `--env`
+//! entries and `set` assignments.
 use std::time::Duration;
 
-/// `500ms`, `5s`, `2m`, `1h`, `1d`, compounds (`1m30s`) and decimals (`1.5s`). A unit is required: a bare
-/// number is refused rather than guessed.
+/// A duration flag (`500ms`, `5s`, `1m30s`), read by velos.toml's rules, since that is where it lands.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("empty duration (examples: 500ms, 5s, 2m, 1h)".into());
-    }
-    let mut total_ms: f64 = 0.0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_len);
-        let value: f64 = number.parse().map_err(|_| bad_duration(text))?;
-        let unit_len = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
-        let unit_ms = match unit {
-            "ms" => 1.0,
-            "s" => 1_000.0,
-            "m" => 60_000.0,
-            "h" => 3_600_000.0,
-            "d" => 86_400_000.0,
-            "" => return Err(format!("{text:?} has no unit (write {text}ms or {text}s)")),
-            _ => return Err(bad_duration(text)),
-        };
-        total_ms += value * unit_ms;
-        rest = after;
-    }
-    // Bounded so the millisecond count fits the protocol's u64 with room to spare.
-    if !total_ms.is_finite() || total_ms > 1e15 {
-        return Err(format!("duration {text:?} is too long"));
-    }
-    Ok(Duration::from_millis(total_ms.round() as u64))
+    velos_config::human::duration_ms(text).map(Duration::from_millis)
 }
 
-fn bad_duration(text: &str) -> String {
-    format!("invalid duration {text:?} (examples: 500ms, 5s, 2m, 1h, 1m30s)")
-}
-
-/// Signal names and numbers of this platform.
-#[cfg(not(target_os = "macos"))]
-const SIGNALS: &[(&str, u8)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("TRAP", 5),
-    ("ABRT", 6),
-    ("BUS", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-    ("STKFLT", 16),
-    ("CHLD", 17),
-    ("CONT", 18),
-    ("STOP", 19),
-    ("TSTP", 20),
-    ("TTIN", 21),
-    ("TTOU", 22),
-    ("URG", 23),
-    ("XCPU", 24),
-    ("XFSZ", 25),
-    ("VTALRM", 26),
-    ("PROF", 27),
-    ("WINCH", 28),
-    ("IO", 29),
-    ("PWR", 30),
-    ("SYS", 31),
-];
-
-#[cfg(target_os = "macos")]
-const SIGNALS: &[(&str, u8)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("TRAP", 5),
-    ("ABRT", 6),
-    ("EMT", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("BUS", 10),
-    ("SEGV", 11),
-    ("SYS", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-    ("URG", 16),
-    ("STOP", 17),
-    ("TSTP", 18),
-    ("CONT", 19),
-    ("CHLD", 20),
-    ("TTIN", 21),
-    ("TTOU", 22),
-    ("IO", 23),
-    ("XCPU", 24),
-    ("XFSZ", 25),
-    ("VTALRM", 26),
-    ("PROF", 27),
-    ("WINCH", 28),
-    ("INFO", 29),
-    ("USR1", 30),
-    ("USR2", 31),
-];
-
-/// `SIGTERM`, `TERM`, `term` or `15`.
+/// A signal flag (`SIGTERM`, `TERM`, `term`, `15`), read by velos.toml's rules.
 pub fn parse_signal(text: &str) -> Result<u8, String> {
-    let trimmed = text.trim();
-    if let Ok(number) = trimmed.parse::<u8>() {
-        if (1..=64).contains(&number) {
-            return Ok(number);
-        }
-        return Err(format!("signal number {number} is out of range (1-64)"));
-    }
-    let upper = trimmed.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS
-        .iter()
-        .find(|(candidate, _)| *candidate == name)
-        .map(|(_, number)| *number)
-        .ok_or_else(|| format!("unknown signal {text:?} (examples: SIGTERM, INT, 9)"))
+    velos_config::human::signal(text)
 }
 
-/// `SIGTERM` for 15; `signal 40` for a number without a name.
+/// `SIGTERM` for 15 on this platform; `signal 40` for a number without a name.
 pub fn signal_name(number: u8) -> String {
-    SIGNALS
-        .iter()
-        .find(|(_, candidate)| *candidate == number)
-        .map(|(name, _)| format!("SIG{name}"))
-        .unwrap_or_else(|| format!("signal {number}"))
+    velos_config::human::signal_name(number)
 }
 
 /// One `--env` value: `KEY=VALUE`, or `KEY` alone to copy the caller's value (`lookup`).
@@ -236,37 +116,11 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        let ms = |text: &str| parse_duration(text).map(|duration| duration.as_millis());
-        assert_eq!(ms("500ms"), Ok(500));
-        assert_eq!(ms("5s"), Ok(5_000));
-        assert_eq!(ms("2m"), Ok(120_000));
-        assert_eq!(ms("1h"), Ok(3_600_000));
-        assert_eq!(ms("1d"), Ok(86_400_000));
-        assert_eq!(ms("1m30s"), Ok(90_000));
-        assert_eq!(ms("1.5s"), Ok(1_500));
-        assert_eq!(ms(" 10ms "), Ok(10));
-        assert_eq!(ms("0s"), Ok(0));
-        assert!(parse_duration("500").expect_err("no unit").contains("no unit"));
-        for bad in ["", "s", "5x", "5 s", "-1s", "1..5s", "ms5", "99999999999999999h"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?} must be refused");
-        }
-    }
-
-    #[test]
-    fn signals() {
-        for text in ["SIGTERM", "TERM", "term", "SigTerm", "15"] {
-            assert_eq!(parse_signal(text), Ok(15), "{text}");
-        }
-        assert_eq!(parse_signal("KILL"), Ok(9));
-        assert_eq!(parse_signal("SIGINT"), Ok(2));
-        assert_eq!(parse_signal("HUP"), Ok(1));
-        for bad in ["SIGNOPE", "0", "65", "300", "", "SIG"] {
-            assert!(parse_signal(bad).is_err(), "{bad:?} must be refused");
-        }
-        assert_eq!(signal_name(15), "SIGTERM");
+    fn duration_and_signal_flags_follow_the_file_rules() {
+        assert_eq!(parse_duration("1m30s").map(|duration| duration.as_millis()), Ok(90_000));
+        assert!(parse_duration("500").is_err(), "a unit is required");
+        assert_eq!(parse_signal("term"), Ok(15));
         assert_eq!(signal_name(9), "SIGKILL");
-        assert_eq!(signal_name(60), "signal 60");
     }
 
     #[test]

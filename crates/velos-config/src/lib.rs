@@ -22,6 +22,7 @@ mod read;
 mod resolve;
 mod shell;
 mod units;
+pub use units::human;
 
 pub use controller::{
     ControllerSettings, GitSource, GIT_PATH_DEFAULT, GIT_REF_DEFAULT, INTERVAL_MIN_MS, POLL_DEFAULT_MS,

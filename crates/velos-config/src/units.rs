@@ -362,3 +362,54 @@ mod tests {
         assert_eq!(error.help.as_deref(), Some("did you mean `SIGTERM`?"));
     }
 }
+
+/// The human units of velos.toml for other front ends (the CLI's `--kill-timeout 5s`, `--kill-signal TERM`):
+/// a value typed on the command line ends up in a velos.toml, so it is read by exactly these rules.
+pub mod human {
+    use super::{parse_duration_ms, parse_signal_name, UnitError, SIGNALS};
+
+    fn message(error: UnitError) -> String {
+        match error.help {
+            Some(help) => format!("{} ({help})", error.message),
+            None => error.message,
+        }
+    }
+
+    /// `"250ms"`, `"5s"`, `"1m30s"` → milliseconds.
+    pub fn duration_ms(text: &str) -> Result<u64, String> {
+        parse_duration_ms(text.trim()).map_err(message)
+    }
+
+    /// `"SIGTERM"`, `"TERM"`, `"term"` or `"15"` → this platform's signal number.
+    pub fn signal(text: &str) -> Result<u8, String> {
+        parse_signal_name(text.trim()).map_err(message)
+    }
+
+    /// `SIGTERM` for 15 on this platform; `signal 40` for a number without a name here.
+    pub fn signal_name(number: u8) -> String {
+        SIGNALS
+            .iter()
+            .find(|(_, candidate)| *candidate == i32::from(number))
+            .map(|(name, _)| format!("SIG{name}"))
+            .unwrap_or_else(|| format!("signal {number}"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_cli_reads_what_the_file_reads() {
+            assert_eq!(duration_ms(" 1m30s "), Ok(90_000));
+            assert!(duration_ms("1.5s").expect_err("decimal").contains("1500ms"), "the help names the fix");
+            assert!(duration_ms("500").is_err());
+            for text in ["SIGTERM", "TERM", "term", "15"] {
+                assert_eq!(signal(text), Ok(15), "{text}");
+            }
+            assert!(signal("SIGTREM").expect_err("typo").contains("SIGTERM"), "did you mean");
+            assert_eq!(signal_name(15), "SIGTERM");
+            assert_eq!(signal_name(9), "SIGKILL");
+            assert_eq!(signal_name(60), "signal 60");
+        }
+    }
+}

@@ -337,7 +337,7 @@ mod tests {
                 "--restart-window",
                 "1m30s",
                 "--backoff-initial",
-                "1.5s",
+                "1500ms",
                 "--min-uptime",
                 "2s",
                 "./server.sh",
