@@ -600,6 +600,9 @@ impl Controller {
     /// One reconcile of one target. Returns false when the target is to be dropped (its file no longer
     /// asks for the controller).
     fn reconcile(&mut self, state: &mut TargetState) -> bool {
+        // The next look is timed from the start of this one: a resync period means "at least this often",
+        // whatever the pass took, and a clock moved while a pass runs (a test's) is never lost.
+        let started = self.clock.now();
         state.dirty = false;
         state.debounce_at = None;
         let outcome = match self.desired(state) {
@@ -626,7 +629,7 @@ impl Controller {
                 interval
             }
         };
-        state.next_at = self.clock.now() + delay;
+        state.next_at = started + delay;
         true
     }
 
