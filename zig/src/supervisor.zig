@@ -32,16 +32,19 @@ pub const RestartPolicy = protocol.RestartPolicy;
 pub const Status = protocol.Status;
 pub const Spec = protocol.Spec;
 
+/// A spec with every optional field at its default: the one place Policy's defaults come from.
+const spec_defaults: Spec = .{ .name = "", .command = "", .cwd = "" };
+
 /// The parts of a spec that drive supervision.
 pub const Policy = struct {
-    restart: RestartPolicy = .on_failure,
-    max_restarts: u32 = 10,
-    restart_window_ms: u64 = 60_000,
-    backoff_initial_ms: u64 = 100,
-    backoff_max_ms: u64 = 5_000,
-    min_uptime_ms: u64 = 1_000,
-    kill_signal: u8 = 15,
-    kill_timeout_ms: u64 = 5_000,
+    restart: RestartPolicy = spec_defaults.restart,
+    max_restarts: u32 = spec_defaults.max_restarts,
+    restart_window_ms: u64 = spec_defaults.restart_window_ms,
+    backoff_initial_ms: u64 = spec_defaults.backoff_initial_ms,
+    backoff_max_ms: u64 = spec_defaults.backoff_max_ms,
+    min_uptime_ms: u64 = spec_defaults.min_uptime_ms,
+    kill_signal: u8 = spec_defaults.kill_signal,
+    kill_timeout_ms: u64 = spec_defaults.kill_timeout_ms,
 
     pub fn fromSpec(spec: *const Spec) Policy {
         return .{

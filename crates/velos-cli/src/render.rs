@@ -441,19 +441,7 @@ pub(crate) mod tests {
         let mut spec = AppSpec::new(name, "/bin/sleep", "/tmp");
         spec.args = vec!["3600".into()];
         spec.spec_hash = spec.compute_hash();
-        ProcessRecord {
-            name: name.into(),
-            pid,
-            status,
-            restarts: 0,
-            cpu: 0.0,
-            memory: 0,
-            uptime_ms: 0,
-            exit_code: None,
-            exit_signal: None,
-            last_error: None,
-            spec,
-        }
+        velos_reconcile::testing::record_for(&spec, status, pid)
     }
 
     fn fixed_records() -> Vec<ProcessRecord> {
