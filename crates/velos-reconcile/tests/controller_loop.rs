@@ -272,6 +272,27 @@ fn a_restarted_controller_knows_what_was_applied() {
 }
 
 #[test]
+fn an_unreadable_registry_is_an_error_not_a_new_revision() {
+    let home = tempfile::tempdir().expect("home");
+    let dir = tempfile::tempdir().expect("project");
+    let text = format!("{}\n[velos]\nwatch = true\nself_heal = false\n", velos_toml(&[("web", "100")]));
+    let file = project_file(dir.path(), &text);
+    let daemon = Shared::default();
+    let clock = TestClock::new();
+    new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock).reconcile_all();
+    daemon.lock().expect("daemon").delete("web").expect("delete");
+    std::fs::write(home.path().join("projects/shop.json"), "{ not json").expect("corrupt the registry");
+
+    // What was applied cannot be known: nothing is applied (self_heal is off), and status says why.
+    let mut restarted = new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock);
+    restarted.reconcile_all();
+    let status = record(home.path(), "shop");
+    assert_eq!(status.state, SyncState::Error, "{status:?}");
+    assert!(status.message.contains("cannot read what was applied"), "{status:?}");
+    assert!(running(&daemon).is_empty(), "drift is not applied behind self_heal = false");
+}
+
+#[test]
 fn a_git_source_is_followed_through_bad_commits() {
     let repos = Repos::new();
     let home = tempfile::tempdir().expect("home");

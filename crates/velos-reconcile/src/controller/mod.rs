@@ -708,18 +708,20 @@ impl Controller {
     }
 
     /// The revision last applied successfully to `project`: known, or read from the registry once.
-    fn applied_revision(&self, state: &mut TargetState, project: &Project) -> Option<String> {
+    /// The revision last applied successfully, from the registry. An unreadable registry is an error, not
+    /// "never applied": taking it for a new revision would apply drift that `self_heal = false` only reports.
+    fn applied_revision(&self, state: &mut TargetState, project: &Project) -> Result<Option<String>, String> {
         if let Some(applied) = &state.applied {
-            return applied.clone();
+            return Ok(applied.clone());
         }
-        let applied = read_projects(&self.home).ok().and_then(|records| {
-            records
-                .into_iter()
-                .find(|record| record.project == project.name && record.last_result == LastResult::Ok)
-                .map(|record| record.revision)
-        });
+        let records =
+            read_projects(&self.home).map_err(|error| format!("cannot read what was applied: {error}"))?;
+        let applied = records
+            .into_iter()
+            .find(|record| record.project == project.name && record.last_result == LastResult::Ok)
+            .map(|record| record.revision);
         state.applied = Some(applied.clone());
-        applied
+        Ok(applied)
     }
 
     fn write(&self, state: &TargetState, source: &str, desired: Option<&str>, converged: &Converged) {
@@ -829,7 +831,7 @@ impl Controller {
             message: error.to_string(),
             source: source.to_string(),
         })?;
-        let applied = self.applied_revision(state, project);
+        let applied = self.applied_revision(state, project).map_err(transient)?;
         let revision_changed = applied.as_deref() != Some(project.revision.as_str());
         let short = crate::render::short_revision(&project.revision);
         if plan.is_empty() && !revision_changed {
