@@ -41,6 +41,17 @@ fn a_second_daemon_on_the_same_home_is_refused_naming_the_holder() {
 }
 
 #[test]
+fn the_auto_start_command_line_is_refused_the_same_way() {
+    // `daemon --foreground --detached` is what the client runs; it skips clap, so it gets its own test.
+    let velos = Velos::new();
+    velos.ok(&["daemon"]);
+    let pid = velos.daemon_pid().unwrap();
+    let stderr = velos.fails(&["daemon", "--foreground", "--detached"]);
+    assert!(stderr.contains("already running") && stderr.contains(&pid.to_string()), "{stderr}");
+    assert!(process_alive(pid));
+}
+
+#[test]
 fn hundred_apps_are_started_and_listed() {
     let velos = Velos::new();
     for index in 0..100 {

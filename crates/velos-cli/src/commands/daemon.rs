@@ -20,7 +20,12 @@ pub fn daemon(context: &Context, args: &DaemonArgs, out: &mut dyn Write) -> Resu
         writeln!(out, "daemon running (pid {})", ping.pid)?;
         return Ok(());
     }
-    // Runs until SIGTERM, SIGINT or SHUTDOWN. Nothing before this point started a thread: the core forks.
+    daemon_foreground(context, args)
+}
+
+/// Runs the daemon in this process until SIGTERM, SIGINT or SHUTDOWN. Nothing before this point may have
+/// started a thread: the core forks.
+pub fn daemon_foreground(context: &Context, args: &DaemonArgs) -> Result<(), CliError> {
     let home = context.home();
     match velos_ffi::run_daemon(home, DaemonOptions { detach: args.detached }) {
         Ok(()) => Ok(()),

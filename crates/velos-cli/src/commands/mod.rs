@@ -1,6 +1,8 @@
 //! One module per command group. Each parses nothing and decides little: it calls the client and the
 //! libraries, waits where the command promises an end state, and renders.
 mod daemon;
+
+pub use daemon::daemon_foreground;
 mod declarative;
 mod edit;
 mod gitops;
