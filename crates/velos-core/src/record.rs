@@ -96,6 +96,30 @@ pub struct ProcessRecord {
     pub spec: AppSpec,
 }
 
+impl ProcessRecord {
+    /// A record as the daemon would report `spec` freshly registered: no restarts, no samples, no exit.
+    /// The request-only fields of the spec (`expected_hash`, `replace`, `autostart`) are dropped, as the
+    /// daemon does when it stores one.
+    pub fn fresh(mut spec: AppSpec, status: Status, pid: u32) -> ProcessRecord {
+        spec.expected_hash = None;
+        spec.replace = false;
+        spec.autostart = true;
+        ProcessRecord {
+            name: spec.name.clone(),
+            pid,
+            status,
+            restarts: 0,
+            cpu: 0.0,
+            memory: 0,
+            uptime_ms: 0,
+            exit_code: None,
+            exit_signal: None,
+            last_error: None,
+            spec,
+        }
+    }
+}
+
 /// Which output of a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", try_from = "String")]
@@ -177,4 +201,24 @@ pub struct LogData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Saved {
     pub path: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_record_keeps_only_what_the_daemon_stores() {
+        let mut spec = AppSpec::new("web", "/bin/sleep", "/srv");
+        spec.expected_hash = Some(String::new());
+        spec.replace = true;
+        spec.autostart = false;
+        let record = ProcessRecord::fresh(spec, Status::Stopped, 0);
+        assert_eq!((record.name.as_str(), record.status, record.pid), ("web", Status::Stopped, 0));
+        assert_eq!(
+            (record.spec.expected_hash, record.spec.replace, record.spec.autostart),
+            (None, false, true)
+        );
+        assert_eq!((record.restarts, record.exit_code), (0, None));
+    }
 }

@@ -30,19 +30,7 @@ pub fn pseudo_live(project: &Project, as_project: &str) -> Vec<ProcessRecord> {
                 DesiredState::Running => Status::Running,
                 DesiredState::Stopped => Status::Stopped,
             };
-            ProcessRecord {
-                name: desired.spec.name.clone(),
-                pid: 0,
-                status,
-                restarts: 0,
-                cpu: 0.0,
-                memory: 0,
-                uptime_ms: 0,
-                exit_code: None,
-                exit_signal: None,
-                last_error: None,
-                spec,
-            }
+            ProcessRecord::fresh(spec, status, 0)
         })
         .collect()
 }

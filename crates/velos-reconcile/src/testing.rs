@@ -177,22 +177,7 @@ impl FakeDaemon {
 
 /// A fresh record for `spec`, as the daemon stores it.
 pub fn record_for(spec: &AppSpec, status: Status, pid: u32) -> ProcessRecord {
-    let mut spec = spec.clone();
-    spec.expected_hash = None;
-    spec.replace = false;
-    ProcessRecord {
-        name: spec.name.clone(),
-        pid,
-        status,
-        restarts: 0,
-        cpu: 0.0,
-        memory: 0,
-        uptime_ms: 0,
-        exit_code: None,
-        exit_signal: None,
-        last_error: None,
-        spec,
-    }
+    ProcessRecord::fresh(spec.clone(), status, pid)
 }
 
 impl Daemon for FakeDaemon {
