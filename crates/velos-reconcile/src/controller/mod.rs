@@ -15,7 +15,7 @@
 //! twice at once in a process; across processes the controller holds `controller/<project>.lock` for as
 //! long as it follows the project ([`record::lock_project`]).
 //!
-//! Time comes from a [`ControllerClock`], so tests drive the timers without sleeping; the loop blocks on its
+//! Time comes from a [`Clock`], so tests drive the timers without sleeping; the loop blocks on its
 //! channel until the next deadline and never polls.
 mod git;
 mod hook;
@@ -41,7 +41,7 @@ pub use system::{
 pub use watch::FileWatch;
 
 use crate::apply::{apply_with_clock, ApplyOptions, ApplyReport, Clock, Daemon, DaemonError, SystemClock};
-use crate::history::{lock_edits, now_unix_ms, read_projects, record_apply, LastResult, EDIT_LOCK_FILE};
+use crate::history::{lock_edits, read_projects, record_apply, LastResult, EDIT_LOCK_FILE};
 use crate::plan::{plan, ActionKind, Plan};
 use crate::status::{SyncState, PENDING_NAMED_MAX};
 use serde::{Deserialize, Serialize};
@@ -60,63 +60,7 @@ pub const DEBOUNCE_DEFAULT: Duration = Duration::from_millis(100);
 /// The first retry after a transient error; doubled at each failure in a row, up to the resync period.
 pub const RETRY_MIN_DEFAULT: Duration = Duration::from_secs(1);
 
-// ---- time ----------------------------------------------------------------------------------------------
-
-/// The controller's time: [`Clock`] for its timers and apply's waits, plus wall time for status.
-pub trait ControllerClock: Clock + Send {
-    fn unix_ms(&self) -> u64;
-}
-
-impl ControllerClock for SystemClock {
-    fn unix_ms(&self) -> u64 {
-        now_unix_ms()
-    }
-}
-
-/// A clock for tests, shared between the test and the controller: it moves only when told to
-/// ([`TestClock::advance`]) or slept on (apply's waits).
-#[derive(Debug, Clone)]
-pub struct TestClock {
-    start: Instant,
-    unix_start_ms: u64,
-    elapsed: Arc<Mutex<Duration>>,
-}
-
-impl TestClock {
-    pub fn new() -> TestClock {
-        TestClock { start: Instant::now(), unix_start_ms: 1_700_000_000_000, elapsed: Arc::default() }
-    }
-
-    pub fn advance(&self, duration: Duration) {
-        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner) += duration;
-    }
-
-    pub fn elapsed(&self) -> Duration {
-        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Default for TestClock {
-    fn default() -> TestClock {
-        TestClock::new()
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Instant {
-        self.start + self.elapsed()
-    }
-
-    fn sleep(&mut self, duration: Duration) {
-        self.advance(duration);
-    }
-}
-
-impl ControllerClock for TestClock {
-    fn unix_ms(&self) -> u64 {
-        self.unix_start_ms + u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-}
+pub use crate::clock::TestClock;
 
 // ---- triggers ------------------------------------------------------------------------------------------
 
@@ -413,7 +357,7 @@ pub struct Controller {
     mode: Targets,
     targets: BTreeMap<String, TargetState>,
     daemon: DaemonFactory,
-    clock: Box<dyn ControllerClock>,
+    clock: Box<dyn Clock>,
     options: ControllerOptions,
     watch: Option<FileWatch>,
     /// The projects this controller follows: each one's lock, and the key of the target it follows it for.
@@ -429,7 +373,7 @@ impl Controller {
         home: &Path,
         targets: Targets,
         daemon: DaemonFactory,
-        clock: Box<dyn ControllerClock>,
+        clock: Box<dyn Clock>,
         options: ControllerOptions,
         handle: Option<&Handle>,
     ) -> Result<Controller, ControllerError> {
