@@ -51,7 +51,7 @@ pub fn converge_project(
         .run(
             &mut recording,
             clock.as_mut(),
-            &mut |plan, _| {
+            &mut |plan, _, _| {
                 (progress.borrow_mut())(Progress::Planned { plan, system });
                 Gate::Apply
             },

@@ -79,13 +79,13 @@ pub enum ConvergeError {
 }
 
 impl Pass<'_> {
-    /// Runs the pass. `gate` sees the plan and the live records it came from before anything is done;
-    /// `progress` each step of the apply.
+    /// Runs the pass. `gate` sees the plan, the live records it came from and the clock before anything is
+    /// done; `progress` each step of the apply.
     pub fn run(
         &self,
         daemon: &mut dyn Daemon,
         clock: &mut dyn Clock,
-        gate: &mut dyn FnMut(&Plan, &[ProcessRecord]) -> Gate,
+        gate: &mut dyn FnMut(&Plan, &[ProcessRecord], &dyn Clock) -> Gate,
         progress: &mut dyn FnMut(ApplyEvent<'_>),
     ) -> Result<Converged, ConvergeError> {
         let live = daemon.list().map_err(ConvergeError::List)?;
@@ -109,7 +109,7 @@ impl Pass<'_> {
             entry: None,
             unrecorded: None,
         };
-        if gate(&converged.plan, &converged.live) == Gate::Hold {
+        if gate(&converged.plan, &converged.live, &*clock) == Gate::Hold {
             converged.held = true;
             return Ok(converged);
         }

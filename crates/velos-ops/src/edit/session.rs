@@ -200,7 +200,7 @@ impl<'o> Session<'o> {
         };
         let mut recording = Recording::new(self.backend.as_mut());
         let mut clock = self.ops.clock();
-        let converged = pass.run(&mut recording, clock.as_mut(), &mut |_, _| Gate::Apply, progress);
+        let converged = pass.run(&mut recording, clock.as_mut(), &mut |_, _, _| Gate::Apply, progress);
         let seen = recording.into_seen();
         let converged = converged.map_err(|error| converge_error(error, &prepared.file, warnings))?;
         if let Some(error) = &converged.unrecorded {
