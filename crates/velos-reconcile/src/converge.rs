@@ -36,6 +36,9 @@ pub enum Gate {
     Hold,
 }
 
+/// Decides, from the plan, the live records and the clock, whether a pass goes on.
+pub type GateFn<'g> = dyn FnMut(&Plan, &[ProcessRecord], &dyn Clock) -> Gate + 'g;
+
 /// One pass's inputs.
 #[derive(Debug, Clone, Copy)]
 pub struct Pass<'a> {
@@ -85,7 +88,7 @@ impl Pass<'_> {
         &self,
         daemon: &mut dyn Daemon,
         clock: &mut dyn Clock,
-        gate: &mut dyn FnMut(&Plan, &[ProcessRecord], &dyn Clock) -> Gate,
+        gate: &mut GateFn<'_>,
         progress: &mut dyn FnMut(ApplyEvent<'_>),
     ) -> Result<Converged, ConvergeError> {
         let live = daemon.list().map_err(ConvergeError::List)?;
