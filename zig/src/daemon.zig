@@ -16,6 +16,8 @@ const server = @import("server.zig");
 const state = @import("state.zig");
 const protocol = @import("protocol.zig");
 const procfs = @import("procfs.zig");
+const tracker_module = @import("tracker.zig");
+const tree = @import("tree.zig");
 const root = @import("root.zig");
 
 const assert = std.debug.assert;
@@ -215,6 +217,18 @@ pub const Daemon = struct {
     last_failure_buffer: [512]u8 = undefined,
     last_failure: []const u8 = "",
     page_size_bytes: u64 = 4096,
+    /// Every process of every app, from /proc (tracker.zig, tree.zig).
+    tracker: tracker_module.Tracker = .{},
+    /// `DEV.INODE` of VELOS_HOME: the part of each app's marker that says which daemon it belongs to.
+    home_id_buffer: [48]u8 = undefined,
+    home_id: []const u8 = "",
+    environ_buffer: []u8 = &.{},
+    roots_buffer: []tracker_module.Root = &.{},
+    /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
+    scan_due: bool = false,
+    last_scan_ms: u64 = 0,
+    /// false off Linux (no /proc): only process groups are tracked.
+    tree_tracking: bool = sys.is_linux,
     // Put back on return: the caller (the Rust process) had these.
     old_mask: ?sys.SignalMask = null,
     old_pipe_action: ?sys.SignalAction = null,
@@ -232,10 +246,15 @@ pub const Daemon = struct {
         daemon.page_size_bytes = procfs.pageSizeBytes();
 
         if (daemon.options.detach) {
+            // Whatever the caller left open above stderr (a pipe of a CI step, make's jobserver) is not ours:
+            // kept, it would hold the caller's pipe open for as long as the daemon lives. Only when detached:
+            // a foreground daemon may run inside a process that owns its descriptors (the Zig tests do).
+            sys.closeFrom(3);
             sys.setsid() catch {}; // EPERM: already a session leader, which is what we wanted
             daemon.old_hup_action = sys.ignoreSignal(sys.SIG.HUP);
         }
         sys.ensureStdioOpen();
+        if (daemon.options.detach) sys.stdinFromDevNull();
         // Writes to a closed socket must fail with EPIPE, not kill the daemon (sends also use MSG_NOSIGNAL).
         daemon.old_pipe_action = sys.ignoreSignal(sys.SIG.PIPE);
 
@@ -243,7 +262,8 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory building the paths under {s}", .{home});
         const paths = &daemon.paths.?;
 
-        try prepareHome(paths, failure);
+        const home_stat = try prepareHome(paths, failure);
+        daemon.home_id = std.fmt.bufPrint(&daemon.home_id_buffer, "{d}.{d}", .{ home_stat.dev, home_stat.ino }) catch unreachable;
         try daemon.lockPidFile(failure);
 
         // Signals: blocked, then read as events (signalfd on Linux; kqueue's EVFILT_SIGNAL on macOS, where
@@ -277,6 +297,10 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.sort_buffer = allocator.alloc(u32, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.environ_buffer = allocator.alloc(u8, tree.environ_head_bytes) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.roots_buffer = allocator.alloc(tracker_module.Root, supervisor.apps_max) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
 
         try daemon.bindSocket(failure);
         daemon.restoreState();
@@ -284,7 +308,8 @@ pub const Daemon = struct {
         diag("started: pid {d}, home {s}, {d} apps restored", .{ daemon.pid, paths.home, daemon.table.count });
     }
 
-    fn prepareHome(paths: *const Paths, failure: *Failure) error{Failed}!void {
+    /// Returns the stat of the home directory (its device and inode name this daemon in app markers).
+    fn prepareHome(paths: *const Paths, failure: *Failure) error{Failed}!sys.Stat {
         if (paths.home.len == 0 or paths.home[0] != '/') {
             return failure.set(.invalid_argument, "VELOS_HOME must be an absolute path, got \"{s}\"", .{paths.home});
         }
@@ -314,6 +339,7 @@ pub const Daemon = struct {
         const logs_stat = sys.stat(paths.logs) catch |err|
             return failure.set(.home_unusable, "stat {s} failed: {s}", .{ paths.logs, sys.errnoName(err) });
         if (!sys.isDirectory(logs_stat)) return failure.set(.home_unusable, "{s} exists and is not a directory", .{paths.logs});
+        return st;
     }
 
     /// mkdir -p for the parents of `path` (0755, as mkdir -p); errors surface at the mkdir of `path`.
@@ -383,6 +409,8 @@ pub const Daemon = struct {
 
     /// Loads the state file, kills what a previous daemon left running, and registers (and starts) the apps.
     fn restoreState(daemon: *Daemon) void {
+        // First, whatever the state file says (it may not list a batch of starts cut short by a crash).
+        daemon.killMarkedLeftovers();
         const paths = &daemon.paths.?;
         var arena_state = std.heap.ArenaAllocator.init(daemon.allocator);
         defer arena_state.deinit();
@@ -432,6 +460,15 @@ pub const Daemon = struct {
             }
         }
         daemon.table_touched = true;
+    }
+
+    /// Every process of a previous daemon of this home, wherever it was reparented: the recorded ones are
+    /// dead by now, but a batch of starts cut short by a crash, or a descendant that left its group, is only
+    /// found by the marker in its environment.
+    fn killMarkedLeftovers(daemon: *Daemon) void {
+        if (!daemon.tree_tracking) return;
+        const killed = tree.killMarked(daemon.allocator, daemon.home_id, leftover_wait_ms, &daemon.stat_buffer, daemon.environ_buffer);
+        if (killed > 0) diag("killed {d} processes left by the previous daemon (found by their VELOS_APP_ID)", .{killed});
     }
 
     /// Waits (bounded) until the processes killed in `apps` and their groups are gone.
@@ -508,8 +545,10 @@ pub const Daemon = struct {
 
     /// Deadlines, group polls, sampling, and when to wake next.
     fn tick(daemon: *Daemon) void {
-        const now_ms = sys.monotonicMs();
+        var now_ms = sys.monotonicMs();
         var next_ms: u64 = now_ms + 60_000;
+        const scanned_now = daemon.scanIfDue(now_ms, &next_ms);
+        now_ms = sys.monotonicMs();
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
             const machine = &entry.app.machine;
@@ -518,7 +557,9 @@ pub const Daemon = struct {
             }
             if (daemon.table.lookup(entry.slot, daemon.table.generation(entry.slot)) == null) continue; // removed
             if (machine.awaitsEmptyGroup()) {
-                if (!sys.groupExists(machine.pgid)) {
+                // Empty means the group and every descendant that left it, as of a scan made just now.
+                const tree_empty = !daemon.tree_tracking or (scanned_now and entry.app.descendants == 0);
+                if (!sys.groupExists(machine.pgid) and tree_empty) {
                     daemon.apply(entry.slot, machine.groupEmpty(now_ms));
                     if (daemon.table.lookup(entry.slot, daemon.table.generation(entry.slot)) == null) continue;
                 } else {
@@ -532,7 +573,7 @@ pub const Daemon = struct {
                 if (log.file_fd != -1) next_ms = @min(next_ms, log.last_data_ms + logs.file_idle_close_ms);
             }
         }
-        if (now_ms >= daemon.next_sample_ms) {
+        if (!daemon.tree_tracking and now_ms >= daemon.next_sample_ms) {
             daemon.sample(now_ms);
             daemon.next_sample_ms = now_ms + sample_interval_ms;
         }
@@ -547,7 +588,63 @@ pub const Daemon = struct {
         daemon.next_wake_ms = next_ms;
     }
 
-    /// CPU and memory of every running app; an app above its `max_memory_bytes` is restarted.
+    /// Scans the process tree when a signal for descendants is pending, an app waits for its tree to empty,
+    /// or sampling is due, at most once per `tree.scan_interval_ms`; true when it scanned.
+    fn scanIfDue(daemon: *Daemon, now_ms: u64, next_ms: *u64) bool {
+        if (!daemon.tree_tracking) return false;
+        var due = daemon.scan_due or now_ms >= daemon.next_sample_ms;
+        if (!due) {
+            var iterator = daemon.table.iterator();
+            while (iterator.next()) |entry| {
+                if (entry.app.machine.awaitsEmptyGroup()) {
+                    due = true;
+                    break;
+                }
+            }
+        }
+        if (!due) return false;
+        if (now_ms < daemon.last_scan_ms +| tree.scan_interval_ms) {
+            next_ms.* = @min(next_ms.*, daemon.last_scan_ms +| tree.scan_interval_ms);
+            return false;
+        }
+        const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
+            .stat_buffer = &daemon.stat_buffer,
+            .environ_buffer = daemon.environ_buffer,
+            .roots = daemon.roots_buffer,
+        }) catch |err| {
+            if (err == error.Unsupported) {
+                diag("warning: /proc cannot be scanned: only process groups are tracked", .{});
+                daemon.tree_tracking = false;
+            }
+            return false;
+        };
+        if (report.leftovers_killed > 0) diag("killed {d} leftover processes of apps whose run had ended", .{report.leftovers_killed});
+        daemon.scan_due = false;
+        daemon.last_scan_ms = now_ms;
+        if (now_ms >= daemon.next_sample_ms) {
+            daemon.sampleTree(now_ms);
+            daemon.next_sample_ms = now_ms + sample_interval_ms;
+        }
+        return true;
+    }
+
+    /// CPU and memory of every running app from the last scan, its whole tree; an app above its
+    /// `max_memory_bytes` is restarted.
+    fn sampleTree(daemon: *Daemon, now_ms: u64) void {
+        var iterator = daemon.table.iterator();
+        while (iterator.next()) |entry| {
+            const app = entry.app;
+            if (app.machine.pid == 0) continue;
+            app.cpu_percent = app.sampler.sample(app.tree_cpu_ticks, now_ms);
+            app.memory_bytes = app.tree_rss_pages * daemon.page_size_bytes;
+            if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {
+                daemon.apply(entry.slot, app.machine.memoryExceeded(app.policy(), now_ms));
+            }
+        }
+    }
+
+    /// CPU and memory of every running app's main process (no /proc tree); an app above its
+    /// `max_memory_bytes` is restarted.
     fn sample(daemon: *Daemon, now_ms: u64) void {
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
@@ -614,6 +711,10 @@ pub const Daemon = struct {
                 error.SRCH => {}, // already empty
                 else => diag("app {s}: kill(-{d}, {d}) failed: {s}", .{ app.spec.name, group.pgid, group.signal, sys.errnoName(err) }),
             };
+            // The descendants that left the group get it from the next scan: the same signal when the app is
+            // stopping; after an exit they are leftovers of a run that ended, and the scan kills them.
+            if (app.machine.status == .stopping) app.descendant_signal = group.signal;
+            daemon.scan_due = true;
         }
         switch (effects.note) {
             .none, .restart_now => {},
@@ -653,12 +754,16 @@ pub const Daemon = struct {
     /// `automatic`: a restart the daemon decided (the app's `last_error`, which may say why, is kept).
     fn spawnApp(daemon: *Daemon, app: *App, automatic: bool) void {
         var diagnostic: spawn.Diagnostic = .{};
+        var marker_buffer: [tracker_module.marker_key.len + 1 + protocol.name_bytes_max + 1 + 48]u8 = undefined;
+        const marker = std.fmt.bufPrint(&marker_buffer, "{s}={s}/{s}", .{ tracker_module.marker_key, app.spec.name, daemon.home_id }) catch unreachable;
         const program: spawn.Program = .{
             .command = app.spec.command,
             .args = app.spec.args,
             .cwd = app.spec.cwd,
             .env = app.spec.env,
+            .marker = marker,
         };
+        app.run +%= 1;
         const stdio: spawn.Stdio = .{
             .stdin_fd = daemon.dev_null_fd,
             .stdout_fd = app.logs[0].write_fd,
@@ -839,7 +944,7 @@ pub const Daemon = struct {
             kill_timeout_max_ms = @max(kill_timeout_max_ms, app.spec.kill_timeout_ms);
             daemon.apply(entry.slot, app.machine.stop(app.policy(), now_ms, .{ .keep_desired = true }));
         }
-        daemon.shutdown = .{ .reason = reason, .give_up_ms = now_ms + kill_timeout_max_ms + shutdown_grace_ms };
+        daemon.shutdown = .{ .reason = reason, .give_up_ms = now_ms +| kill_timeout_max_ms +| shutdown_grace_ms };
         diag("shutting down ({s}): stopping {d} apps", .{ reason, stopping });
     }
 
@@ -885,6 +990,9 @@ pub const Daemon = struct {
             for (&entry.app.logs) |*log| log.close(allocator);
         }
         daemon.table.deinit(allocator);
+        daemon.tracker.deinit(allocator);
+        allocator.free(daemon.environ_buffer);
+        allocator.free(daemon.roots_buffer);
         server.freeAll(daemon);
         if (daemon.poller) |*poller| poller.deinit();
         if (daemon.dev_null_fd != -1) sys.close(daemon.dev_null_fd);

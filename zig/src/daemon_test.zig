@@ -583,7 +583,9 @@ test "daemon end to end: log rotation through a running app keeps every byte it 
 
     const writer: App = .{
         .name = "writer",
-        .script = "i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; i=$((i+1)); done",
+        // A pause every 500 lines: at least six reads, so at least four rotations, however the scheduler
+        // interleaves the writer and the daemon (one read per write would otherwise depend on it).
+        .script = "i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; i=$((i+1)); [ $((i % 500)) -eq 0 ] && sleep 0.05; done; true",
         .restart = "never",
         .log_max_size_bytes = 2000,
         .log_max_files = 3,

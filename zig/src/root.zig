@@ -118,6 +118,7 @@ test {
     _ = @import("protocol.zig");
     _ = @import("ring.zig");
     _ = @import("procfs.zig");
+    _ = @import("tracker.zig");
     _ = @import("golden_test.zig");
     // Daemon modules.
     _ = @import("sys.zig");
@@ -126,6 +127,7 @@ test {
     _ = @import("supervisor.zig");
     _ = @import("logs.zig");
     _ = @import("state.zig");
+    _ = @import("tree.zig");
     _ = @import("server.zig");
     _ = @import("daemon.zig");
     _ = @import("daemon_test.zig");

@@ -258,7 +258,7 @@ pub const Machine = struct {
                 assert(machine.pgid > 0);
                 machine.status = .stopping;
                 machine.killed = false;
-                machine.deadline_ms = now_ms + policy.kill_timeout_ms;
+                machine.deadline_ms = now_ms +| policy.kill_timeout_ms;
                 return .{ .signal_group = .{ .pgid = machine.pgid, .signal = policy.kill_signal } };
             },
             .waiting => {
@@ -347,7 +347,7 @@ pub const Machine = struct {
             return effects;
         }
         machine.status = .waiting;
-        machine.deadline_ms = now_ms + delay_ms;
+        machine.deadline_ms = now_ms +| delay_ms;
         return .{ .signal_group = effects_kill, .note = .{ .restart_scheduled_ms = delay_ms } };
     }
 
@@ -441,6 +441,17 @@ pub const App = struct {
     subscribers: u32 = 0,
     /// Bumped when the spec is replaced (the state file must be written again).
     spec_version: u32 = 0,
+    /// Spawns so far: the run a tracked descendant belongs to (tracker.zig); one of an earlier run is a
+    /// leftover, killed.
+    run: u32 = 0,
+    /// Live descendants outside the main process at the last scan of the process tree (any group): a stop
+    /// is over only when the group is empty and this is 0.
+    descendants: u32 = 0,
+    /// A signal the next scan sends to every descendant (a stop's kill signal, or SIGKILL once it escalates).
+    descendant_signal: u8 = 0,
+    /// CPU ticks and resident pages of the whole tree (main process included) at the last scan.
+    tree_cpu_ticks: u64 = 0,
+    tree_rss_pages: u64 = 0,
 
     pub fn policy(app: *const App) Policy {
         return Policy.fromSpec(&app.spec);
@@ -1196,4 +1207,21 @@ test "restartIfActive: a running app restarts, a stopped, errored or stopping on
         try testing.expect(effects.spawn);
         try testing.expectEqual(Status.running, harness.machine.status);
     }
+}
+
+test "durations at the top of their range saturate instead of overflowing" {
+    const huge = std.math.maxInt(u64);
+    // kill_timeout = "18446744073709551615ms": a stop's deadline is the end of time, not a panic.
+    var stopping: Harness = .{ .policy = .{ .kill_timeout_ms = huge } };
+    _ = try stopping.start();
+    _ = stopping.machine.stop(stopping.policy, stopping.now_ms, .{});
+    try testing.expectEqual(@as(?u64, huge), stopping.machine.deadline_ms);
+    try testing.expect((try stopping.advance(1_000_000)).signal_group == null); // never escalates early
+    // A huge backoff.initial at the second restart in a row.
+    var crashing: Harness = .{ .policy = .{ .restart = .always, .backoff_initial_ms = huge, .backoff_max_ms = huge } };
+    _ = try crashing.start();
+    try testing.expectEqual(@as(?u64, 0), try crashing.crashAfter(10));
+    try testing.expectEqual(@as(?u64, huge), try crashing.crashAfter(10));
+    try testing.expectEqual(@as(?u64, huge), crashing.machine.deadline_ms);
+    try testing.expectEqual(Status.waiting, crashing.machine.status);
 }
