@@ -38,6 +38,8 @@ fn stop_kills_a_descendant_that_called_setsid() {
     let velos = Velos::new();
     start_tree(&velos, "escaper", SETSID_CHILD, 2);
     assert_one_escaped(&velos);
+    let info = velos.ok(&["info", "escaper"]);
+    assert!(info.contains("tracking    procfs: the whole process tree"), "{info}");
     velos.ok(&["stop", "escaper"]);
     velos.assert_no_app_processes(Duration::from_secs(10));
     assert_eq!(velos.status("escaper"), "stopped");

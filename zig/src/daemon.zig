@@ -588,6 +588,11 @@ pub const Daemon = struct {
         daemon.next_wake_ms = next_ms;
     }
 
+    /// What PING reports as `tracking`: how an app's processes are known.
+    pub fn trackingMechanism(daemon: *const Daemon) []const u8 {
+        return if (daemon.tree_tracking) tracker_module.mechanism else "process-group";
+    }
+
     /// Scans the process tree when a signal for descendants is pending, an app waits for its tree to empty,
     /// or sampling is due, at most once per `tree.scan_interval_ms`; true when it scanned.
     fn scanIfDue(daemon: *Daemon, now_ms: u64, next_ms: *u64) bool {

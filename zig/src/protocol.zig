@@ -554,7 +554,14 @@ pub const Record = struct {
 };
 
 /// PING's data.
-pub const Ping = struct { pid: u32, version: []const u8, uptime_ms: u64, apps: u32 };
+pub const Ping = struct {
+    pid: u32,
+    version: []const u8,
+    uptime_ms: u64,
+    apps: u32,
+    /// How the daemon knows an app's processes ("procfs"; "process-group" without /proc); omitted when null.
+    tracking: ?[]const u8 = null,
+};
 
 /// A reply frame being written: `{id, ok: true, data: ` is in `out`, the caller encodes the data value and
 /// calls `end` (or `cancel`).
@@ -672,7 +679,7 @@ pub fn encodeRecords(enc: Encoder, records: []const Record) Encoder.Error!void {
 pub fn writePing(out: *std.ArrayList(u8), allocator: Allocator, id: u32, ping: Ping) error{OutOfMemory}!void {
     const reply = try beginOk(out, allocator, id);
     errdefer reply.cancel();
-    try encodePing(reply.encoder(), ping.pid, ping.version, ping.uptime_ms, ping.apps);
+    try encodePingData(reply.encoder(), ping);
     try reply.end();
 }
 
@@ -809,7 +816,16 @@ pub fn encodeSpec(enc: Encoder, spec: Spec) Encoder.Error!void {
 
 /// PING's data: `{pid, version, uptime_ms, apps}`.
 pub fn encodePing(enc: Encoder, pid: u32, version: []const u8, uptime_ms: u64, apps: u32) Encoder.Error!void {
-    try enc.mapHeader(4);
+    try encodePingData(enc, .{ .pid = pid, .version = version, .uptime_ms = uptime_ms, .apps = apps });
+}
+
+/// PING's data: `{pid, version, uptime_ms, apps, tracking?}` (`tracking` only when set).
+pub fn encodePingData(enc: Encoder, ping: Ping) Encoder.Error!void {
+    const pid = ping.pid;
+    const version = ping.version;
+    const uptime_ms = ping.uptime_ms;
+    const apps = ping.apps;
+    try enc.mapHeader(if (ping.tracking != null) 5 else 4);
     try enc.str("pid");
     try enc.uint(pid);
     try enc.str("version");
@@ -818,6 +834,10 @@ pub fn encodePing(enc: Encoder, pid: u32, version: []const u8, uptime_ms: u64, a
     try enc.uint(uptime_ms);
     try enc.str("apps");
     try enc.uint(apps);
+    if (ping.tracking) |tracking| {
+        try enc.str("tracking");
+        try enc.str(tracking);
+    }
 }
 
 // --------------------------------------------------------------------------------------------- state file

@@ -156,6 +156,10 @@ pub struct PingInfo {
     pub version: String,
     pub uptime_ms: u64,
     pub apps: u32,
+    /// How the daemon knows each app's processes: `procfs` (the whole tree, from /proc) or `process-group`
+    /// (the group only, where /proc is missing); absent from an older daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
 }
 
 /// Args `{}` (LIST, PING, SHUTDOWN, SAVE) and data `{}` (SHUTDOWN).
