@@ -201,3 +201,48 @@ fn a_pipeline_around_velos_start_ends_when_the_command_does() {
     fds.sort();
     assert_eq!(fds, ["0", "1", "2"]);
 }
+
+fn runs(file: &std::path::Path) -> usize {
+    std::fs::read_to_string(file).map(|text| text.lines().count()).unwrap_or(0)
+}
+
+#[test]
+fn a_finished_job_stays_completed_across_a_daemon_restart_and_runs_once() {
+    let velos = Velos::new();
+    let counter = velos.home().join("runs.txt");
+    let script = format!("echo run >> '{}'", counter.display());
+    velos.start("migrate", &["/bin/sh", "-c", &script], &["--restart", "never"]);
+    velos.wait_status("migrate", "completed", Duration::from_secs(10));
+    assert_eq!(runs(&counter), 1);
+
+    velos.ok(&["kill"]);
+    velos.ok(&["daemon"]);
+    assert_eq!(velos.status("migrate"), "completed", "the outcome survives the daemon");
+    // Another imperative command edits the default project: the job is still not run again.
+    velos.start("other", &["/bin/sleep", "1000"], &[]);
+    std::thread::sleep(Duration::from_millis(300)); // a second run would have appended by now
+    assert_eq!(velos.status("migrate"), "completed");
+    assert_eq!(runs(&counter), 1, "the job ran again");
+    // A user's restart runs it again, on purpose.
+    velos.ok(&["restart", "migrate"]);
+    wait_until(Duration::from_secs(10), "a second run", || runs(&counter) == 2);
+}
+
+#[test]
+fn an_errored_app_stays_errored_across_a_daemon_restart() {
+    let velos = Velos::new();
+    let counter = velos.home().join("runs.txt");
+    let script = format!("echo run >> '{}'; exit 3", counter.display());
+    velos.start(
+        "broken",
+        &["/bin/sh", "-c", &script],
+        &["--restart", "always", "--max-restarts", "1", "--backoff-initial", "10ms"],
+    );
+    velos.wait_status("broken", "errored", Duration::from_secs(10));
+    let before = runs(&counter);
+    velos.ok(&["kill"]);
+    velos.ok(&["daemon"]);
+    assert_eq!(velos.status("broken"), "errored");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(runs(&counter), before, "an errored app was started again by the new daemon");
+}

@@ -454,10 +454,9 @@ pub const Daemon = struct {
                 diag("warning: app {s} from the state file could not be registered: {s}", .{ saved.spec.name, @errorName(err) });
                 continue;
             };
-            if (saved.desired_running) {
-                const app = daemon.table.get(slot);
-                daemon.apply(slot, app.machine.start(sys.monotonicMs()));
-            }
+            const app = daemon.table.get(slot);
+            app.machine = supervisor.Machine.restored(saved.desired_running, saved.outcome);
+            if (app.machine.startsOnRestore()) daemon.apply(slot, app.machine.start(sys.monotonicMs()));
         }
         daemon.table_touched = true;
     }
@@ -887,6 +886,7 @@ pub const Daemon = struct {
             std.hash.autoHash(&hasher, daemon.table.generation(entry.slot));
             std.hash.autoHash(&hasher, app.spec_version);
             std.hash.autoHash(&hasher, app.machine.desired_running);
+            std.hash.autoHash(&hasher, app.machine.outcome());
             std.hash.autoHash(&hasher, app.machine.pid);
             std.hash.autoHash(&hasher, app.machine.pgid);
         }

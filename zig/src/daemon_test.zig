@@ -190,7 +190,7 @@ test "daemon end to end: ping, spawn and exit code, logs, errors, bad frame, shu
     const deadline_ms = sys.monotonicMs() + 3000;
     while (true) {
         info = data(try client.call(.process_info, nameArgs, @as([]const u8, "hello")));
-        if (std.mem.eql(u8, info.mapGet("status").?.asStr().?, "stopped")) break;
+        if (std.mem.eql(u8, info.mapGet("status").?.asStr().?, "completed")) break;
         try testing.expect(sys.monotonicMs() < deadline_ms);
         sys.sleepMs(5);
     }

@@ -82,6 +82,9 @@ pub const Status = enum {
     stopped,
     waiting,
     errored,
+    /// The main process exited and the restart policy says it stays down (`never`, or `on-failure` with
+    /// exit code 0): a job that ran. Kept across daemon restarts.
+    completed,
 
     pub fn wireName(self: Status) []const u8 {
         return @tagName(self);
@@ -844,6 +847,17 @@ pub fn encodePingData(enc: Encoder, ping: Ping) Encoder.Error!void {
 
 pub const state_version: u64 = 1;
 
+/// How an app's last run ended, kept in the state file so a restarted daemon neither forgets it nor runs
+/// the app again: `completed` (finished) or `errored` (gave up).
+pub const Outcome = enum {
+    completed,
+    errored,
+
+    pub fn wireName(self: Outcome) []const u8 {
+        return @tagName(self);
+    }
+};
+
 /// One app as the state file keeps it: what to run, whether it should run, and which process (pid and its
 /// start time, so a recycled pid is never mistaken for ours) held it when the file was written.
 pub const SavedApp = struct {
@@ -854,6 +868,8 @@ pub const SavedApp = struct {
     /// Field 22 of /proc/PID/stat for `pid`.
     start_time_ticks: u64,
     pgid: u32,
+    /// Absent (null) while the app is neither finished nor given up.
+    outcome: ?Outcome = null,
 };
 
 pub const StateError = error{
@@ -876,7 +892,7 @@ pub fn encodeState(out: *std.ArrayList(u8), allocator: Allocator, apps: []const 
     try enc.str("apps");
     try enc.arrayHeader(@intCast(apps.len));
     for (apps) |app| {
-        try enc.mapHeader(5);
+        try enc.mapHeader(if (app.outcome != null) 6 else 5);
         try enc.str("spec");
         try encodeSpec(enc, app.spec);
         try enc.str("desired");
@@ -887,6 +903,10 @@ pub fn encodeState(out: *std.ArrayList(u8), allocator: Allocator, apps: []const 
         try enc.uint(app.start_time_ticks);
         try enc.str("pgid");
         try enc.uint(app.pgid);
+        if (app.outcome) |outcome| {
+            try enc.str("outcome");
+            try enc.str(outcome.wireName());
+        }
     }
 }
 
@@ -958,6 +978,10 @@ fn decodeApps(fields: Fields) Invalid![]SavedApp {
             .pid = try app_fields.unsigned(u32, "pid", std.math.maxInt(i32)) orelse 0,
             .start_time_ticks = try app_fields.unsigned(u64, "start_time_ticks", std.math.maxInt(u64)) orelse 0,
             .pgid = try app_fields.unsigned(u32, "pgid", std.math.maxInt(i32)) orelse 0,
+            .outcome = if (try app_fields.string("outcome")) |text|
+                std.meta.stringToEnum(Outcome, text) orelse return app_fields.fail("outcome", "expected \"completed\" or \"errored\"", .{})
+            else
+                null,
         };
     }
     return apps;

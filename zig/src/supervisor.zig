@@ -143,7 +143,7 @@ pub const Machine = struct {
             .starting => assert(machine.pid == 0 and machine.deadline_ms == null),
             .waiting => assert(machine.pid == 0 and machine.deadline_ms != null),
             .stopping => assert(machine.pgid > 0 and (machine.deadline_ms != null) != machine.killed),
-            .stopped, .errored => assert(machine.pid == 0 and machine.pgid == 0 and machine.deadline_ms == null),
+            .stopped, .errored, .completed => assert(machine.pid == 0 and machine.pgid == 0 and machine.deadline_ms == null),
         }
         if (machine.after_stop != .nothing) assert(machine.status == .stopping);
     }
@@ -197,7 +197,7 @@ pub const Machine = struct {
                 machine.after_stop = .start;
                 return .{};
             },
-            .waiting, .stopped, .errored => {
+            .waiting, .stopped, .errored, .completed => {
                 machine.resetCounters();
                 return machine.beginSpawn(false);
             },
@@ -222,7 +222,7 @@ pub const Machine = struct {
                 machine.after_stop = .start;
                 return .{};
             },
-            .waiting, .stopped, .errored => return machine.start(now_ms),
+            .waiting, .stopped, .errored, .completed => return machine.start(now_ms),
         }
     }
 
@@ -234,7 +234,7 @@ pub const Machine = struct {
         return switch (machine.status) {
             .running, .starting, .waiting => machine.restart(policy, now_ms),
             .stopping => if (machine.after_stop == .start or machine.after_stop == .restart) machine.restart(policy, now_ms) else .{},
-            .stopped, .errored => .{},
+            .stopped, .errored, .completed => .{},
         };
     }
 
@@ -268,7 +268,7 @@ pub const Machine = struct {
             },
             .stopping => return .{},
             .stopped => return .{},
-            .errored => {
+            .errored, .completed => {
                 if (!options.keep_desired) machine.status = .stopped;
                 return .{};
             },
@@ -325,7 +325,8 @@ pub const Machine = struct {
             .never => false,
         };
         if (!wanted) {
-            machine.status = .stopped;
+            // Finished: kept across daemon restarts and never started again on its own (a job runs once).
+            machine.status = .completed;
             return .{ .signal_group = effects_kill, .note = .exited_for_good };
         }
 
@@ -404,9 +405,28 @@ pub const Machine = struct {
         return effects;
     }
 
-    /// Restored from the state file: the app is known, no process runs.
-    pub fn restored(desired_running: bool) Machine {
-        return .{ .desired_running = desired_running };
+    /// Restored from the state file: the app is known, no process runs. One that had finished or given up
+    /// keeps that outcome (and is not started again until a client asks).
+    pub fn restored(desired_running: bool, saved_outcome: ?protocol.Outcome) Machine {
+        const status: Status = if (saved_outcome) |finished| switch (finished) {
+            .completed => .completed,
+            .errored => .errored,
+        } else .stopped;
+        return .{ .desired_running = desired_running, .status = status };
+    }
+
+    /// What the state file keeps of the status: a finished or given-up run.
+    pub fn outcome(machine: *const Machine) ?protocol.Outcome {
+        return switch (machine.status) {
+            .completed => .completed,
+            .errored => .errored,
+            else => null,
+        };
+    }
+
+    /// Whether the daemon starts the app when it restores its table: wanted running and not finished.
+    pub fn startsOnRestore(machine: *const Machine) bool {
+        return machine.desired_running and machine.outcome() == null;
     }
 };
 
@@ -760,7 +780,7 @@ test "restart policy: never, on_failure, always" {
         var harness: Harness = .{ .policy = .{ .restart = .never } };
         _ = try harness.start();
         const effects = try harness.exit(.{ .code = 1 });
-        try testing.expectEqual(Status.stopped, harness.machine.status);
+        try testing.expectEqual(Status.completed, harness.machine.status);
         try testing.expect(!effects.spawn);
         // The rest of its group is killed all the same.
         try testing.expectEqual(GroupSignal{ .pgid = 100, .signal = sigkill }, effects.signal_group.?);
@@ -771,7 +791,7 @@ test "restart policy: never, on_failure, always" {
         var harness: Harness = .{ .policy = .{ .restart = .on_failure } };
         _ = try harness.start();
         _ = try harness.exit(.{ .code = 0 });
-        try testing.expectEqual(Status.stopped, harness.machine.status);
+        try testing.expectEqual(Status.completed, harness.machine.status);
         _ = try harness.start();
         const effects = try harness.exit(.{ .signal = 9 });
         try testing.expect(effects.spawn);
@@ -1224,4 +1244,30 @@ test "durations at the top of their range saturate instead of overflowing" {
     try testing.expectEqual(@as(?u64, huge), try crashing.crashAfter(10));
     try testing.expectEqual(@as(?u64, huge), crashing.machine.deadline_ms);
     try testing.expectEqual(Status.waiting, crashing.machine.status);
+}
+
+test "completed and errored are kept by the state file's outcome and not started on restore" {
+    var harness: Harness = .{ .policy = .{ .restart = .on_failure } };
+    _ = try harness.start();
+    _ = try harness.exit(.{ .code = 0 });
+    try testing.expectEqual(@as(?protocol.Outcome, .completed), harness.machine.outcome());
+    try testing.expect(harness.machine.desired_running);
+
+    // The daemon restarts: the job is known as completed and is not run again.
+    var restored = Machine.restored(true, harness.machine.outcome());
+    try testing.expectEqual(Status.completed, restored.status);
+    try testing.expect(!restored.startsOnRestore());
+    try testing.expect(Machine.restored(true, null).startsOnRestore());
+    try testing.expect(!Machine.restored(false, null).startsOnRestore());
+    const errored = Machine.restored(true, .errored);
+    try testing.expectEqual(Status.errored, errored.status);
+    try testing.expect(!errored.startsOnRestore());
+
+    // A shutdown stop keeps it; a client's start runs it again; a client's stop makes it stopped.
+    _ = restored.stop(.{}, 0, .{ .keep_desired = true });
+    try testing.expectEqual(Status.completed, restored.status);
+    try testing.expect(restored.start(0).spawn);
+    var stopped = Machine.restored(true, .completed);
+    _ = stopped.stop(.{}, 0, .{});
+    try testing.expectEqual(Status.stopped, stopped.status);
 }
