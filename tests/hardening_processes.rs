@@ -218,8 +218,11 @@ fn a_finished_job_stays_completed_across_a_daemon_restart_and_runs_once() {
     velos.ok(&["kill"]);
     velos.ok(&["daemon"]);
     assert_eq!(velos.status("migrate"), "completed", "the outcome survives the daemon");
-    // Another imperative command edits the default project: the job is still not run again.
+    // Another imperative command, then a full apply of the default project (what self-heal does): the job
+    // is still not run again, and the apply succeeds.
     velos.start("other", &["/bin/sleep", "1000"], &[]);
+    let default_project = velos.home().join("velos.toml").display().to_string();
+    velos.ok(&["apply", &default_project]);
     std::thread::sleep(Duration::from_millis(300)); // a second run would have appended by now
     assert_eq!(velos.status("migrate"), "completed");
     assert_eq!(runs(&counter), 1, "the job ran again");
