@@ -249,3 +249,41 @@ fn an_errored_app_stays_errored_across_a_daemon_restart() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(runs(&counter), before, "an errored app was started again by the new daemon");
 }
+
+#[test]
+fn a_crash_loop_is_spaced_and_its_daemon_log_lines_are_capped() {
+    let velos = Velos::new();
+    velos.start(
+        "spinner",
+        &["/bin/sh", "-c", "exit 1"],
+        &[
+            "--restart",
+            "always",
+            "--max-restarts",
+            "1000",
+            "--restart-window",
+            "500ms",
+            "--backoff-initial",
+            "1ms",
+            "--backoff-max",
+            "1ms",
+            "--min-uptime",
+            "1ms",
+        ],
+    );
+    wait_until(Duration::from_secs(10), "the loop to be going", || {
+        velos.app("spinner").is_some_and(|app| app["restarts"].as_u64().unwrap_or(0) >= 5)
+    });
+    let first = velos.app("spinner").unwrap()["restarts"].as_u64().unwrap();
+    let began = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    let record = velos.app("spinner").unwrap();
+    let per_second = (record["restarts"].as_u64().unwrap() - first) as f64 / began.elapsed().as_secs_f64();
+    // The floor is 25 ms: at most 40 a second (without it, hundreds).
+    assert!(per_second <= 45.0, "{per_second:.0} restarts a second");
+    velos.ok(&["stop", "spinner"]);
+    let log = std::fs::read_to_string(velos.home().join("daemon.log")).unwrap();
+    let lines = log.lines().filter(|line| line.contains("app spinner:")).count();
+    assert!(lines <= 30, "{lines} daemon.log lines about one crash loop");
+    assert!(log.contains("more lines about this app's runs are left out"), "the cap is said");
+}

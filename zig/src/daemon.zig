@@ -80,6 +80,32 @@ pub fn diag(comptime format: []const u8, args: anytype) void {
 
 const writeTimestamp = logs.writeTimestamp;
 
+/// Lines about one app's runs (started, exited, restart scheduled) per window, so a crash loop cannot
+/// fill daemon.log (~40 restarts a second at the restart floor would be ~120 lines a second).
+const app_diag_lines_max = 20;
+const app_diag_window_ms = 60_000;
+
+/// A diagnostic line about `app`'s runs, within its budget of `app_diag_lines_max` a window; what is left out
+/// is counted and said once the next window opens.
+fn appDiag(app: *App, comptime format: []const u8, args: anytype) void {
+    const now_ms = sys.monotonicMs();
+    if (app.diag_lines == 0 or now_ms -| app.diag_window_start_ms >= app_diag_window_ms) {
+        if (app.diag_suppressed > 0) {
+            diag("app {s}: {d} lines about its runs were left out in {d} s (a crash loop?)", .{ app.spec.name, app.diag_suppressed, (now_ms -| app.diag_window_start_ms) / 1000 });
+        }
+        app.diag_window_start_ms = now_ms;
+        app.diag_lines = 0;
+        app.diag_suppressed = 0;
+    }
+    if (app.diag_lines >= app_diag_lines_max) {
+        app.diag_suppressed +|= 1;
+        return;
+    }
+    app.diag_lines += 1;
+    const last = if (app.diag_lines == app_diag_lines_max) " (more lines about this app's runs are left out for up to 60 s)" else "";
+    diag("app {s}: " ++ format ++ "{s}", .{app.spec.name} ++ args ++ .{last});
+}
+
 test "timestamps are ISO-8601 UTC with milliseconds" {
     var buffer: [64]u8 = undefined;
     var writer: std.Io.Writer = .fixed(&buffer);
@@ -723,7 +749,7 @@ pub const Daemon = struct {
         switch (effects.note) {
             .none, .restart_now => {},
             .exited_for_good => diag("app {s}: not restarted (restart = {s})", .{ app.spec.name, app.spec.restart.wireName() }),
-            .restart_scheduled_ms => |delay_ms| diag("app {s}: restart scheduled in {d} ms (restart {d})", .{ app.spec.name, delay_ms, app.machine.restarts }),
+            .restart_scheduled_ms => |delay_ms| appDiag(app, "restart scheduled in {d} ms (restart {d})", .{ delay_ms, app.machine.restarts }),
             .gave_up => {
                 var buffer: [256]u8 = undefined;
                 const message = std.fmt.bufPrint(&buffer, "restarted {d} times within {d} ms (max_restarts {d}): not restarting again until a start or restart", .{
@@ -795,7 +821,7 @@ pub const Daemon = struct {
         } else |_| {}
         // Sample soon rather than up to 1 s later, so `velos list` right after a start shows real figures.
         daemon.next_sample_ms = @min(daemon.next_sample_ms, sys.monotonicMs() + early_sample_delay_ms);
-        diag("app {s}: started, pid {d}", .{ app.spec.name, pid });
+        appDiag(app, "started, pid {d}", .{pid});
     }
 
     /// Closes the app's pipes (after reading what is left in them), ends its log streams, frees it.
@@ -858,8 +884,8 @@ pub const Daemon = struct {
                 .signal => |signal| .{ .signal = signal },
             };
             switch (exit) {
-                .code => |code| diag("app {s}: pid {d} exited with code {d}", .{ app.spec.name, reaped.pid, code }),
-                .signal => |signal| diag("app {s}: pid {d} killed by signal {d}", .{ app.spec.name, reaped.pid, signal }),
+                .code => |code| appDiag(app, "pid {d} exited with code {d}", .{ reaped.pid, code }),
+                .signal => |signal| appDiag(app, "pid {d} killed by signal {d}", .{ reaped.pid, signal }),
             }
             daemon.apply(slot, app.machine.exited(app.policy(), exit, sys.monotonicMs()));
         }
