@@ -18,7 +18,7 @@ const protocol = @import("protocol.zig");
 const procfs = @import("procfs.zig");
 const tracker_module = @import("tracker.zig");
 const tree = @import("tree.zig");
-const root = @import("root.zig");
+const Status = @import("status.zig").Status;
 
 const assert = std.debug.assert;
 const fd_t = sys.fd_t;
@@ -118,12 +118,12 @@ test "timestamps are ISO-8601 UTC with milliseconds" {
 
 /// A failed start-up: the status for the C caller and a message saying what failed and the likely cause.
 pub const Failure = struct {
-    status: root.Status,
+    status: Status,
     holder_pid: i32 = 0,
     buffer: [512]u8 = undefined,
     len: usize = 0,
 
-    fn set(failure: *Failure, status: root.Status, comptime format: []const u8, args: anytype) error{Failed} {
+    fn set(failure: *Failure, status: Status, comptime format: []const u8, args: anytype) error{Failed} {
         failure.status = status;
         const written = std.fmt.bufPrint(&failure.buffer, format, args) catch blk: {
             @memcpy(failure.buffer[failure.buffer.len - 3 ..], "...");
@@ -143,7 +143,7 @@ pub const Options = struct {
 };
 
 /// Runs the daemon until it is told to stop. Returns .ok after a clean stop; otherwise `failure` says why.
-pub fn run(home: []const u8, options: Options, failure: *Failure) root.Status {
+pub fn run(home: []const u8, options: Options, failure: *Failure) Status {
     const allocator = std.heap.c_allocator;
     const daemon = allocator.create(Daemon) catch {
         _ = failure.set(.internal, "out of memory allocating the daemon", .{}) catch {};

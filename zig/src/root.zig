@@ -6,14 +6,7 @@ const daemon = @import("daemon.zig");
 
 pub const version = "0.1.0";
 
-pub const Status = enum(i32) {
-    ok = 0,
-    already_running = 1,
-    home_unusable = 2,
-    socket_failed = 3,
-    invalid_argument = 4,
-    internal = 5,
-};
+pub const Status = @import("status.zig").Status;
 
 pub const daemon_detach: u32 = 1;
 
