@@ -18,6 +18,8 @@ const protocol = @import("protocol.zig");
 const procfs = @import("procfs.zig");
 const tracker_module = @import("tracker.zig");
 const tree = @import("tree.zig");
+const diag_module = @import("diag.zig");
+const restore = @import("restore.zig");
 const Status = @import("status.zig").Status;
 
 const assert = std.debug.assert;
@@ -43,8 +45,6 @@ const early_sample_delay_ms = 100;
 const group_poll_ms = 20;
 /// The descriptor limit the daemon raises itself to (pipes and log files: 4 per app, plus clients).
 const descriptor_limit_wanted = 65536;
-/// How long start-up waits for the processes of a previous daemon to die.
-const leftover_wait_ms = 2000;
 /// At shutdown, how long past the longest kill timeout the daemon waits for process groups to empty.
 const shutdown_grace_ms = 5000;
 
@@ -64,54 +64,10 @@ pub fn decodeToken(value: u64) ?Token {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Diagnostics: one line per event worth knowing, on stderr, with an ISO-8601 UTC timestamp.
+// Diagnostics (diag.zig): one line per event worth knowing, on stderr.
 
-pub fn diag(comptime format: []const u8, args: anytype) void {
-    var buffer: [2048]u8 = undefined;
-    var writer: std.Io.Writer = .fixed(&buffer);
-    writeTimestamp(&writer, sys.realtimeMs()) catch {};
-    writer.print(" velos: " ++ format ++ "\n", args) catch {
-        // Cut: end the line anyway.
-        buffer[buffer.len - 1] = '\n';
-        writer.end = buffer.len;
-    };
-    sys.writeAll(2, writer.buffered()) catch {};
-}
-
-const writeTimestamp = logs.writeTimestamp;
-
-/// Lines about one app's runs (started, exited, restart scheduled) per window, so a crash loop cannot
-/// fill daemon.log (~40 restarts a second at the restart floor would be ~120 lines a second).
-const app_diag_lines_max = 20;
-const app_diag_window_ms = 60_000;
-
-/// A diagnostic line about `app`'s runs, within its budget of `app_diag_lines_max` a window; what is left out
-/// is counted and said once the next window opens.
-fn appDiag(app: *App, comptime format: []const u8, args: anytype) void {
-    const now_ms = sys.monotonicMs();
-    if (app.diag_lines == 0 or now_ms -| app.diag_window_start_ms >= app_diag_window_ms) {
-        if (app.diag_suppressed > 0) {
-            diag("app {s}: {d} lines about its runs were left out in {d} s (a crash loop?)", .{ app.spec.name, app.diag_suppressed, (now_ms -| app.diag_window_start_ms) / 1000 });
-        }
-        app.diag_window_start_ms = now_ms;
-        app.diag_lines = 0;
-        app.diag_suppressed = 0;
-    }
-    if (app.diag_lines >= app_diag_lines_max) {
-        app.diag_suppressed +|= 1;
-        return;
-    }
-    app.diag_lines += 1;
-    const last = if (app.diag_lines == app_diag_lines_max) " (more lines about this app's runs are left out for up to 60 s)" else "";
-    diag("app {s}: " ++ format ++ "{s}", .{app.spec.name} ++ args ++ .{last});
-}
-
-test "timestamps are ISO-8601 UTC with milliseconds" {
-    var buffer: [64]u8 = undefined;
-    var writer: std.Io.Writer = .fixed(&buffer);
-    try writeTimestamp(&writer, 1_700_000_000_123);
-    try std.testing.expectEqualStrings("2023-11-14T22:13:20.123Z", writer.buffered());
-}
+pub const diag = diag_module.diag;
+const appDiag = diag_module.appDiag;
 
 // ---------------------------------------------------------------------------------------------------------
 // Entry point
@@ -433,48 +389,18 @@ pub const Daemon = struct {
             return failure.set(.internal, "adding the socket to the poller failed: {s}", .{sys.errnoName(err)});
     }
 
-    /// Loads the state file, kills what a previous daemon left running, and registers (and starts) the apps.
+    /// Loads the state file, kills what a previous daemon left running (restore.zig), and registers (and
+    /// starts) the apps.
     fn restoreState(daemon: *Daemon) void {
-        // First, whatever the state file says (it may not list a batch of starts cut short by a crash).
-        daemon.killMarkedLeftovers();
         const paths = &daemon.paths.?;
         var arena_state = std.heap.ArenaAllocator.init(daemon.allocator);
         defer arena_state.deinit();
-        const loaded = state.load(arena_state.allocator(), paths.state) catch {
-            diag("warning: out of memory loading {s}: starting with no apps", .{paths.state});
-            return;
-        };
-        const apps = switch (loaded) {
-            .missing => return,
-            .apps => |apps| apps,
-            .unreadable => |err| {
-                diag("warning: reading {s} failed ({s}): starting with no apps", .{ paths.state, sys.errnoName(err) });
-                return;
-            },
-            .corrupt => |message| {
-                diag("warning: {s} is corrupt ({s}): moved to {s}, starting with no apps", .{ paths.state, message, paths.state_corrupt });
-                sys.rename(paths.state, paths.state_corrupt) catch |err|
-                    diag("warning: renaming it failed: {s}", .{sys.errnoName(err)});
-                return;
-            },
-        };
-
-        // Never a duplicate: every recorded process still alive (and provably ours) dies before anything
-        // starts again.
-        var killed: std.ArrayList(state.SavedApp) = .empty;
-        for (apps) |saved| {
-            switch (state.killLeftover(saved, &daemon.stat_buffer)) {
-                .none => {},
-                .killed => {
-                    killed.append(arena_state.allocator(), saved) catch {};
-                    diag("app {s}: killed its process group {d} left by the previous daemon", .{ saved.spec.name, saved.pgid });
-                },
-                .recycled => diag("app {s}: pid {d} now belongs to another process: not touched", .{ saved.spec.name, saved.pid }),
-                .unverifiable => diag("warning: app {s}: pid {d} cannot be verified on this system: not touched", .{ saved.spec.name, saved.pid }),
-            }
-        }
-        if (killed.items.len > 0) daemon.awaitLeftovers(killed.items);
-
+        const apps = restore.loadAndClear(
+            arena_state.allocator(),
+            .{ .state = paths.state, .state_corrupt = paths.state_corrupt },
+            if (daemon.tree_tracking) daemon.home_id else null,
+            .{ .stat_buffer = &daemon.stat_buffer, .environ_buffer = daemon.environ_buffer },
+        );
         for (apps) |saved| {
             const slot = daemon.registerApp(saved.spec) catch |err| {
                 diag("warning: app {s} from the state file could not be registered: {s}", .{ saved.spec.name, @errorName(err) });
@@ -485,39 +411,6 @@ pub const Daemon = struct {
             if (app.machine.startsOnRestore()) daemon.apply(slot, app.machine.start(sys.monotonicMs()));
         }
         daemon.table_touched = true;
-    }
-
-    /// Every process of a previous daemon of this home, wherever it was reparented: the recorded ones are
-    /// dead by now, but a batch of starts cut short by a crash, or a descendant that left its group, is only
-    /// found by the marker in its environment.
-    fn killMarkedLeftovers(daemon: *Daemon) void {
-        if (!daemon.tree_tracking) return;
-        const killed = tree.killMarked(daemon.allocator, daemon.home_id, leftover_wait_ms, &daemon.stat_buffer, daemon.environ_buffer);
-        if (killed > 0) diag("killed {d} processes left by the previous daemon (found by their VELOS_APP_ID)", .{killed});
-    }
-
-    /// Waits (bounded) until the processes killed in `apps` and their groups are gone.
-    fn awaitLeftovers(daemon: *Daemon, apps: []const state.SavedApp) void {
-        const pgids = daemon.allocator.alloc(i32, apps.len) catch return;
-        defer daemon.allocator.free(pgids);
-        const alive = daemon.allocator.alloc(bool, apps.len) catch return;
-        defer daemon.allocator.free(alive);
-        for (apps, pgids) |saved, *pgid| pgid.* = @intCast(saved.pgid);
-        const give_up_ms = sys.monotonicMs() + leftover_wait_ms;
-        while (true) {
-            while (sys.reapAny()) |_| {} // some may be ours if we are their subreaper
-            var leaders_gone = true;
-            for (apps) |saved| {
-                if (!state.leaderGone(saved, &daemon.stat_buffer)) leaders_gone = false;
-            }
-            if (leaders_gone) {
-                state.markLiveGroups(pgids, alive, &daemon.stat_buffer);
-                if (std.mem.indexOfScalar(bool, alive, true) == null) return;
-            }
-            if (sys.monotonicMs() >= give_up_ms) break;
-            sys.sleepMs(5);
-        }
-        diag("warning: some processes of the previous daemon were still alive {d} ms after SIGKILL", .{leftover_wait_ms});
     }
 
     // -----------------------------------------------------------------------------------------------------

@@ -121,6 +121,8 @@ test {
     _ = @import("logs.zig");
     _ = @import("state.zig");
     _ = @import("tree.zig");
+    _ = @import("diag.zig");
+    _ = @import("restore.zig");
     _ = @import("server.zig");
     _ = @import("daemon.zig");
     _ = @import("daemon_test.zig");
