@@ -208,7 +208,8 @@ pub const Daemon = struct {
     roots_buffer: []tracker_module.Root = &.{},
     /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
     scan_due: bool = false,
-    last_scan_ms: u64 = 0,
+    /// When the next tree scan may run (tree.nextScanAllowedMs).
+    next_scan_allowed_ms: u64 = 0,
     /// false off Linux (no /proc): only process groups are tracked.
     tree_tracking: bool = sys.is_linux,
     // Put back on return: the caller (the Rust process) had these.
@@ -512,7 +513,7 @@ pub const Daemon = struct {
     }
 
     /// Scans the process tree when a signal for descendants is pending, an app waits for its tree to empty,
-    /// or sampling is due, at most once per `tree.scan_interval_ms`; true when it scanned.
+    /// or sampling is due, spaced by `tree.nextScanAllowedMs`; true when it scanned.
     fn scanIfDue(daemon: *Daemon, now_ms: u64, next_ms: *u64) bool {
         if (!daemon.tree_tracking) return false;
         var due = daemon.scan_due or now_ms >= daemon.next_sample_ms;
@@ -526,8 +527,8 @@ pub const Daemon = struct {
             }
         }
         if (!due) return false;
-        if (now_ms < daemon.last_scan_ms +| tree.scan_interval_ms) {
-            next_ms.* = @min(next_ms.*, daemon.last_scan_ms +| tree.scan_interval_ms);
+        if (now_ms < daemon.next_scan_allowed_ms) {
+            next_ms.* = @min(next_ms.*, daemon.next_scan_allowed_ms);
             return false;
         }
         const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
@@ -543,7 +544,7 @@ pub const Daemon = struct {
         };
         if (report.leftovers_killed > 0) diag("killed {d} leftover processes of apps whose run had ended", .{report.leftovers_killed});
         daemon.scan_due = false;
-        daemon.last_scan_ms = now_ms;
+        daemon.next_scan_allowed_ms = tree.nextScanAllowedMs(now_ms, sys.monotonicMs() -| now_ms);
         if (now_ms >= daemon.next_sample_ms) {
             daemon.sampleTree(now_ms);
             daemon.next_sample_ms = now_ms + sample_interval_ms;

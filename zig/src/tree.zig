@@ -2,7 +2,7 @@
 //! their CPU time and resident size, sends each app's pending signal to its descendants, and kills the
 //! leftovers of runs that already ended. Called by the daemon once per sampling tick and whenever a signal
 //! to an app's group is due (a stop, its escalation, the leftovers of an exit), at most once per
-//! `scan_interval_ms`.
+//! `scan_interval_ms` and never more than a fifth of the daemon's time (`nextScanAllowedMs`).
 //!
 //! At start-up, `killMarked` finds what a crashed daemon left: every process whose environment carries this
 //! home's marker, whoever its parent is now (it was reparented away from the dead daemon), so a batch of
@@ -16,8 +16,22 @@ const supervisor = @import("supervisor.zig");
 const Tracker = tracker_module.Tracker;
 const Table = supervisor.Table;
 
-/// Scans come at most this often (a burst of stops in one loop round shares one scan).
+/// Scans come at most this often (a burst of stops in one loop round shares one scan)...
 pub const scan_interval_ms = 10;
+/// ...and at most this busy: the gap after a scan is at least this many times what it took, so scans asked
+/// for again and again (many apps in crash loops, each exit asking for one) cost at most ~1/(1+N) of a core.
+pub const scan_gap_factor = 4;
+
+/// When the next scan may run, after one that began at `began_ms` and took `took_ms`.
+pub fn nextScanAllowedMs(began_ms: u64, took_ms: u64) u64 {
+    return began_ms +| @max(scan_interval_ms, took_ms *| (1 + scan_gap_factor));
+}
+
+test "scans are spaced by the interval, or by a multiple of what they cost" {
+    try std.testing.expectEqual(@as(u64, 1010), nextScanAllowedMs(1000, 1));
+    try std.testing.expectEqual(@as(u64, 1040), nextScanAllowedMs(1000, 8));
+    try std.testing.expectEqual(@as(u64, std.math.maxInt(u64)), nextScanAllowedMs(std.math.maxInt(u64) - 5, 100));
+}
 /// Bytes of /proc/PID/environ read to find the marker (the daemon puts it first).
 pub const environ_head_bytes = 4096;
 
