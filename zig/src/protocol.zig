@@ -108,11 +108,39 @@ pub const args_count_max = 256;
 pub const env_count_max = 1024;
 pub const labels_count_max = 64;
 pub const lines_max: u32 = 100_000;
-pub const max_restarts_max: u32 = 1000;
+
+/// The range of each number in a spec: the same in `velos validate` (crates/velos-core/src/limits.rs), the
+/// JSON schema and docs/CONFIG.md. Bounded so that no deadline, backoff or window arithmetic on them can
+/// overflow a u64 of milliseconds, whatever a client sends.
+pub const Limit = struct {
+    min: u64,
+    max: u64,
+
+    pub fn contains(limit: Limit, value: u64) bool {
+        return value >= limit.min and value <= limit.max;
+    }
+};
+const second_ms: u64 = 1000;
+const hour_ms: u64 = 3600 * second_ms;
+const day_ms: u64 = 24 * hour_ms;
+pub const limits = struct {
+    pub const max_restarts: Limit = .{ .min = 0, .max = 1000 };
+    pub const restart_window_ms: Limit = .{ .min = second_ms, .max = day_ms };
+    pub const backoff_ms: Limit = .{ .min = 0, .max = hour_ms };
+    pub const min_uptime_ms: Limit = .{ .min = 0, .max = hour_ms };
+    pub const kill_timeout_ms: Limit = .{ .min = 0, .max = hour_ms };
+    pub const kill_signal: Limit = .{ .min = 1, .max = 31 };
+    pub const max_memory_bytes: Limit = .{ .min = 1, .max = 64 << 40 };
+    /// 0 (never rotate) is also accepted on the wire.
+    pub const log_max_size_bytes: Limit = .{ .min = 1 << 10, .max = 1 << 40 };
+    pub const log_max_files: Limit = .{ .min = 1, .max = 1000 };
+};
+pub const max_restarts_max: u32 = limits.max_restarts.max;
 pub const log_max_files_default: u32 = 5;
-/// Rotated log files kept per stream: every rotation renames each of them once.
-pub const log_max_files_max: u32 = 1000;
-pub const kill_signal_max: u8 = 64;
+/// Rotation is on by default: 10 MiB × 5 files per stream.
+pub const log_max_size_bytes_default: u64 = 10 << 20;
+pub const log_max_files_max: u32 = limits.log_max_files.max;
+pub const kill_signal_max: u8 = limits.kill_signal.max;
 
 /// The error codes of PROTOCOL.md, the only ones `writeError` accepts.
 pub const error_codes = [_][]const u8{
@@ -142,8 +170,8 @@ pub const Spec = struct {
     /// Resident bytes of the main process above which the daemon restarts it; 0 = no limit.
     max_memory_bytes: u64 = 0,
     /// A log file that grows past this is rotated; 0 = never rotate.
-    log_max_size_bytes: u64 = 0,
-    /// Rotated files kept: NAME-out.log.1 (newest) … NAME-out.log.N.
+    log_max_size_bytes: u64 = log_max_size_bytes_default,
+    /// Rotated files kept: the newest `log_max_files` generations (logs.zig, "Rotation").
     log_max_files: u32 = log_max_files_default,
     /// Each line written to the log file starts with an RFC 3339 UTC timestamp and a space.
     log_timestamps: bool = false,
@@ -296,7 +324,7 @@ pub fn isValidName(name: []const u8) bool {
 pub fn parseRequest(arena: Allocator, payload: []const u8) error{ BadFrame, OutOfMemory }!Parsed {
     const root = msgpack.decode(arena, payload) catch |err| switch (err) {
         error.OutOfMemory => return error.OutOfMemory,
-        error.Truncated, error.InvalidType, error.TooDeep, error.TrailingBytes => return error.BadFrame,
+        error.Truncated, error.InvalidType, error.TooDeep, error.TrailingBytes, error.OverBudget => return error.BadFrame,
     };
     if (root != .map) return error.BadFrame;
     const id_value = root.mapGet("id") orelse return error.BadFrame;
@@ -388,6 +416,20 @@ const Fields = struct {
         const number = value.asU64() orelse return self.fail(key, "expected an unsigned integer", .{});
         if (number > max) return self.fail(key, "must be at most {d}", .{max});
         return @intCast(number);
+    }
+
+    /// An unsigned integer within `limit`; the message gives the range, so a client learns what to send.
+    fn ranged(self: Fields, comptime T: type, key: []const u8, limit: Limit) Invalid!?T {
+        const value = self.get(key) orelse return null;
+        const number = value.asU64() orelse return self.fail(key, "expected an unsigned integer", .{});
+        if (!limit.contains(number)) return self.fail(key, "must be {d}-{d}, got {d}", .{ limit.min, limit.max, number });
+        return @intCast(number);
+    }
+
+    fn rangedOrZero(self: Fields, comptime T: type, key: []const u8, limit: Limit) Invalid!?T {
+        const value = self.get(key) orelse return null;
+        if (value.asU64() == 0) return 0;
+        return self.ranged(T, key, limit);
     }
 
     fn boolean(self: Fields, key: []const u8) Invalid!?bool {
@@ -493,24 +535,22 @@ fn parseSpec(fields: Fields) Invalid!Spec {
         spec.restart = RestartPolicy.fromWire(text) orelse
             return fields.fail("restart", "expected \"always\", \"on-failure\" or \"never\"", .{});
     }
-    if (try fields.unsigned(u32, "max_restarts", max_restarts_max)) |v| spec.max_restarts = v;
-    if (try fields.unsigned(u64, "restart_window_ms", std.math.maxInt(u64))) |v| spec.restart_window_ms = v;
-    if (try fields.unsigned(u64, "backoff_initial_ms", std.math.maxInt(u64))) |v| spec.backoff_initial_ms = v;
-    if (try fields.unsigned(u64, "backoff_max_ms", std.math.maxInt(u64))) |v| spec.backoff_max_ms = v;
-    if (try fields.unsigned(u64, "min_uptime_ms", std.math.maxInt(u64))) |v| spec.min_uptime_ms = v;
-    if (try fields.unsigned(u8, "kill_signal", kill_signal_max)) |v| {
-        if (v == 0) return fields.fail("kill_signal", "must be 1-{d}", .{kill_signal_max});
-        spec.kill_signal = v;
+    if (try fields.ranged(u32, "max_restarts", limits.max_restarts)) |v| spec.max_restarts = v;
+    if (try fields.ranged(u64, "restart_window_ms", limits.restart_window_ms)) |v| spec.restart_window_ms = v;
+    if (try fields.ranged(u64, "backoff_initial_ms", limits.backoff_ms)) |v| spec.backoff_initial_ms = v;
+    if (try fields.ranged(u64, "backoff_max_ms", limits.backoff_ms)) |v| spec.backoff_max_ms = v;
+    if (spec.backoff_initial_ms > spec.backoff_max_ms) {
+        return fields.fail("backoff_initial_ms", "{d} is more than backoff_max_ms ({d})", .{ spec.backoff_initial_ms, spec.backoff_max_ms });
     }
-    if (try fields.unsigned(u64, "kill_timeout_ms", std.math.maxInt(u64))) |v| spec.kill_timeout_ms = v;
+    if (try fields.ranged(u64, "min_uptime_ms", limits.min_uptime_ms)) |v| spec.min_uptime_ms = v;
+    if (try fields.ranged(u8, "kill_signal", limits.kill_signal)) |v| spec.kill_signal = v;
+    if (try fields.ranged(u64, "kill_timeout_ms", limits.kill_timeout_ms)) |v| spec.kill_timeout_ms = v;
     if (try fields.string("spec_hash")) |v| spec.spec_hash = v;
     spec.labels = try parseLabels(fields);
-    if (try fields.unsigned(u64, "max_memory_bytes", std.math.maxInt(u64))) |v| spec.max_memory_bytes = v;
-    if (try fields.unsigned(u64, "log_max_size_bytes", std.math.maxInt(u64))) |v| spec.log_max_size_bytes = v;
-    if (try fields.unsigned(u32, "log_max_files", log_max_files_max)) |v| {
-        if (v == 0) return fields.fail("log_max_files", "must be 1-{d}", .{log_max_files_max});
-        spec.log_max_files = v;
-    }
+    // 0 is "no limit" / "never rotate" on the wire (a file cannot write it).
+    if (try fields.rangedOrZero(u64, "max_memory_bytes", limits.max_memory_bytes)) |v| spec.max_memory_bytes = v;
+    if (try fields.rangedOrZero(u64, "log_max_size_bytes", limits.log_max_size_bytes)) |v| spec.log_max_size_bytes = v;
+    if (try fields.ranged(u32, "log_max_files", limits.log_max_files)) |v| spec.log_max_files = v;
     if (try fields.boolean("log_timestamps")) |v| spec.log_timestamps = v;
     return spec;
 }
@@ -879,10 +919,11 @@ pub fn decodeState(arena: Allocator, bytes: []const u8) StateError![]SavedApp {
 /// `decodeState`, saying in `diagnostic.message` what is wrong when it fails with error.Malformed or
 /// error.UnsupportedVersion.
 pub fn decodeStateDiagnosed(arena: Allocator, bytes: []const u8, diagnostic: *StateDiagnostic) StateError![]SavedApp {
-    const root = msgpack.decode(arena, bytes) catch |err| switch (err) {
+    const root = msgpack.decodeBounded(arena, bytes, std.math.maxInt(usize)) catch |err| switch (err) {
         error.OutOfMemory => return error.OutOfMemory,
-        error.Truncated, error.InvalidType, error.TooDeep, error.TrailingBytes => {
+        error.Truncated, error.InvalidType, error.TooDeep, error.TrailingBytes, error.OverBudget => {
             diagnostic.message = switch (err) {
+                error.OverBudget => "more arrays and maps than a state file of this size can hold",
                 error.Truncated => "not MessagePack: truncated",
                 error.InvalidType => "not MessagePack: invalid type byte",
                 error.TooDeep => "not MessagePack: nested too deep",
@@ -1183,7 +1224,7 @@ test "parseRequest: start with a minimal spec takes the documented defaults" {
     const spec = start.spec.?;
     try testing.expect(spec.eql(.{ .name = "web", .command = "/bin/true", .cwd = "/" }));
     try testing.expectEqual(@as(u64, 0), spec.max_memory_bytes);
-    try testing.expectEqual(@as(u64, 0), spec.log_max_size_bytes);
+    try testing.expectEqual(@as(u64, 10 << 20), spec.log_max_size_bytes);
     try testing.expectEqual(@as(u32, 5), spec.log_max_files);
     try testing.expectEqual(false, spec.log_timestamps);
 
@@ -1245,11 +1286,14 @@ test "encodeSpec: in-place keys are written after labels, each only when not its
                 s.max_memory_bytes = 1;
             }
         }.f },
-        .{ .key = "log_max_size_bytes", .set = struct {
-            fn f(s: *Spec) void {
-                s.log_max_size_bytes = 1;
-            }
-        }.f },
+        .{
+            .key = "log_max_size_bytes",
+            .set = struct {
+                fn f(s: *Spec) void {
+                    s.log_max_size_bytes = 0; // never rotate: off the default
+                }
+            }.f,
+        },
         .{ .key = "log_max_files", .set = struct {
             fn f(s: *Spec) void {
                 s.log_max_files = 1;
@@ -1278,7 +1322,7 @@ test "encodeSpec: in-place keys are written after labels, each only when not its
     // All four, in the documented order.
     spec = testSpec();
     spec.max_memory_bytes = 512 << 20;
-    spec.log_max_size_bytes = 10 << 20;
+    spec.log_max_size_bytes = 20 << 20;
     spec.log_max_files = 3;
     spec.log_timestamps = true;
     out.clearRetainingCapacity();
@@ -1301,10 +1345,18 @@ test "parseRequest: every spec field is validated and named" {
     const cases = [_]Case{
         .{ .key = "restart", .value = .{ .str = "sometimes" }, .message = "restart: expected \"always\", \"on-failure\" or \"never\"" },
         .{ .key = "restart", .value = .{ .str = "on_failure" }, .message = "restart: expected \"always\", \"on-failure\" or \"never\"" },
-        .{ .key = "kill_signal", .value = .{ .int = 0 }, .message = "kill_signal: must be 1-64" },
-        .{ .key = "kill_signal", .value = .{ .int = 65 }, .message = "kill_signal: must be at most 64" },
+        .{ .key = "kill_signal", .value = .{ .int = 0 }, .message = "kill_signal: must be 1-31, got 0" },
+        .{ .key = "kill_signal", .value = .{ .int = 65 }, .message = "kill_signal: must be 1-31, got 65" },
         .{ .key = "kill_signal", .value = .{ .str = "TERM" }, .message = "kill_signal: expected an unsigned integer" },
-        .{ .key = "max_restarts", .value = .{ .int = 1001 }, .message = "max_restarts: must be at most 1000" },
+        .{ .key = "max_restarts", .value = .{ .int = 1001 }, .message = "max_restarts: must be 0-1000, got 1001" },
+        .{ .key = "max_restarts", .value = .{ .int = 1_000_000 }, .message = "max_restarts: must be 0-1000, got 1000000" },
+        .{ .key = "restart_window_ms", .value = .{ .int = 999 }, .message = "restart_window_ms: must be 1000-86400000, got 999" },
+        .{ .key = "kill_timeout_ms", .value = .{ .int = std.math.maxInt(i64) }, .message = "kill_timeout_ms: must be 0-3600000, got 9223372036854775807" },
+        .{ .key = "min_uptime_ms", .value = .{ .int = 3_600_001 }, .message = "min_uptime_ms: must be 0-3600000, got 3600001" },
+        .{ .key = "backoff_max_ms", .value = .{ .int = 3_600_001 }, .message = "backoff_max_ms: must be 0-3600000, got 3600001" },
+        .{ .key = "backoff_initial_ms", .value = .{ .int = 5001 }, .message = "backoff_initial_ms: 5001 is more than backoff_max_ms (5000)" },
+        .{ .key = "max_memory_bytes", .value = .{ .int = (64 << 40) + 1 }, .message = "max_memory_bytes: must be 1-70368744177664, got 70368744177665" },
+        .{ .key = "log_max_size_bytes", .value = .{ .int = 1023 }, .message = "log_max_size_bytes: must be 1024-1099511627776, got 1023" },
         .{ .key = "restart_window_ms", .value = .{ .int = -5 }, .message = "restart_window_ms: expected an unsigned integer" },
         .{ .key = "backoff_initial_ms", .value = .{ .boolean = true }, .message = "backoff_initial_ms: expected an unsigned integer" },
         .{ .key = "spec_hash", .value = .{ .int = 1 }, .message = "spec_hash: expected a string" },
@@ -1313,8 +1365,8 @@ test "parseRequest: every spec field is validated and named" {
         .{ .key = "labels", .value = .{ .str = "a=b" }, .message = "labels: expected a map of strings" },
         .{ .key = "max_memory_bytes", .value = .{ .int = -1 }, .message = "max_memory_bytes: expected an unsigned integer" },
         .{ .key = "log_max_size_bytes", .value = .{ .str = "10M" }, .message = "log_max_size_bytes: expected an unsigned integer" },
-        .{ .key = "log_max_files", .value = .{ .int = 0 }, .message = "log_max_files: must be 1-1000" },
-        .{ .key = "log_max_files", .value = .{ .int = 1001 }, .message = "log_max_files: must be at most 1000" },
+        .{ .key = "log_max_files", .value = .{ .int = 0 }, .message = "log_max_files: must be 1-1000, got 0" },
+        .{ .key = "log_max_files", .value = .{ .int = 1001 }, .message = "log_max_files: must be 1-1000, got 1001" },
         .{ .key = "log_timestamps", .value = .{ .int = 1 }, .message = "log_timestamps: expected true or false" },
         .{ .key = "autostart", .value = .{ .str = "no" }, .message = "autostart: expected true or false" },
     };
