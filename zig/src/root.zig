@@ -125,6 +125,10 @@ test {
     _ = @import("spawn.zig");
     _ = @import("supervisor.zig");
     _ = @import("logs.zig");
+    _ = @import("home.zig");
+    _ = @import("log_rotation.zig");
+    _ = @import("daemon_log.zig");
+    _ = @import("fuzz_test.zig");
     _ = @import("state.zig");
     _ = @import("server.zig");
     _ = @import("daemon.zig");
