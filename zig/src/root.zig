@@ -129,8 +129,10 @@ test {
     _ = @import("log_rotation.zig");
     _ = @import("daemon_log.zig");
     _ = @import("fuzz_test.zig");
+    _ = @import("request_test.zig");
     _ = @import("state.zig");
     _ = @import("server.zig");
+    _ = @import("dispatch.zig");
     _ = @import("daemon.zig");
     _ = @import("daemon_test.zig");
 }
