@@ -263,7 +263,7 @@ fn a_crash_loop_is_spaced_and_its_daemon_log_lines_are_capped() {
             "--max-restarts",
             "1000",
             "--restart-window",
-            "500ms",
+            "1s",
             "--backoff-initial",
             "1ms",
             "--backoff-max",
