@@ -3,8 +3,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use velos_client::ClientError;
 use velos_config::ConfigError;
+use velos_controller::revision::GitError;
 use velos_core::ErrorCode;
-use velos_reconcile::git::GitError;
 use velos_reconcile::{HistoryError, PlanError};
 
 #[derive(Debug)]

@@ -12,11 +12,12 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use velos_client::{Client, ClientError};
 use velos_config::Project;
+use velos_controller::revision as git;
+use velos_controller::SYSTEM_PROJECT;
 use velos_core::ProcessRecord;
-use velos_reconcile::controller::SYSTEM_PROJECT;
 use velos_reconcile::history::read_projects;
 use velos_reconcile::{
-    apply as apply_plan, diff_projects, git, is_recorded, now_unix_ms, record_apply, record_failure,
+    apply as apply_plan, diff_projects, is_recorded, now_unix_ms, record_apply, record_failure,
     render as render_plan, render_summary, ApplyEvent, ApplyOptions, ApplyReport, History, Plan,
     RollbackTarget, POLL_INTERVAL_DEFAULT,
 };

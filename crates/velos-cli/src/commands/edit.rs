@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use velos_client::Client;
 use velos_config::{DesiredState, Edit, Project};
+use velos_controller::{tracking, SYSTEM_PROJECT};
 use velos_core::{AppSpec, ProcessRecord};
-use velos_reconcile::controller::{tracking, SYSTEM_PROJECT};
 use velos_reconcile::ownership::{
     self, default_project_file, orphan, owner_of, Orphan, Ownership, ProjectFile, DEFAULT_PROJECT_SOURCE,
 };

@@ -11,7 +11,7 @@ use std::io::{ErrorKind, Write};
 use std::path::Path;
 use velos_client::{Client, ClientError};
 use velos_config::{ControllerSettings, GitSource, Project};
-use velos_reconcile::controller::{
+use velos_controller::{
     client_factory, controller_wanted, fetch_git_project, file_target, git_from_args, install_hook,
     is_followed, live_records, register_target, registered_targets, request_sync, run_controller,
     system_project_text, unregister_target, write_system_project, Controller, ControllerError,

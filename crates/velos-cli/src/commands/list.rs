@@ -6,8 +6,8 @@ use crate::parse::signal_name;
 use crate::render;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use velos_controller::SYSTEM_LABEL;
 use velos_core::ProcessRecord;
-use velos_reconcile::controller::SYSTEM_LABEL;
 
 pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let mut records = context.client()?.list()?;
