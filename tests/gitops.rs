@@ -146,7 +146,9 @@ fn bad_git_sources_are_clear_errors_and_apply_nothing() {
     assert!(missing_ref.contains("no-such-branch"), "{missing_ref}");
     let missing_path = velos.fails(&["apply", "--git", &bare, "--path", "deploy/none.toml"]);
     assert!(missing_path.contains("deploy/none.toml"), "{missing_path}");
-    assert!(velos.app("web").is_none(), "nothing applied");
+    // Nothing applied, not even the daemon started: and a read (list) does not start it either.
+    let listed = velos.fails(&["list"]);
+    assert!(listed.contains("the velos daemon is not running"), "{listed}");
 }
 
 #[test]

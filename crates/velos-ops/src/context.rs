@@ -103,7 +103,7 @@ impl Ops {
     }
 
     /// The velos executable (what the controller app and the git hook run).
-    pub(crate) fn velos_exe(&self) -> Result<PathBuf, OpError> {
+    pub fn velos_exe(&self) -> Result<PathBuf, OpError> {
         SocketConnector { velos_exe: self.velos_exe.clone() }
             .velos_exe()
             .map_err(|error| client_error(error, None))
