@@ -227,9 +227,12 @@ fn a_finished_job_stays_completed_across_a_daemon_restart_and_runs_once() {
     std::thread::sleep(Duration::from_millis(300)); // a second run would have appended by now
     assert_eq!(velos.status("migrate"), "completed");
     assert_eq!(runs(&counter), 1, "the job ran again");
-    // A user's restart runs it again, on purpose.
+    // A user's restart or start runs it again, on purpose.
     velos.ok(&["restart", "migrate"]);
     wait_until(Duration::from_secs(10), "a second run", || runs(&counter) == 2);
+    velos.wait_status("migrate", "completed", Duration::from_secs(10));
+    velos.ok(&["start", "migrate"]);
+    wait_until(Duration::from_secs(10), "a third run", || runs(&counter) == 3);
 }
 
 #[test]

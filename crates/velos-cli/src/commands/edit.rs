@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use velos_client::Client;
 use velos_config::{DesiredState, Edit, Project};
-use velos_core::{AppSpec, ProcessRecord};
+use velos_core::{AppSpec, ProcessRecord, Status};
 use velos_reconcile::controller::{tracking, SYSTEM_PROJECT};
 use velos_reconcile::ownership::{
     self, default_project_file, orphan, owner_of, Orphan, Ownership, ProjectFile, DEFAULT_PROJECT_SOURCE,
@@ -429,6 +429,7 @@ fn started(session: &mut Session<'_>, prepared: &Prepared, out: &mut dyn Write) 
     show_other_actions(prepared, &[ActionType::Create, ActionType::Start], out)?;
     let executed = session.execute(prepared, false, &mut |_| {})?;
     let mut failures = Vec::new();
+    let mut at_rest = Vec::new();
     for desired in prepared.project.instances_of(&prepared.app) {
         let name = desired.spec.name.as_str();
         let before = session.live(name);
@@ -441,9 +442,19 @@ fn started(session: &mut Session<'_>, prepared: &Prepared, out: &mut dyn Write) 
             },
             None => match before {
                 Some(record) if record.pid != 0 => report_started(out, Some(record), record)?,
+                // A finished job or an app the daemon gave up on: a plan leaves it alone (its spec did not
+                // change), but a user's start is asked for, so it runs again.
+                Some(record) if matches!(record.status, Status::Completed | Status::Errored) => {
+                    at_rest.push(name.to_string());
+                }
                 Some(record) => writeln!(out, "{name} is {}", record.status)?,
                 None => writeln!(out, "{name} is not running")?,
             },
+        }
+    }
+    for name in &at_rest {
+        if let Err(error) = start_direct(&mut session.client, name, out) {
+            failures.push(error.message);
         }
     }
     note_edit(session.context, prepared, out)?;
