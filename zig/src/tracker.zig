@@ -5,7 +5,7 @@
 //! app, so an orphaned descendant is reparented to the daemon, never to init. A scan walks down from the
 //! daemon through /proc/PID/task/TID/children (all of /proc where the kernel lacks those files) and reads
 //! each process's parent, start time, CPU time and resident size; a process belongs to an app when
-//!   1. it is the app's main process (pid and start time), or
+//!   1. it is the app's main process (the daemon's unreaped child, so its pid is enough), or
 //!   2. it was seen as the app's member in an earlier scan (pid and start time: a recycled pid is never
 //!      taken for it), or
 //!   3. its parent belongs to the app (ancestry), or
@@ -102,8 +102,10 @@ fn resolveOne(processes: []Process, index: *const std.AutoHashMapUnmanaged(i32, 
     process.resolved = true; // set first: a cycle resolves to "none" rather than recursing
     process.owner = blk: {
         if (process.pid == context.daemon_pid) break :blk null;
+        // A main process is the daemon's own child, not reaped yet: its pid cannot have been recycled, so
+        // the pid alone names it (its start time may be unknown, when /proc could not be read at spawn).
         for (context.roots) |root| {
-            if (root.pid == process.pid and root.start_time_ticks == process.start_time_ticks) break :blk root.owner;
+            if (root.pid == process.pid) break :blk root.owner;
         }
         if (context.known.get(process.pid)) |member| {
             if (member.start_time_ticks == process.start_time_ticks) break :blk member.owner;

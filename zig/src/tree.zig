@@ -118,7 +118,11 @@ pub fn scan(
         };
         app.tree_cpu_ticks +|= process.cpu_ticks;
         app.tree_rss_pages +|= process.rss_pages;
-        if (process.pid == app.machine.pid) continue;
+        if (process.pid == app.machine.pid) {
+            // Unknown when /proc could not be read right after the spawn: learnt now.
+            if (app.start_time_ticks == 0) app.start_time_ticks = process.start_time_ticks;
+            continue;
+        }
         app.descendants += 1;
         const machine = &app.machine;
         const current_run = owner.run == app.run and (machine.pid != 0 or machine.status == .stopping);
