@@ -46,6 +46,24 @@ fn stop_kills_a_descendant_that_called_setsid() {
 }
 
 #[test]
+fn delete_kills_a_descendant_that_called_setsid() {
+    let velos = Velos::new();
+    start_tree(&velos, "escaper", SETSID_CHILD, 2);
+    assert_one_escaped(&velos);
+    velos.ok(&["rm", "escaper"]);
+    velos.assert_no_app_processes(Duration::from_secs(10));
+}
+
+#[test]
+fn kill_of_the_daemon_kills_a_descendant_that_called_setsid() {
+    let velos = Velos::new();
+    start_tree(&velos, "escaper", SETSID_CHILD, 2);
+    assert_one_escaped(&velos);
+    velos.ok(&["kill"]);
+    velos.assert_no_app_processes(Duration::from_secs(10));
+}
+
+#[test]
 fn delete_kills_a_python_child_that_called_os_setsid() {
     let velos = Velos::new();
     let script =
