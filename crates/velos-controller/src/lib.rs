@@ -895,11 +895,20 @@ pub fn run_controller(
     options: ControllerOptions,
 ) -> Result<(), ControllerError> {
     let (handle, events) = channel();
+    // `controller.sock` is the system controller's while anything is registered: a foreground loop
+    // (`velos apply --watch`) never takes it, even while that controller restarts.
+    let foreground = matches!(targets, Targets::Fixed(_));
     let mut controller =
         Controller::new(home, targets, daemon, Box::new(SystemClock), options, Some(&handle))?;
-    if !controller.listen(&handle)? && options.verbose {
+    let listening = !(foreground && controller_wanted(home)) && controller.listen(&handle)?;
+    if !listening && options.verbose {
+        let holder =
+            read_records(home).into_iter().find(|record| is_followed(home, &record.project)).map_or_else(
+                || CONTROLLER_APP.to_string(),
+                |record| format!("{CONTROLLER_APP} (pid {})", record.pid),
+            );
         eprintln!(
-            "velos controller: another controller listens on {}",
+            "velos controller: {} belongs to {holder}: velos sync and the git hook reach it, not this loop",
             home.join(CONTROLLER_SOCKET).display()
         );
     }
