@@ -19,6 +19,7 @@
 //! channel until the next deadline and never polls.
 mod git;
 mod hook;
+pub mod remote;
 pub mod revision;
 mod socket;
 mod source;
@@ -315,6 +316,8 @@ struct Desired {
 struct Failure {
     class: ErrorClass,
     message: String,
+    /// The next step for the user, when the error has one.
+    hint: Option<String>,
     /// Where the desired state was to come from.
     source: String,
 }
@@ -324,6 +327,7 @@ struct Converged {
     state: SyncState,
     message: String,
     class: Option<ErrorClass>,
+    hint: Option<String>,
 }
 
 /// The loop. Build it with [`Controller::new`], then [`Controller::run`] (or, in tests, drive it step by
@@ -568,6 +572,7 @@ impl Controller {
                 let failure = |error: SourceError| Failure {
                     class: error.class(),
                     message: error.to_string(),
+                    hint: error.hint(),
                     source: described.clone(),
                 };
                 let (fetched, project) = load(&mut file).map_err(failure)?;
@@ -593,12 +598,18 @@ impl Controller {
             state.git = Some((key.clone(), GitSource::new(&self.home, &git)));
         }
         let Some((_, source)) = state.git.as_mut() else {
-            return Err(Failure { class: ErrorClass::Transient, message: "no source".into(), source: key });
+            return Err(Failure {
+                class: ErrorClass::Transient,
+                message: "no source".into(),
+                hint: None,
+                source: key,
+            });
         };
         let described = source.describe();
         let (fetched, project) = load(source).map_err(|error| Failure {
             class: error.class(),
             message: error.to_string(),
+            hint: error.hint(),
             source: described.clone(),
         })?;
         Ok(Some(Desired { fetched, project, source: described }))
@@ -667,6 +678,7 @@ impl Controller {
             state: converged.state,
             message: converged.message.clone(),
             error_class: converged.class,
+            hint: converged.hint.clone(),
             self_heal: state.settings.self_heal,
             updated_unix_ms: unix_ms,
             last_apply_unix_ms: state.last_apply_unix_ms,
@@ -703,7 +715,8 @@ impl Controller {
                 }
             }
         }
-        let converged = Converged { state: SyncState::Error, message, class: Some(failure.class) };
+        let converged =
+            Converged { state: SyncState::Error, message, class: Some(failure.class), hint: failure.hint };
         self.write(state, &failure.source, None, &converged);
         Some(failure.class)
     }
@@ -725,9 +738,12 @@ impl Controller {
                 state.last_good = Some((fetched.text.clone(), project.clone()));
                 converged
             }
-            Err(failure) => {
-                Converged { state: SyncState::Error, message: failure.message, class: Some(failure.class) }
-            }
+            Err(failure) => Converged {
+                state: SyncState::Error,
+                message: failure.message,
+                class: Some(failure.class),
+                hint: failure.hint,
+            },
         };
         self.write(state, &source, Some(&project.revision), &converged);
         converged.class
@@ -746,8 +762,12 @@ impl Controller {
         source: &str,
         report: bool,
     ) -> Result<Converged, Failure> {
-        let transient =
-            |message: String| Failure { class: ErrorClass::Transient, message, source: source.to_string() };
+        let transient = |message: String| Failure {
+            class: ErrorClass::Transient,
+            message,
+            hint: None,
+            source: source.to_string(),
+        };
         // From the list to the record, as a velos command does: a `velos apply` or an edit of the same
         // file (which the watch sees too) is waited for, never interleaved with. What was applied is then
         // read again from the registry: that command may have applied this very revision.
@@ -780,13 +800,18 @@ impl Controller {
             clock.as_mut(),
             &mut |plan, live, clock| {
                 if plan.is_empty() && !revision_changed {
-                    held =
-                        Some(Ok(Converged { state: SyncState::Synced, message: String::new(), class: None }));
+                    held = Some(Ok(Converged {
+                        state: SyncState::Synced,
+                        message: String::new(),
+                        class: None,
+                        hint: None,
+                    }));
                     return Gate::Hold;
                 }
                 if !plan.is_empty() && !revision_changed && !state.settings.self_heal {
                     let message = format!("self_heal is off: {}", drift_message(plan, live));
-                    held = Some(Ok(Converged { state: SyncState::OutOfSync, message, class: None }));
+                    held =
+                        Some(Ok(Converged { state: SyncState::OutOfSync, message, class: None, hint: None }));
                     return Gate::Hold;
                 }
                 if report && !plan.is_empty() {
@@ -794,6 +819,7 @@ impl Controller {
                         state: SyncState::Progressing,
                         message: format!("applying {short}: {}", plan.describe_actions().join(", ")),
                         class: None,
+                        hint: None,
                     };
                     this.write_at(state, source, Some(&project.revision), &progressing, clock.unix_ms());
                 }
@@ -827,6 +853,7 @@ impl Controller {
                 return Err(Failure {
                     class: ErrorClass::Terminal,
                     message: error.to_string(),
+                    hint: None,
                     source: source.to_string(),
                 })
             }
@@ -845,7 +872,7 @@ impl Controller {
             } else {
                 format!("undid drift: {}", converged.plan.describe_actions().join(", "))
             };
-            Ok(Converged { state: SyncState::Synced, message, class: None })
+            Ok(Converged { state: SyncState::Synced, message, class: None, hint: None })
         } else {
             let summary = converged.report.summary();
             self.log(&format!("{}: apply of {short} failed: {summary}", project.name));
