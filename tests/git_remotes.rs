@@ -216,10 +216,21 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     assert_eq!(velos.app_processes(), Vec::<i32>::new(), "nothing was started");
     assert_eq!(std::fs::read_to_string(&known_hosts).unwrap(), "", "known_hosts untouched");
 
-    // Its key written by the test: fetched with the deploy key, applied.
-    std::fs::write(&known_hosts, sshd.known_hosts_line()).unwrap();
+    // Trust on first use when asked: applied, and the key recorded in known_hosts.
+    let strict = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, strict.replace("known_hosts = ", "accept_new_host_keys = true\nknown_hosts = "))
+        .unwrap();
     velos.ok(&["apply", file.to_str().unwrap()]);
     assert_eq!(port_of(&velos).as_deref(), Some("8101"));
+    let recorded = std::fs::read_to_string(&known_hosts).unwrap();
+    let server_key: Vec<String> =
+        sshd.known_hosts_line().split_whitespace().skip(1).map(String::from).collect();
+    assert!(recorded.contains(&server_key.join(" ")), "the server's key recorded: {recorded}");
+
+    // Strict again, with its key written by the test: fetched with the deploy key.
+    std::fs::write(&file, &strict).unwrap();
+    std::fs::write(&known_hosts, sshd.known_hosts_line()).unwrap();
+    velos.ok(&["apply", file.to_str().unwrap()]);
     repo.push(&deployed(&velos, 8102));
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "the pushed commit to run", || {

@@ -284,6 +284,27 @@ mod tests {
     }
 
     #[test]
+    fn tokens_are_read_trimmed_and_never_empty() {
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let file = dir.path().join("token");
+        std::fs::write(&file, "  t0ken\n").unwrap_or_else(|error| panic!("{error}"));
+        let read = read_token("r", &TokenSource::File(file.clone()));
+        assert_eq!(read.ok().as_deref(), Some("t0ken"));
+        std::fs::write(&file, "\n").unwrap_or_else(|error| panic!("{error}"));
+        let empty = read_token("r", &TokenSource::File(file));
+        assert!(matches!(empty, Err(SourceError::NoToken { .. })), "{empty:?}");
+        let missing = read_token("r", &TokenSource::File(dir.path().join("none")));
+        assert!(matches!(missing, Err(SourceError::TokenFile { .. })), "{missing:?}");
+        let unset = read_token("r", &TokenSource::Env("VELOS_TEST_NO_SUCH_VARIABLE".into()));
+        let error = unset.expect_err("unset");
+        assert_eq!(
+            error.to_string(),
+            "no token for r: the environment variable VELOS_TEST_NO_SUCH_VARIABLE is not set or empty"
+        );
+        assert!(error.hint().is_some_and(|hint| hint.contains("token_file")));
+    }
+
+    #[test]
     fn paths_are_quoted_for_the_shell() {
         assert_eq!(quote(Path::new("/a b/it's")), "'/a b/it'\\''s'");
         let auth =
