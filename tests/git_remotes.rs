@@ -153,7 +153,6 @@ fn https_with_a_token_applies_pushes_and_a_refused_token_keeps_the_apps() {
 
     // The token is revoked (a wrong one in the file): error with a hint, the app untouched.
     std::fs::write(&token_file, WRONG_TOKEN).unwrap();
-    repo.push(&deployed(&velos, 8003));
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "status error", || project_status(&velos)["state"] == "error");
     let status = project_status(&velos);
@@ -161,13 +160,24 @@ fn https_with_a_token_applies_pushes_and_a_refused_token_keeps_the_apps() {
     assert!(message.contains("refused the credentials"), "says why: {status}");
     let hint = status["hint"].as_str().unwrap_or("");
     assert!(hint.contains("token") && hint.contains("velos sync"), "a hint naming the next step: {status}");
-    let sent_wrong: Vec<_> =
-        server.seen().into_iter().filter(|seen| seen.authorization.is_some() && !seen.accepted).collect();
-    assert!(!sent_wrong.is_empty(), "the wrong token was sent and refused: {:?}", server.seen());
-    assert!(sent_wrong.iter().all(|seen| seen.path.starts_with("/deploy.git/")), "{sent_wrong:?}");
     let table = velos.ok(&["status"]);
     assert!(table.contains("hint: remote: "), "the table shows the hint: {table}");
-    assert_eq!(velos.pid("web"), pid, "the app keeps running");
+
+    // A commit pushed meanwhile waits: each fetch is refused, the app keeps running the last good commit.
+    let refused = |server: &GitHttpServer| {
+        let seen = server.seen();
+        let wrong: Vec<_> =
+            seen.iter().filter(|seen| seen.authorization.is_some() && !seen.accepted).collect();
+        assert!(wrong.iter().all(|seen| seen.path.starts_with("/deploy.git/")), "{wrong:?}");
+        wrong.len()
+    };
+    let refused_before = refused(&server);
+    assert!(refused_before > 0, "the wrong token was sent and refused: {:?}", server.seen());
+    repo.push(&deployed(&velos, 8003));
+    velos.ok(&["sync"]);
+    wait_until(Duration::from_secs(10), "the next fetch to be refused", || refused(&server) > refused_before);
+    assert_eq!(project_status(&velos)["state"], "error");
+    assert_eq!(velos.pid("web"), pid, "the app keeps running (now on port {:?})", port_of(&velos));
     assert_eq!(port_of(&velos).as_deref(), Some("8002"), "at the last good commit");
 
     // The right token again: the waiting commit is applied.
@@ -209,10 +219,8 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     // The host is not in known_hosts: refused, nothing applied, and the hint says how to trust it.
     let refused = velos.fails(&["apply", file.to_str().unwrap()]);
     assert!(refused.contains("not in") && refused.contains("unknown host"), "{refused}");
-    assert!(
-        refused.contains("ssh-keyscan 127.0.0.1") && refused.contains("accept_new_host_keys"),
-        "{refused}"
-    );
+    let scan = format!("ssh-keyscan -p {} 127.0.0.1 >> {}", sshd.port, known_hosts.display());
+    assert!(refused.contains(&scan) && refused.contains("accept_new_host_keys"), "{refused}");
     assert_eq!(velos.app_processes(), Vec::<i32>::new(), "nothing was started");
     assert_eq!(std::fs::read_to_string(&known_hosts).unwrap(), "", "known_hosts untouched");
 
@@ -247,12 +255,28 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     let mut words = other_public.split_whitespace();
     let (kind, key) = (words.next().unwrap(), words.next().unwrap());
     std::fs::write(&known_hosts, format!("[127.0.0.1]:{} {kind} {key}\n", sshd.port)).unwrap();
-    repo.push(&deployed(&velos, 8103));
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "status error", || project_status(&velos)["state"] == "error");
     let status = project_status(&velos);
     assert!(status["message"].as_str().unwrap_or("").contains("does not match"), "{status}");
-    assert!(status["hint"].as_str().unwrap_or("").contains("ssh-keygen -R 127.0.0.1"), "{status}");
+    let forget = format!("ssh-keygen -R [127.0.0.1]:{} -f {}", sshd.port, known_hosts.display());
+    assert!(status["hint"].as_str().unwrap_or("").contains(&forget), "{status}");
     assert_eq!(velos.pid("web"), pid, "the app keeps running");
     assert_eq!(port_of(&velos).as_deref(), Some("8102"));
+
+    // A commit pushed now is not fetched: nothing reaches the host until the key question is settled.
+    let record = velos.home().join("controller/remote.json");
+    let updated = || -> u64 {
+        let text = std::fs::read_to_string(&record).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default()["updated_unix_ms"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = updated();
+    assert!(before > 0, "the controller's record of the project: {}", record.display());
+    repo.push(&deployed(&velos, 8103));
+    velos.ok(&["sync"]);
+    wait_until(Duration::from_secs(10), "another look at the repository", || updated() > before);
+    assert_eq!(project_status(&velos)["state"], "error");
+    assert_eq!(port_of(&velos).as_deref(), Some("8102"), "the pushed commit was not applied");
 }

@@ -173,7 +173,7 @@ fn run(mut command: Command, repo: &str, auth: &GitAuth) -> Result<(), SourceErr
 fn classify(repo: &str, auth: &GitAuth, stderr: &str) -> SourceError {
     let repo = repo.to_string();
     let known_hosts = || auth.known_hosts.clone().unwrap_or_else(default_known_hosts);
-    let host = velos_config::repo_host(&repo).unwrap_or_default().to_string();
+    let host = ssh_host_name(&repo);
     if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
         return SourceError::HostKeyChanged { repo, host, known_hosts: known_hosts() };
     }
@@ -192,6 +192,23 @@ fn classify(repo: &str, auth: &GitAuth, stderr: &str) -> SourceError {
         return SourceError::Refused { repo, detail: last_line(stderr) };
     }
     SourceError::Remote { repo, detail: last_line(stderr) }
+}
+
+/// The host as ssh and known_hosts name it: `host`, or `[host]:port` on another port than 22.
+fn ssh_host_name(repo: &str) -> String {
+    let host = velos_config::repo_host(repo).unwrap_or_default();
+    let port = repo
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .map(|authority| authority.rsplit('@').next().unwrap_or(authority))
+        .and_then(|host_port| host_port.rsplit_once(':'))
+        .filter(|(before, _)| !before.is_empty() && (!before.contains(':') || before.ends_with(']')))
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .filter(|port| *port != 22);
+    match port {
+        Some(port) => format!("[{host}]:{port}"),
+        None => host.to_string(),
+    }
 }
 
 /// git's last word (`fatal: …`), the one that says why.
@@ -232,12 +249,17 @@ impl SourceError {
             SourceError::SshKey { path, .. } => {
                 format!("put the deploy key at {} or fix [velos.git] ssh_key, then run `velos sync`", path.display())
             }
-            SourceError::HostKeyUnknown { host, known_hosts, .. } => format!(
-                "check the server's key fingerprint, then add it: `ssh-keyscan {host} >> {}` (add `-p PORT` \
-                 for another port), or trust it on first use with `accept_new_host_keys = true` in [velos.git]; \
-                 then run `velos sync`",
-                known_hosts.display()
-            ),
+            SourceError::HostKeyUnknown { host, known_hosts, .. } => {
+                let scan = match host.strip_prefix('[').and_then(|rest| rest.split_once("]:")) {
+                    Some((name, port)) => format!("ssh-keyscan -p {port} {name}"),
+                    None => format!("ssh-keyscan {host}"),
+                };
+                format!(
+                    "check the server's key fingerprint, then add it: `{scan} >> {}`, or trust it on first \
+                     use with `accept_new_host_keys = true` in [velos.git]; then run `velos sync`",
+                    known_hosts.display()
+                )
+            }
             SourceError::HostKeyChanged { host, known_hosts, .. } => format!(
                 "if the server's key really changed, remove the old one (`ssh-keygen -R {host} -f {}`) and \
                  add the new one; until then nothing is fetched",
@@ -261,10 +283,13 @@ mod tests {
         let repo = "ssh://git@example.com:2222/d.git";
         let unknown = classify(repo, &auth, "No ED25519 host key is known for [example.com]:2222 and you have requested strict checking.\nHost key verification failed.\nfatal: Could not read from remote repository.\n");
         assert!(
-            matches!(&unknown, SourceError::HostKeyUnknown { host, .. } if host == "example.com"),
+            matches!(&unknown, SourceError::HostKeyUnknown { host, .. } if host == "[example.com]:2222"),
             "{unknown:?}"
         );
-        assert!(unknown.hint().is_some_and(|hint| hint.contains("ssh-keyscan example.com >> /k")));
+        assert!(unknown.hint().is_some_and(|hint| hint.contains("ssh-keyscan -p 2222 example.com >> /k")));
+        assert_eq!(ssh_host_name("git@example.com:team/d.git"), "example.com");
+        assert_eq!(ssh_host_name("ssh://git@example.com:22/d.git"), "example.com");
+        assert_eq!(ssh_host_name("ssh://git@[::1]:2200/d.git"), "[::1]:2200");
         let refused = classify(
             "https://h/d.git",
             &auth,

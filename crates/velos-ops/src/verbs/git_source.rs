@@ -48,7 +48,7 @@ pub fn git_request(request: &GitRequest) -> Result<GitSource, OpError> {
         }
         let helps: Vec<&str> = helps.iter().map(|line| line.trim_start().trim_start_matches("= help: ")).collect();
         if helps.is_empty() {
-            error.hint("--git takes a path, a file:// or a git:// URL; --ref a branch, tag or commit; --path the file in the repository")
+            error.hint("--git takes a path, a file://, git:// or https:// URL, or an ssh address; --ref a branch, tag or commit; --path the file in the repository")
         } else {
             error.hint(helps.join("; "))
         }
