@@ -9,7 +9,7 @@ export ZIG ?= $(ZIG_BIN)
 VELOS := $(CURDIR)/target/release/velos
 EXAMPLE := examples/quickstart/velos.toml
 
-.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint fuzz
+.PHONY: all tools build dev test test-zig test-rust test-e2e test-deps check-macos run bench clean fmt lint fuzz
 
 all: build
 
@@ -37,7 +37,14 @@ check-macos: tools
 test-rust: tools
 	cargo test --no-fail-fast --workspace --exclude velos-e2e --exclude velos-bench
 
-test-e2e: build
+# System programs the end-to-end tests serve repositories with: `git http-backend` comes with git, `sshd`
+# (tests/git_remotes.rs, over ssh on loopback) with Debian's openssh-server. Installed only when missing.
+test-deps:
+	@test -x /usr/sbin/sshd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server; }
+	@# sshd refuses to start without its privilege separation folder, which a service manager would create.
+	@test -d /run/sshd || install -d -m 0755 /run/sshd
+
+test-e2e: build test-deps
 	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2
 
 # Build, start the daemon, start a few example apps, show the list.

@@ -29,8 +29,8 @@ pub struct ApplyArgs {
     /// Keep following FILE (or --git) here, in the foreground: each save is applied, drift undone
     #[arg(long)]
     pub watch: bool,
-    /// Take the project from a git repository instead of FILE: a path, file:// or git:// URL; the controller
-    /// then follows it
+    /// Take the project from a git repository instead of FILE: a path, a file://, git:// or https:// URL, or
+    /// an ssh address; the controller then follows it
     #[arg(long, value_name = "REPO", conflicts_with = "file")]
     pub git: Option<String>,
     /// With --git: the branch, tag or commit to follow [default: main]
