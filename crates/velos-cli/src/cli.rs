@@ -43,6 +43,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Write the daemon's process table to disk now
     Save,
+    /// A live dashboard: apps, logs, details, and actions on the selection (never starts the daemon)
+    Monit(MonitArgs),
 
     /// Make the host run what a velos.toml says: print the plan, carry it out, wait until the apps run
     Apply(ApplyArgs),
@@ -237,6 +239,16 @@ pub struct DaemonArgs {
     /// Start a new session first (used when velos starts the daemon in the background)
     #[arg(long, hide = true, requires = "foreground")]
     pub detached: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitArgs {
+    /// How often to refresh the table (one LIST of every app each time)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s")]
+    pub interval: Duration,
+    /// No colours (also when NO_COLOR is set)
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Args)]

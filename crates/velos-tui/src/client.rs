@@ -35,9 +35,10 @@ fn failed(error: ClientError) -> DaemonError {
 
 impl Daemon for ClientDaemon {
     fn list(&self) -> Result<Vec<ProcessRecord>, DaemonError> {
-        let mut slot = self.list_connection.lock().map_err(|_| DaemonError::Down {
-            message: "the refresh connection was lost".into(),
-        })?;
+        let mut slot = self
+            .list_connection
+            .lock()
+            .map_err(|_| DaemonError::Down { message: "the refresh connection was lost".into() })?;
         let mut client = match slot.take() {
             Some(client) => client,
             None => self.connect()?,

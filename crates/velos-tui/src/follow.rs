@@ -51,7 +51,14 @@ pub struct Followers {
 
 impl Followers {
     pub fn new(daemon: Arc<dyn Daemon>, events: SyncSender<Event>, retry_interval: Duration) -> Followers {
-        Followers { daemon, events, generation: 0, active: HashMap::new(), retry_interval, retried_at: Instant::now() }
+        Followers {
+            daemon,
+            events,
+            generation: 0,
+            active: HashMap::new(),
+            retry_interval,
+            retried_at: Instant::now(),
+        }
     }
 
     /// Follows exactly `wanted` for `generation`: everything anew when the generation changed, else
@@ -149,7 +156,12 @@ impl Thread {
             if self.handle.stopped.load(Ordering::SeqCst) {
                 return;
             }
-            let event = Event::Log { generation: self.generation, name: self.name.clone(), stream: self.stream, chunk };
+            let event = Event::Log {
+                generation: self.generation,
+                name: self.name.clone(),
+                stream: self.stream,
+                chunk,
+            };
             if self.events.send(event).is_err() {
                 return;
             }

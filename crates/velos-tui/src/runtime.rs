@@ -49,11 +49,18 @@ pub fn run(daemon: Arc<dyn Daemon>, options: Options) -> Result<(), RunError> {
     result
 }
 
-fn event_loop(terminal: &mut DefaultTerminal, daemon: Arc<dyn Daemon>, options: &Options) -> Result<(), RunError> {
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    daemon: Arc<dyn Daemon>,
+    options: &Options,
+) -> Result<(), RunError> {
     let (sender, events) = sync_channel(EVENTS_QUEUED_MAX);
     let running = Arc::new(AtomicBool::new(true));
     spawn("velos-monit-input", read_input(sender.clone(), Arc::clone(&running)))?;
-    spawn("velos-monit-refresh", refresh(Arc::clone(&daemon), sender.clone(), options.interval, Arc::clone(&running)))?;
+    spawn(
+        "velos-monit-refresh",
+        refresh(Arc::clone(&daemon), sender.clone(), options.interval, Arc::clone(&running)),
+    )?;
     let mut app = App::new(options.home.display().to_string(), options.interval, options.colour);
     let mut followers = Followers::new(Arc::clone(&daemon), sender.clone(), options.interval);
     let result = drive(terminal, &mut app, &events, &mut followers, &daemon, &sender);

@@ -8,6 +8,7 @@ mod edit;
 mod gitops;
 mod list;
 mod logs;
+mod monit;
 mod process;
 
 use crate::cli::{Command, HookArgs, HookCommand};
@@ -102,6 +103,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Ping(args) => done(daemon::ping(context, &args, out)),
         Command::Kill => done(daemon::kill(context, out)),
         Command::Save => done(daemon::save(context, out)),
+        Command::Monit(args) => done(monit::monit(context, &args)),
         Command::Start(args) => done(edit::start(context, &args, out)),
         Command::Stop(args) => done(edit::stop(context, &args.name, out)),
         Command::Restart(args) => done(process::restart(context, &args.name, out)),

@@ -105,7 +105,8 @@ fn submit(app: &mut App, prompt: Prompt) {
         PromptKind::Scale { app: name } => match prompt.text.trim().parse::<u32>() {
             Ok(instances) => app.overlay = Some(Overlay::Confirm(Action::Scale { app: name, instances })),
             Err(_) => {
-                let text = format!("scale {name}: {:?} is not a number of instances (0 or more)", prompt.text);
+                let text =
+                    format!("scale {name}: {:?} is not a number of instances (0 or more)", prompt.text);
                 app.notice = Some(Notice { ok: false, text });
             }
         },

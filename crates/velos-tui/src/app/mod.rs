@@ -34,11 +34,21 @@ pub enum Event {
     /// The projects' sync states (read less often than the list).
     Projects(Vec<ProjectSync>),
     /// The daemon did not answer the refresh.
-    Down { message: String },
+    Down {
+        message: String,
+    },
     /// Output of a followed stream; `generation` is [`App::log_generation`] when the follow began.
-    Log { generation: u64, name: String, stream: Stream, chunk: Vec<u8> },
+    Log {
+        generation: u64,
+        name: String,
+        stream: Stream,
+        chunk: Vec<u8>,
+    },
     /// A confirmed action finished.
-    Done { action: Action, result: Result<Outcome, DaemonError> },
+    Done {
+        action: Action,
+        result: Result<Outcome, DaemonError>,
+    },
 }
 
 /// What the state asks the runtime to do.
@@ -70,7 +80,9 @@ pub enum Link {
     /// No answer yet.
     Connecting,
     Up,
-    Down { message: String },
+    Down {
+        message: String,
+    },
 }
 
 /// A line being typed at the bottom of the screen.
@@ -97,7 +109,12 @@ pub enum Overlay {
     /// An action waiting for `y`.
     Confirm(Action),
     /// A report to read (a plan, an apply's results), scrolled by `scroll` lines.
-    Report { title: String, lines: Vec<String>, scroll: usize, project: Option<String> },
+    Report {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+        project: Option<String>,
+    },
 }
 
 /// The last action's result, for the status bar.

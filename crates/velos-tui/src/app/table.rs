@@ -81,7 +81,8 @@ pub fn matches(record: &ProcessRecord, filter: &str) -> bool {
 /// The rows to show: projects A→Z, each with a heading then its apps in `sort` order (name breaks ties,
 /// so the order is total and the table does not jump between refreshes).
 pub fn build(records: &[ProcessRecord], filter: &str, sort: SortKey, descending: bool) -> Vec<ViewRow> {
-    let mut shown: Vec<usize> = (0..records.len()).filter(|index| matches(&records[*index], filter)).collect();
+    let mut shown: Vec<usize> =
+        (0..records.len()).filter(|index| matches(&records[*index], filter)).collect();
     shown.sort_by(|a, b| {
         let (a, b) = (&records[*a], &records[*b]);
         let by_key = compare(a, b, sort);

@@ -26,7 +26,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: Theme, focuse
     let samples = app.history.get(&record.name);
     let width = cpu_area.width as usize;
     let tail = |values: Option<&std::collections::VecDeque<u64>>| -> Vec<u64> {
-        values.map(|values| values.iter().skip(values.len().saturating_sub(width)).copied().collect())
+        values
+            .map(|values| values.iter().skip(values.len().saturating_sub(width)).copied().collect())
             .unwrap_or_default()
     };
     let cpu = tail(samples.map(|samples| &samples.cpu_tenths));
@@ -35,10 +36,16 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: Theme, focuse
     let cpu_peak = cpu.iter().max().copied().unwrap_or(0) as f64 / 10.0;
     let cpu_title = format!("cpu {} · peak {} · last {span}", format::cpu(record.cpu), format::cpu(cpu_peak));
     let memory_peak = memory.iter().max().copied().unwrap_or(0);
-    let memory_title =
-        format!("memory {} · peak {} · last {span}", format::bytes(record.memory), format::bytes(memory_peak));
+    let memory_title = format!(
+        "memory {} · peak {} · last {span}",
+        format::bytes(record.memory),
+        format::bytes(memory_peak)
+    );
     let sparkline = |title: String, data: Vec<u64>, style| {
-        Sparkline::default().block(Block::new().title(Span::styled(title, theme.dim()))).data(data).style(style)
+        Sparkline::default()
+            .block(Block::new().title(Span::styled(title, theme.dim())))
+            .data(data)
+            .style(style)
     };
     frame.render_widget(sparkline(cpu_title, cpu, theme.good()), cpu_area);
     frame.render_widget(sparkline(memory_title, memory, theme.heading()), memory_area);
@@ -48,7 +55,8 @@ fn facts(record: &ProcessRecord, theme: Theme) -> Vec<Line<'static>> {
     let spec = &record.spec;
     let mut command = vec![spec.command.clone()];
     command.extend(spec.args.iter().cloned());
-    let env_names: Vec<&str> = spec.env.iter().map(|entry| entry.split('=').next().unwrap_or(entry)).collect();
+    let env_names: Vec<&str> =
+        spec.env.iter().map(|entry| entry.split('=').next().unwrap_or(entry)).collect();
     let limit = match spec.max_memory_bytes {
         0 => "no memory limit".to_string(),
         bytes => format!("restart above {}", format::bytes(bytes)),
@@ -61,15 +69,20 @@ fn facts(record: &ProcessRecord, theme: Theme) -> Vec<Line<'static>> {
         format::duration_ms(spec.backoff_initial_ms),
         format::duration_ms(spec.backoff_max_ms),
     );
-    let stop = format!("{}, SIGKILL after {}", signal_name(spec.kill_signal), format::duration_ms(spec.kill_timeout_ms));
+    let stop = format!(
+        "{}, SIGKILL after {}",
+        signal_name(spec.kill_signal),
+        format::duration_ms(spec.kill_timeout_ms)
+    );
     let last_exit = match (record.exit_code, record.exit_signal) {
         (Some(code), _) => format!("exit code {code}"),
         (None, Some(signal)) => format!("killed by {}", signal_name(signal)),
         (None, None) => "none yet".to_string(),
     };
-    let revision = spec.labels.get("source_rev").map_or("-".to_string(), |rev| rev.chars().take(12).collect());
+    let revision =
+        spec.labels.get("source_rev").map_or("-".to_string(), |rev| rev.chars().take(12).collect());
     let field = |name: &'static str, value: String| {
-        Line::from(vec![Span::styled(format!("{name:<9}"), theme.dim()), Span::raw(value)])
+        Line::from(vec![Span::styled(format!("{name:<10}"), theme.dim()), Span::raw(value)])
     };
     let mut lines = vec![
         field("command", command.join(" ")),
@@ -82,7 +95,7 @@ fn facts(record: &ProcessRecord, theme: Theme) -> Vec<Line<'static>> {
     ];
     if let Some(error) = &record.last_error {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<9}", "error"), theme.dim()),
+            Span::styled(format!("{:<10}", "error"), theme.dim()),
             Span::styled(error.clone(), theme.bad()),
         ]));
     }

@@ -14,11 +14,17 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: Theme, focuse
         .border_style(theme.border(focused));
     let inner = block.inner(area);
     let all = app.log_target == LogTarget::All;
-    let name_width = if all { app.logs.buffer.iter().map(|line| line.app.len()).max().unwrap_or(0) } else { 0 };
+    let name_width =
+        if all { app.logs.buffer.iter().map(|line| line.app.len()).max().unwrap_or(0) } else { 0 };
     let cursor = app.logs.cursor.and_then(|_| app.logs.cursor_line());
-    let last = match app.logs.cursor_line() {
-        Some(last) => last,
-        None => {
+    // Following: the newest line at the bottom. Paused: the cursor's line half-way up, so what came
+    // after it shows too.
+    let last = match (cursor, app.logs.cursor_line()) {
+        (Some(cursor), _) => {
+            (cursor + inner.height as usize / 2).min(app.logs.buffer.len().saturating_sub(1))
+        }
+        (None, Some(last)) => last,
+        (None, None) => {
             let empty = Paragraph::new(Span::styled(empty_text(app), theme.dim())).block(block);
             frame.render_widget(empty, area);
             return;

@@ -64,9 +64,11 @@ fn header_line(app: &App, theme: Theme) -> Paragraph<'static> {
         Span::styled(" velos monit ", theme.title()),
         Span::raw(format!("· {} apps in {projects} projects · ", app.records.len())),
         link,
-        Span::raw(format!(" · sort {} {order} · every {} ", app.sort.label(), format::duration_ms(
-            app.interval.as_millis() as u64,
-        ))),
+        Span::raw(format!(
+            " · sort {} {order} · every {} ",
+            app.sort.label(),
+            format::duration_ms(app.interval.as_millis() as u64,)
+        )),
     ];
     if !app.filter.is_empty() {
         spans.push(Span::styled(format!("· filter {:?} ", app.filter), theme.heading()));
@@ -95,10 +97,10 @@ fn footer_line(app: &App, theme: Theme, narrow: bool) -> Paragraph<'static> {
         Line::from(vec![Span::styled(mark, style), Span::raw(notice.text.clone())])
     } else {
         let hints = if narrow {
-            "q quit · ? help · / filter · r restart · x stop · u start · (wider terminal: logs, details)"
+            "q quit · ? help · / filter · r restart · wider: logs"
         } else {
             "q quit · ? help · Tab pane · / filter · r restart · x stop · u start · c scale · p plan · \
-             a apply · t one/all logs · f full · w wrap · y copy"
+             a apply · t all logs"
         };
         Line::from(Span::styled(hints, theme.dim()))
     };

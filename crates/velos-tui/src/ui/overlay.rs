@@ -14,7 +14,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("← → / h l", "sort by the previous / next column; s reverses the order"),
     ("Tab / S-Tab", "next / previous pane: table, logs, details"),
     ("Enter", "table: follow the selected app's logs; logs: full screen"),
-    ("/", "table: filter by name, project or status; logs: search (n / N next, previous)"),
+    ("/", "table: filter (name, project, status); logs: search, n / N"),
     ("t", "logs of the selected app / of all apps"),
     ("f · w", "logs full screen · wrap long lines"),
     ("y", "copy the log line under the cursor (OSC 52)"),
@@ -55,7 +55,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, theme: Theme, overlay: &Overlay
             show(frame, rect, " confirm ", Paragraph::new(lines).wrap(Wrap { trim: false }), theme);
         }
         Overlay::Report { title, lines, scroll, project } => {
-            let body: Vec<Line<'_>> = lines.iter().skip(*scroll).map(|line| Line::raw(line.as_str())).collect();
+            let body: Vec<Line<'_>> =
+                lines.iter().skip(*scroll).map(|line| Line::raw(line.as_str())).collect();
             let close = if project.is_some() { "a apply · Esc close" } else { "Esc close" };
             let title = format!(" {title} · {close} ");
             let rect = centred(area, 100, area.height.saturating_sub(2));
@@ -69,7 +70,9 @@ fn question(action: &Action) -> String {
         Action::Restart { name } => format!("Restart {name}? Its process is replaced by a new one."),
         Action::Stop { app } => format!("Stop {app}? Every instance stops, and its velos.toml says stopped."),
         Action::Start { app } => format!("Start {app}? Its velos.toml says running again."),
-        Action::Scale { app, instances } => format!("Run {instances} instance(s) of {app}? (edits its velos.toml)"),
+        Action::Scale { app, instances } => {
+            format!("Run {instances} instance(s) of {app}? (edits its velos.toml)")
+        }
         Action::Plan { project } => format!("Plan project {project}?"),
         Action::Apply { project } => format!("Apply project {project}'s velos.toml to this host?"),
     }
@@ -79,7 +82,10 @@ pub fn daemon_down(frame: &mut Frame<'_>, area: Rect, theme: Theme, message: &st
     let lines = vec![
         Line::from(Span::styled(message.to_string(), theme.bad())),
         Line::from(""),
-        Line::from(format!("Trying again every {} ms; the table shows the last apps seen.", interval.as_millis())),
+        Line::from(format!(
+            "Trying again every {} ms; the table shows the last apps seen.",
+            interval.as_millis()
+        )),
         Line::from("Start it with `velos daemon`: it brings back the apps it ran."),
     ];
     let rect = centred(area, 80, 6);
@@ -87,14 +93,17 @@ pub fn daemon_down(frame: &mut Frame<'_>, area: Rect, theme: Theme, message: &st
 }
 
 fn show(frame: &mut Frame<'_>, rect: Rect, title: &str, paragraph: Paragraph<'_>, theme: Theme) {
-    let block = Block::bordered().title(Span::styled(title.to_string(), theme.title())).border_style(theme.title());
+    let block =
+        Block::bordered().title(Span::styled(title.to_string(), theme.title())).border_style(theme.title());
     frame.render_widget(Clear, rect);
     frame.render_widget(paragraph.block(block), rect);
 }
 
 /// A rectangle of at most `width` × `height` in the middle of `area`.
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
-    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
-    let [rect] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    let [row] =
+        Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [rect] =
+        Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
     rect
 }
