@@ -9,7 +9,7 @@ export ZIG ?= $(ZIG_BIN)
 VELOS := $(CURDIR)/target/release/velos
 EXAMPLE := examples/quickstart/velos.toml
 
-.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint
+.PHONY: all tools test-deps build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint
 
 all: build
 
@@ -37,7 +37,13 @@ check-macos: tools
 test-rust: tools
 	cargo test --no-fail-fast --workspace --exclude velos-e2e --exclude velos-bench
 
-test-e2e: build
+# What the end-to-end tests drive besides velos: tmux (velos monit in a real terminal) and systemd-analyze
+# (velos startup's unit). Installed from the distribution only when missing.
+test-deps:
+	@command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux; }
+	@command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y -qq systemd; }
+
+test-e2e: build test-deps
 	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2
 
 # Build, start the daemon, start a few example apps, show the list.

@@ -1,6 +1,8 @@
 //! The command line as typed (clap). Raw values only; commands turn them into requests.
+use crate::commands::completions::{app_names, project_names};
 use crate::parse::{parse_assignment, parse_duration, parse_env_entry, parse_signal};
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 use std::time::Duration;
 use velos_core::RestartPolicy;
@@ -45,6 +47,8 @@ pub enum Command {
     Save,
     /// A live dashboard: apps, logs, details, and actions on the selection (never starts the daemon)
     Monit(MonitArgs),
+    /// Print the shell code that completes velos commands, app and project names: see README
+    Completions(CompletionsArgs),
 
     /// Make the host run what a velos.toml says: print the plan, carry it out, wait until the apps run
     Apply(ApplyArgs),
@@ -170,6 +174,7 @@ pub struct RollbackArgs {
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
     /// The app's name (its [apps.NAME] key)
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
     /// How many instances: NAME-0 ... NAME-{N-1}, or NAME alone for 1
     #[arg(value_name = "N")]
@@ -208,7 +213,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Only this project [default: every project the controller follows]
-    #[arg(value_name = "PROJECT", value_parser = parse_project_name)]
+    #[arg(value_name = "PROJECT", value_parser = parse_project_name, add = ArgValueCandidates::new(project_names))]
     pub project: Option<String>,
 }
 
@@ -242,6 +247,21 @@ pub struct DaemonArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
 pub struct MonitArgs {
     /// How often to refresh the table (one LIST of every app each time)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s")]
@@ -261,12 +281,14 @@ pub struct JsonArgs {
 #[derive(Debug, Args)]
 pub struct NameArgs {
     /// The app's name
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// The app's name
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
     /// Print the process record as JSON
     #[arg(long)]
@@ -289,6 +311,7 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// The app's name
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
     /// How many lines to print first
     #[arg(long, short = 'n', default_value_t = 20)]

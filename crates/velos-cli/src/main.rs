@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     if let Some(exit) = auto_started_daemon() {
         return exit;
     }
+    commands::completions::complete_if_asked();
     let cli = cli::Cli::parse();
     let result = resolve_home(cli.home).and_then(|home| {
         let context = commands::Context { home };

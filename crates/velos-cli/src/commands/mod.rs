@@ -1,5 +1,6 @@
 //! One module per command group. Each parses nothing and decides little: it calls the client and the
 //! libraries, waits where the command promises an end state, and renders.
+pub mod completions;
 mod daemon;
 
 pub use daemon::daemon_foreground;
@@ -104,6 +105,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Kill => done(daemon::kill(context, out)),
         Command::Save => done(daemon::save(context, out)),
         Command::Monit(args) => done(monit::monit(context, &args)),
+        Command::Completions(args) => done(completions::completions(&args, out)),
         Command::Start(args) => done(edit::start(context, &args, out)),
         Command::Stop(args) => done(edit::stop(context, &args.name, out)),
         Command::Restart(args) => done(process::restart(context, &args.name, out)),

@@ -1,0 +1,144 @@
+//! `velos monit` as a user sees it: run in a real terminal (tmux) against a real daemon, driven with keys,
+//! read back with capture-pane.
+#![allow(clippy::unwrap_used)]
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use velos_e2e::{velos_bin, wait_until, Velos};
+
+const TMUX: &str = "tmux";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A tmux server of our own (its socket in the test's VELOS_HOME), killed on drop.
+struct Terminal {
+    socket: PathBuf,
+}
+
+impl Terminal {
+    /// Opens a 120×40 terminal running `velos monit ARGS` for this VELOS_HOME.
+    fn monit(velos: &Velos, args: &[&str]) -> Terminal {
+        let terminal = Terminal { socket: velos.home().join("tmux.sock") };
+        let mut command = vec![
+            "env".to_string(),
+            format!("VELOS_HOME={}", velos.home().display()),
+            velos_bin().display().to_string(),
+            "monit".to_string(),
+        ];
+        command.extend(args.iter().map(|arg| arg.to_string()));
+        let output = terminal.tmux(&["new-session", "-d", "-x", "120", "-y", "40", &command.join(" ")]);
+        assert!(output.status.success(), "tmux: {}", String::from_utf8_lossy(&output.stderr));
+        terminal
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new(TMUX)
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux is installed (apt-get install tmux)")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        assert!(self.tmux(&["send-keys", "-t", "0", keys]).status.success());
+    }
+
+    /// Waits until the screen shows `text`; on timeout the failure shows the screen.
+    fn wait_for(&self, text: &str) -> String {
+        let mut screen = String::new();
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_until(WAIT, text, || {
+                screen = self.screen();
+                screen.contains(text)
+            })
+        }));
+        assert!(found.is_ok(), "the screen never showed {text:?}; it shows:\n{screen}");
+        screen
+    }
+
+    fn running(&self) -> bool {
+        self.tmux(&["has-session"]).status.success()
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+fn ticker(velos: &Velos) {
+    velos.start(
+        "ticker",
+        &["/bin/sh", "-c", "while true; do echo tick-$$; echo oops >&2; sleep 0.2; done"],
+        &[],
+    );
+    velos.start("sleeper", &["/bin/sleep", "600"], &[]);
+}
+
+#[test]
+fn select_follow_restart_with_confirmation_and_quit() {
+    let velos = Velos::new();
+    ticker(&velos);
+    let terminal = Terminal::monit(&velos, &[]);
+    let screen = terminal.wait_for("● daemon up");
+    assert!(screen.contains("sleeper") && screen.contains("ticker"), "{screen}");
+
+    // Rows are by name: sleeper first; one step down selects ticker, whose output streams in.
+    terminal.keys("j");
+    terminal.wait_for("logs · ticker");
+    let screen = terminal.wait_for("out│tick-");
+    assert!(screen.contains("err│oops"), "both streams, each marked:\n{screen}");
+
+    let before = velos.pid("ticker");
+    terminal.keys("r");
+    terminal.wait_for("Restart ticker?");
+    assert_eq!(velos.pid("ticker"), before, "nothing happens before the confirmation");
+    terminal.keys("y");
+    terminal.wait_for("restarted ticker");
+    wait_until(WAIT, "a new ticker process", || {
+        let pid = velos.pid("ticker");
+        pid != 0 && pid != before
+    });
+
+    terminal.keys("q");
+    wait_until(WAIT, "monit to exit on q", || !terminal.running());
+}
+
+#[test]
+fn survives_the_daemon_going_away_and_coming_back() {
+    let velos = Velos::new();
+    ticker(&velos);
+    let terminal = Terminal::monit(&velos, &["--interval", "200ms"]);
+    terminal.wait_for("● daemon up");
+    terminal.keys("j");
+    terminal.wait_for("out│tick-");
+    velos.ok(&["kill"]);
+    let screen = terminal.wait_for("✖ daemon down");
+    assert!(screen.contains("velos daemon"), "it says how to start it:\n{screen}");
+    assert!(velos.daemon_pid().is_none_or(|pid| !velos_e2e::process_alive(pid)), "monit started no daemon");
+
+    velos.ok(&["daemon"]);
+    terminal.wait_for("● daemon up");
+    // The log follow begins again by itself, on the app still selected.
+    terminal.wait_for("logs · ticker");
+    terminal.wait_for("out│tick-");
+    // Ctrl-C quits too.
+    terminal.keys("C-c");
+    wait_until(WAIT, "monit to exit on Ctrl-C", || !terminal.running());
+}
+
+#[test]
+fn without_a_terminal_it_says_so() {
+    let velos = Velos::new();
+    let error = velos.fails(&["monit"]);
+    assert!(error.contains("error: velos monit needs a terminal"), "{error}");
+    assert!(error.contains("hint: velos list"), "{error}");
+    assert!(velos.daemon_pid().is_none(), "no daemon started");
+}
