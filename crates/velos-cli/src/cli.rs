@@ -49,6 +49,10 @@ pub enum Command {
     Monit(MonitArgs),
     /// Print the shell code that completes velos commands, app and project names: see README
     Completions(CompletionsArgs),
+    /// Start this VELOS_HOME's daemon at boot: install a systemd unit (or launchd job) and enable it
+    Startup(StartupArgs),
+    /// Remove what `velos startup` installed (the daemon keeps running until `velos kill`)
+    Unstartup(UnstartupArgs),
 
     /// Make the host run what a velos.toml says: print the plan, carry it out, wait until the apps run
     Apply(ApplyArgs),
@@ -259,6 +263,35 @@ pub enum Shell {
     Zsh,
     Fish,
     Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct StartupArgs {
+    /// The service manager [default: systemd on Linux, launchd on macOS]
+    #[arg(value_enum)]
+    pub init: Option<InitArg>,
+    /// Your own service manager (systemctl --user, a LaunchAgent) instead of the system's: no root needed
+    #[arg(long)]
+    pub user: bool,
+    /// Only print the unit; install nothing
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnstartupArgs {
+    /// The service manager [default: systemd on Linux, launchd on macOS]
+    #[arg(value_enum)]
+    pub init: Option<InitArg>,
+    /// The unit of `velos startup --user`
+    #[arg(long)]
+    pub user: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InitArg {
+    Systemd,
+    Launchd,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod daemon;
 mod follow;
 mod osc52;
 mod runtime;
+pub mod startup;
 pub mod ui;
 
 pub use app::{App, Effect, Event};

@@ -158,7 +158,8 @@ fn refresh(
             let began = Instant::now();
             let events = match daemon.list() {
                 Ok(records) => {
-                    let projects = tick.is_multiple_of(PROJECTS_EVERY_TICKS).then(|| daemon.projects(&records));
+                    let projects =
+                        tick.is_multiple_of(PROJECTS_EVERY_TICKS).then(|| daemon.projects(&records));
                     tick = tick.wrapping_add(1);
                     let mut events = vec![Event::Listed(records)];
                     events.extend(projects.and_then(Result::ok).map(Event::Projects));

@@ -11,6 +11,7 @@ mod list;
 mod logs;
 mod monit;
 mod process;
+mod startup;
 
 use crate::cli::{Command, HookArgs, HookCommand};
 use crate::error::CliError;
@@ -106,6 +107,8 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Save => done(daemon::save(context, out)),
         Command::Monit(args) => done(monit::monit(context, &args)),
         Command::Completions(args) => done(completions::completions(&args, out)),
+        Command::Startup(args) => done(startup::startup(context, &args, out)),
+        Command::Unstartup(args) => done(startup::unstartup(context, &args, out)),
         Command::Start(args) => done(edit::start(context, &args, out)),
         Command::Stop(args) => done(edit::stop(context, &args.name, out)),
         Command::Restart(args) => done(process::restart(context, &args.name, out)),
