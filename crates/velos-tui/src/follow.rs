@@ -168,3 +168,132 @@ impl Thread {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::{Action, DaemonError, LogFollow, Outcome, ProjectSync};
+    use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+    use velos_core::ProcessRecord;
+
+    /// Follows that yield what the test sends them, and end when stopped.
+    #[derive(Default)]
+    struct FakeDaemon {
+        feeds: Mutex<Vec<(String, Stream, Sender<Option<Vec<u8>>>)>>,
+    }
+
+    struct FakeFollow {
+        chunks: Receiver<Option<Vec<u8>>>,
+        stop: Sender<Option<Vec<u8>>>,
+    }
+
+    impl LogFollow for FakeFollow {
+        fn next_chunk(&mut self) -> Option<Result<Vec<u8>, DaemonError>> {
+            self.chunks.recv().ok().flatten().map(Ok)
+        }
+
+        fn stopper(&self) -> Box<dyn Fn() + Send + Sync> {
+            let stop = Mutex::new(self.stop.clone());
+            Box::new(move || {
+                if let Ok(stop) = stop.lock() {
+                    let _ = stop.send(None);
+                }
+            })
+        }
+    }
+
+    impl Daemon for FakeDaemon {
+        fn list(&self) -> Result<Vec<ProcessRecord>, DaemonError> {
+            Ok(Vec::new())
+        }
+        fn projects(&self, _: &[ProcessRecord]) -> Result<Vec<ProjectSync>, DaemonError> {
+            Ok(Vec::new())
+        }
+        fn follow(&self, name: &str, stream: Stream, _: u32) -> Result<Box<dyn LogFollow>, DaemonError> {
+            let (sender, chunks) = channel();
+            self.feeds.lock().expect("feeds").push((name.to_string(), stream, sender.clone()));
+            Ok(Box::new(FakeFollow { chunks, stop: sender }))
+        }
+        fn run(&self, _: &Action) -> Result<Outcome, DaemonError> {
+            Err(DaemonError::Down { message: "fake".into() })
+        }
+    }
+
+    fn wait(what: &str, mut condition: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !condition() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn feeds(daemon: &FakeDaemon) -> Vec<(String, Stream)> {
+        let feeds = daemon.feeds.lock().expect("feeds");
+        feeds.iter().map(|(name, stream, _)| (name.clone(), *stream)).collect()
+    }
+
+    #[test]
+    fn follows_both_streams_of_exactly_the_wanted_apps() {
+        let daemon = Arc::new(FakeDaemon::default());
+        let (sender, events) = sync_channel(16);
+        let mut followers = Followers::new(daemon.clone(), sender, Duration::from_secs(60));
+        followers.sync(&["web".to_string()], 0, 10);
+        wait("two follows", || feeds(&daemon).len() == 2);
+        let out = daemon
+            .feeds
+            .lock()
+            .expect("feeds")
+            .iter()
+            .find(|feed| feed.1 == Stream::Out)
+            .map(|feed| feed.2.clone());
+        out.expect("an out follow").send(Some(b"hello\n".to_vec())).expect("send");
+        match events.recv_timeout(Duration::from_secs(5)) {
+            Ok(Event::Log { name, stream, chunk, generation }) => {
+                assert_eq!(
+                    (name.as_str(), stream, chunk.as_slice(), generation),
+                    ("web", Stream::Out, &b"hello\n"[..], 0)
+                );
+            }
+            other => panic!("expected a log chunk, got {other:?}"),
+        }
+        // The same wish again starts nothing new.
+        followers.sync(&["web".to_string()], 0, 10);
+        assert_eq!(feeds(&daemon).len(), 2);
+        // Not wanted any more: both threads end.
+        let ended = followers.active.get("web").map(|follow| Arc::clone(&follow.ended)).expect("followed");
+        followers.sync(&[], 0, 10);
+        assert!(followers.active.is_empty());
+        wait("both threads to end", || ended.load(Ordering::SeqCst) == 2);
+    }
+
+    #[test]
+    fn a_new_generation_follows_again_from_the_start() {
+        let daemon = Arc::new(FakeDaemon::default());
+        let (sender, _events) = sync_channel(16);
+        let mut followers = Followers::new(daemon.clone(), sender, Duration::from_secs(60));
+        followers.sync(&["web".to_string()], 0, 10);
+        wait("two follows", || feeds(&daemon).len() == 2);
+        followers.sync(&["web".to_string()], 1, 10);
+        wait("two more follows", || feeds(&daemon).len() == 4);
+    }
+
+    #[test]
+    fn an_ended_follow_is_begun_again_at_most_once_per_interval() {
+        let daemon = Arc::new(FakeDaemon::default());
+        let (sender, _events) = sync_channel(16);
+        let mut followers = Followers::new(daemon.clone(), sender, Duration::from_millis(50));
+        followers.sync(&["web".to_string()], 0, 10);
+        wait("two follows", || feeds(&daemon).len() == 2);
+        for feed in daemon.feeds.lock().expect("feeds").iter() {
+            let _ = feed.2.send(None); // the daemon ended both streams (the app was deleted)
+        }
+        wait("both ended", || {
+            followers.active.get("web").is_some_and(|follow| follow.ended.load(Ordering::SeqCst) == 2)
+        });
+        followers.sync(&["web".to_string()], 0, 10);
+        assert_eq!(feeds(&daemon).len(), 2, "not at once");
+        std::thread::sleep(Duration::from_millis(60));
+        followers.sync(&["web".to_string()], 0, 10);
+        wait("followed again", || feeds(&daemon).len() == 4);
+    }
+}

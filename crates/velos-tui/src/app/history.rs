@@ -20,7 +20,9 @@ pub struct History {
 impl History {
     /// Appends one sample per listed app and forgets apps that are gone.
     pub fn record(&mut self, records: &[ProcessRecord]) {
-        self.by_name.retain(|name, _| records.iter().any(|record| &record.name == name));
+        let listed: std::collections::HashSet<&str> =
+            records.iter().map(|record| record.name.as_str()).collect();
+        self.by_name.retain(|name, _| listed.contains(name.as_str()));
         for record in records {
             let samples = self.by_name.entry(record.name.clone()).or_default();
             push_bounded(&mut samples.cpu_tenths, (record.cpu * 10.0).round().max(0.0) as u64);
