@@ -176,10 +176,13 @@ mod tests {
     use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
     use velos_core::ProcessRecord;
 
+    /// What a fake follow yields: a chunk, or `None` to end.
+    type Feed = Sender<Option<Vec<u8>>>;
+
     /// Follows that yield what the test sends them, and end when stopped.
     #[derive(Default)]
     struct FakeDaemon {
-        feeds: Mutex<Vec<(String, Stream, Sender<Option<Vec<u8>>>)>>,
+        feeds: Mutex<Vec<(String, Stream, Feed)>>,
     }
 
     struct FakeFollow {
