@@ -37,11 +37,12 @@ check-macos: tools
 test-rust: tools
 	cargo test --no-fail-fast --workspace --exclude velos-e2e --exclude velos-bench
 
-# What the end-to-end tests drive besides velos: tmux (velos monit in a real terminal) and systemd-analyze
-# (velos startup's unit). Installed from the distribution only when missing.
+# What the end-to-end tests drive besides velos: tmux (velos monit in a real terminal), systemd-analyze
+# (velos startup's unit), zsh and fish (velos completions). Installed from the distribution when missing.
+TEST_PACKAGES := tmux:tmux systemd-analyze:systemd zsh:zsh fish:fish
 test-deps:
-	@command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux; }
-	@command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y -qq systemd; }
+	@missing=$$(for pair in $(TEST_PACKAGES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 
 test-e2e: build test-deps
 	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2

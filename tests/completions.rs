@@ -61,3 +61,41 @@ fn every_shell_gets_code_that_calls_this_velos() {
     let error = velos.run(&["completions", "tcsh"]);
     assert!(!error.status.success());
 }
+
+#[test]
+fn fish_completes_the_apps_the_daemon_runs() {
+    let velos = Velos::new();
+    velos.start("web", &["/bin/sleep", "600"], &[]);
+    let script =
+        "\"$VELOS\" completions fish | source; complete -C 'velos restart w'; complete -C 'velos mon'";
+    let output = Command::new("fish")
+        .args(["--no-config", "-c", script])
+        .env("VELOS", velos_bin())
+        .env("VELOS_HOME", velos.home())
+        .output()
+        .expect("fish is installed (make test-deps)");
+    assert!(output.status.success(), "fish: {}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<String> = String::from_utf8(output.stdout).unwrap().lines().map(str::to_string).collect();
+    assert_eq!(lines.first().map(String::as_str), Some("web\trunning"), "{lines:?}");
+    assert!(lines.get(1).is_some_and(|line| line.starts_with("monit\t")), "{lines:?}");
+}
+
+#[test]
+fn zsh_gets_valid_code_and_the_names_its_completer_asks_for() {
+    let velos = Velos::new();
+    velos.start("web", &["/bin/sleep", "600"], &[]);
+    let code = velos.ok(&["completions", "zsh"]);
+    let check =
+        Command::new("zsh").args(["-n", "-c", &code]).output().expect("zsh is installed (make test-deps)");
+    assert!(check.status.success(), "zsh -n: {}", String::from_utf8_lossy(&check.stderr));
+    // What the zsh function runs at each Tab (see the code above), answered by velos.
+    let output = velos
+        .command()
+        .args(["--", "velos", "restart", "w"])
+        .env("COMPLETE", "zsh")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "web:running");
+}
