@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use velos_e2e::{velos_bin, wait_until, Velos};
 
@@ -17,9 +18,21 @@ struct Terminal {
 impl Terminal {
     /// Opens a 120×40 terminal running `velos monit ARGS` for this VELOS_HOME.
     fn monit(velos: &Velos, args: &[&str]) -> Terminal {
-        let terminal = Terminal { socket: velos.home().join("tmux.sock") };
+        Terminal::open(velos, args, "VELOS_E2E=1")
+    }
+
+    fn monit_with_env(velos: &Velos, variable: &str) -> Terminal {
+        Terminal::open(velos, &[], variable)
+    }
+
+    fn open(velos: &Velos, args: &[&str], variable: &str) -> Terminal {
+        // A server per terminal: a new one on the socket of one being killed may die with it.
+        static OPENED: AtomicUsize = AtomicUsize::new(0);
+        let number = OPENED.fetch_add(1, Ordering::SeqCst);
+        let terminal = Terminal { socket: velos.home().join(format!("tmux-{number}.sock")) };
         let mut command = vec![
             "env".to_string(),
+            variable.to_string(),
             format!("VELOS_HOME={}", velos.home().display()),
             velos_bin().display().to_string(),
             "monit".to_string(),
@@ -43,6 +56,11 @@ impl Terminal {
 
     fn screen(&self) -> String {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    /// The screen with its escape sequences (colours, bold, reverse).
+    fn styled_screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-e", "-t", "0"]).stdout).into_owned()
     }
 
     fn keys(&self, keys: &str) {
@@ -134,6 +152,39 @@ fn survives_the_daemon_going_away_and_coming_back() {
     wait_until(WAIT, "monit to exit on Ctrl-C", || !terminal.running());
 }
 
+/// Does the text set a foreground or background colour (SGR 30-38, 40-48, 90-107; 39 and 49 are the
+/// terminal's defaults)?
+fn has_colour(styled: &str) -> bool {
+    styled.split("\u{1b}[").skip(1).any(|sequence| {
+        let parameters = sequence.split('m').next().unwrap_or("");
+        parameters.split(';').any(|code| {
+            code.parse::<u32>().is_ok_and(|code| {
+                (30..=38).contains(&code) || (40..=48).contains(&code) || (90..=107).contains(&code)
+            })
+        })
+    })
+}
+
+#[test]
+fn no_color_and_the_no_color_variable_draw_without_colours() {
+    let velos = Velos::new();
+    ticker(&velos);
+    let coloured = Terminal::monit(&velos, &[]);
+    coloured.wait_for("● daemon up");
+    assert!(has_colour(&coloured.styled_screen()), "colours by default:\n{}", coloured.styled_screen());
+    drop(coloured);
+    for args in [&["--no-color"][..], &[]] {
+        let terminal = if args.is_empty() {
+            Terminal::monit_with_env(&velos, "NO_COLOR=1")
+        } else {
+            Terminal::monit(&velos, args)
+        };
+        terminal.wait_for("● daemon up");
+        let styled = terminal.styled_screen();
+        assert!(!has_colour(&styled), "no colour with {args:?}:\n{styled}");
+    }
+}
+
 #[test]
 fn without_a_terminal_it_says_so() {
     let velos = Velos::new();
@@ -141,4 +192,6 @@ fn without_a_terminal_it_says_so() {
     assert!(error.contains("error: velos monit needs a terminal"), "{error}");
     assert!(error.contains("hint: velos list"), "{error}");
     assert!(velos.daemon_pid().is_none(), "no daemon started");
+    let error = velos.fails(&["monit", "--interval", "10ms"]);
+    assert!(error.contains("error: --interval 10 ms is too short: at least 100 ms"), "{error}");
 }

@@ -7,10 +7,6 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 pub fn monit(context: &Context, args: &MonitArgs) -> Result<(), CliError> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(CliError::new("velos monit needs a terminal")
-            .hint("velos list (--json for scripts), velos logs NAME --follow"));
-    }
     if args.interval < velos_tui::INTERVAL_MIN {
         return Err(CliError::new(format!(
             "--interval {} ms is too short: at least {} ms",
@@ -18,6 +14,10 @@ pub fn monit(context: &Context, args: &MonitArgs) -> Result<(), CliError> {
             velos_tui::INTERVAL_MIN.as_millis()
         ))
         .hint("velos monit --interval 1s"));
+    }
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::new("velos monit needs a terminal")
+            .hint("velos list (--json for scripts), velos logs NAME --follow"));
     }
     let colour = !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let options = velos_tui::Options { home: context.home.clone(), interval: args.interval, colour };
