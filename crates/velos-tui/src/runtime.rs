@@ -62,6 +62,8 @@ fn event_loop(
         refresh(Arc::clone(&daemon), sender.clone(), options.interval, Arc::clone(&running)),
     )?;
     let mut app = App::new(options.home.display().to_string(), options.interval, options.colour);
+    let size = terminal.size().map_err(RunError::Terminal)?;
+    app.update(Event::Resize { width: size.width, height: size.height });
     let mut followers = Followers::new(Arc::clone(&daemon), sender.clone(), options.interval);
     let result = drive(terminal, &mut app, &events, &mut followers, &daemon, &sender);
     running.store(false, Ordering::SeqCst);
@@ -133,7 +135,7 @@ fn read_input(sender: SyncSender<Event>, running: Arc<AtomicBool>) -> impl FnOnc
         while running.load(Ordering::SeqCst) {
             let event = match terminal_event::read() {
                 Ok(TerminalEvent::Key(key)) => Event::Key(key),
-                Ok(TerminalEvent::Resize(..)) => Event::Resize,
+                Ok(TerminalEvent::Resize(width, height)) => Event::Resize { width, height },
                 Ok(_) => continue,
                 Err(_) => return,
             };

@@ -218,3 +218,18 @@ fn quitting_and_leaving_states() {
     let control_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(app.update(Event::Key(control_c)), Some(Effect::Quit), "Ctrl-C quits from anywhere");
 }
+
+#[test]
+fn a_narrow_terminal_keeps_the_keys_on_the_table_and_follows_nothing() {
+    let mut app = listed();
+    key(&mut app, KeyCode::Char('f'));
+    app.update(Event::Resize { width: 60, height: 30 });
+    assert!(!app.logs.full_screen, "full screen logs are not drawn when narrow");
+    assert!(app.follows().is_empty(), "the log pane is not drawn: nothing to follow");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Table);
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.selected.as_deref(), Some("metrics"));
+    app.update(Event::Resize { width: 120, height: 40 });
+    assert_eq!(app.follows(), ["metrics"]);
+}

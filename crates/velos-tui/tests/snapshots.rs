@@ -105,6 +105,7 @@ fn daemon_down() {
 fn too_narrow_shows_the_table_only() {
     let mut app = with_fleet();
     with_logs(&mut app);
+    app.update(Event::Resize { width: 60, height: 24 });
     insta::assert_snapshot!(draw(&app, 60, 24));
 }
 

@@ -119,6 +119,10 @@ fn normal_key(app: &mut App, code: KeyCode) -> Option<Effect> {
         KeyCode::Esc if app.logs.full_screen => app.logs.full_screen = false,
         KeyCode::Esc => return Some(Effect::Quit),
         KeyCode::Char('?') => app.overlay = Some(Overlay::Help),
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Char('f') if app.narrow => {
+            app.notice =
+                Some(Notice { ok: false, text: "a wider terminal shows the logs and details".into() });
+        }
         KeyCode::Tab => app.focus = next_pane(app.focus, 1),
         KeyCode::BackTab => app.focus = next_pane(app.focus, -1),
         KeyCode::Down | KeyCode::Char('j') => move_cursor(app, 1),
@@ -133,6 +137,7 @@ fn normal_key(app: &mut App, code: KeyCode) -> Option<Effect> {
             app.descending = !app.descending;
             app.rebuild_rows();
         }
+        KeyCode::Enter if app.narrow => {}
         KeyCode::Enter => match app.focus {
             Pane::Table => {
                 app.focus = Pane::Logs;

@@ -27,8 +27,11 @@ pub const BACKLOG_LINES_ALL: u32 = 20;
 #[derive(Debug)]
 pub enum Event {
     Key(KeyEvent),
-    /// The terminal changed size: nothing changes but the drawing.
-    Resize,
+    /// The terminal's size, at start and on each change: a narrow one shows the table alone.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// One refresh: the records of one `PROCESS_LIST`.
     Listed(Vec<ProcessRecord>),
     /// The projects' sync states (read less often than the list).
@@ -170,6 +173,8 @@ pub struct App {
     pub notice: Option<Notice>,
     pub interval: Duration,
     pub colour: bool,
+    /// The terminal is too small for more than the table.
+    pub narrow: bool,
     /// Shown in the header: which VELOS_HOME this is.
     pub home: String,
 }
@@ -196,6 +201,7 @@ impl App {
             notice: None,
             interval,
             colour,
+            narrow: false,
             home: home.into(),
         }
     }
@@ -203,7 +209,14 @@ impl App {
     pub fn update(&mut self, event: Event) -> Option<Effect> {
         match event {
             Event::Key(key) => return keys::handle(self, key),
-            Event::Resize => {}
+            Event::Resize { width, height } => {
+                self.narrow = crate::ui::is_narrow(ratatui::layout::Rect::new(0, 0, width, height));
+                if self.narrow {
+                    // Only the table is drawn: keys must act on what is seen.
+                    self.focus = Pane::Table;
+                    self.logs.full_screen = false;
+                }
+            }
             Event::Listed(records) => self.listed(records),
             Event::Projects(projects) => {
                 self.projects = projects.into_iter().map(|sync| (sync.project.clone(), sync)).collect();
@@ -311,9 +324,10 @@ impl App {
         self.records.iter().find(|record| record.name == name)
     }
 
-    /// The apps whose output the log pane wants now: the runtime follows exactly these.
+    /// The apps whose output the log pane wants now: the runtime follows exactly these (none while the
+    /// pane is not drawn).
     pub fn follows(&self) -> Vec<String> {
-        if !matches!(self.link, Link::Up) {
+        if !matches!(self.link, Link::Up) || self.narrow {
             return Vec::new();
         }
         match self.log_target {
