@@ -130,6 +130,34 @@ fn select_follow_restart_with_confirmation_and_quit() {
 }
 
 #[test]
+fn scale_and_stop_are_edits_made_like_the_cli_makes_them() {
+    let velos = Velos::new();
+    velos.start("web", &["/bin/sleep", "600"], &[]);
+    let terminal = Terminal::monit(&velos, &[]);
+    terminal.wait_for("● daemon up");
+    terminal.keys("c");
+    terminal.wait_for("instances of web: 1");
+    terminal.keys("BSpace");
+    terminal.keys("2");
+    terminal.keys("Enter");
+    terminal.wait_for("Run 2 instance(s) of web?");
+    terminal.keys("y");
+    terminal.wait_for("web runs 2 instance(s)");
+    velos.wait_status("web-1", "running", WAIT);
+    let file = std::fs::read_to_string(velos.home().join("velos.toml")).unwrap();
+    assert!(file.contains("instances = 2"), "the default project's file says so:\n{file}");
+
+    terminal.keys("x");
+    terminal.wait_for("Stop web?");
+    terminal.keys("Enter");
+    terminal.wait_for("stopped web");
+    velos.wait_status("web-0", "stopped", WAIT);
+    velos.wait_status("web-1", "stopped", WAIT);
+    terminal.keys("q");
+    wait_until(WAIT, "monit to exit on q", || !terminal.running());
+}
+
+#[test]
 fn survives_the_daemon_going_away_and_coming_back() {
     let velos = Velos::new();
     ticker(&velos);

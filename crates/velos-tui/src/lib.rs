@@ -6,12 +6,11 @@
 //! - [`run`] is the runtime: the terminal, one `PROCESS_LIST` per refresh, log follows streamed from the
 //!   daemon, actions carried out off the drawing thread, all through the [`Daemon`] trait.
 pub mod app;
-pub mod client;
 pub mod daemon;
 mod follow;
+pub mod live;
 mod osc52;
 mod runtime;
-pub mod startup;
 pub mod ui;
 
 pub use app::{App, Effect, Event};

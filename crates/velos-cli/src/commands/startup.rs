@@ -1,5 +1,5 @@
 //! `velos startup` / `velos unstartup`: start the daemon of this VELOS_HOME at boot, through systemd or
-//! launchd. The service text comes from velos_tui::startup (pure); this writes it and runs the
+//! launchd. The service text comes from velos_ops::startup (pure); this writes it and runs the
 //! service manager, or, when it may not (not root, no `--user`, another OS), prints what to run.
 use super::Context;
 use crate::cli::{InitArg, StartupArgs, UnstartupArgs};
@@ -7,7 +7,7 @@ use crate::error::CliError;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
-use velos_tui::startup::{service, InitSystem, Request, Scope, Service};
+use velos_ops::startup::{service, InitSystem, Request, Scope, Service};
 
 pub fn startup(context: &Context, args: &StartupArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (service, can_act) = prepare(context, args.init, args.user)?;

@@ -1,8 +1,6 @@
 //! The service definitions `velos startup` installs: a systemd unit or a launchd job that runs
-//! `velos daemon --foreground` for one VELOS_HOME. Pure text generation, tested with
-//! `systemd-analyze verify`; the CLI writes the file and runs `systemctl` / `launchctl`.
-//!
-//! (Kept here until the operations layer, velos-ops, lands in main; it moves there then.)
+//! `velos daemon --foreground` for one VELOS_HOME. Pure text generation (the e2e tests check the unit with
+//! `systemd-analyze verify`); a face writes the file and runs `systemctl` / `launchctl`.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
