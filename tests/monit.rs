@@ -167,7 +167,8 @@ fn survives_the_daemon_going_away_and_coming_back() {
     terminal.wait_for("out│tick-");
     velos.ok(&["kill"]);
     let screen = terminal.wait_for("✖ daemon down");
-    assert!(screen.contains("velos daemon"), "it says how to start it:\n{screen}");
+    assert!(screen.contains("hint: its state file holds 2 apps"), "it says what would start it:\n{screen}");
+    assert!(screen.contains("velos resurrect"), "{screen}");
     assert!(velos.daemon_pid().is_none_or(|pid| !velos_e2e::process_alive(pid)), "monit started no daemon");
 
     velos.ok(&["daemon"]);

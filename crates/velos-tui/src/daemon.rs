@@ -78,7 +78,7 @@ pub struct ProjectSync {
 pub enum DaemonError {
     /// No daemon answers: the dashboard shows it and keeps trying.
     #[error("{message}")]
-    Down { message: String },
+    Down { message: String, hint: Option<String> },
     /// The daemon or the operation refused or failed; `hint` names what to do next.
     #[error("{message}")]
     Failed { message: String, hint: Option<String> },

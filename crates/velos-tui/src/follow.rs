@@ -218,7 +218,7 @@ mod tests {
             Ok(Box::new(FakeFollow { chunks, stop: sender }))
         }
         fn run(&self, _: &Action) -> Result<Outcome, DaemonError> {
-            Err(DaemonError::Down { message: "fake".into() })
+            Err(DaemonError::Down { message: "fake".into(), hint: None })
         }
     }
 

@@ -40,11 +40,7 @@ fn from_op(error: OpError) -> DaemonError {
     let hint = error.hint_text().map(str::to_string);
     match error.kind {
         OpErrorKind::DaemonNotRunning | OpErrorKind::DaemonUnreachable => {
-            let message = match hint {
-                Some(hint) => format!("{} ({hint})", error.message),
-                None => error.message,
-            };
-            DaemonError::Down { message }
+            DaemonError::Down { message: error.message, hint }
         }
         _ => DaemonError::Failed { message: error.message, hint },
     }
@@ -52,7 +48,7 @@ fn from_op(error: OpError) -> DaemonError {
 
 fn from_client(error: ClientError) -> DaemonError {
     match error {
-        ClientError::DaemonNotRunning { .. } => DaemonError::Down { message: error.to_string() },
+        ClientError::DaemonNotRunning { .. } => DaemonError::Down { message: error.to_string(), hint: None },
         other => DaemonError::Failed { message: other.to_string(), hint: None },
     }
 }

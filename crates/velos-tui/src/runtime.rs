@@ -2,7 +2,7 @@
 //! interval), the input thread, the log follows, and actions carried out on their own threads. The
 //! drawing thread only waits for events, updates the state and redraws.
 use crate::app::{App, Effect, Event};
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, DaemonError};
 use crate::follow::Followers;
 use crate::osc52;
 use ratatui::crossterm::event::{self as terminal_event, Event as TerminalEvent};
@@ -169,7 +169,11 @@ fn refresh(
                 }
                 Err(error) => {
                     tick = 0; // back up: read the projects at once
-                    vec![Event::Down { message: error.to_string() }]
+                    let (message, hint) = match error {
+                        DaemonError::Down { message, hint } => (message, hint),
+                        DaemonError::Failed { message, hint } => (message, hint),
+                    };
+                    vec![Event::Down { message, hint }]
                 }
             };
             for event in events {

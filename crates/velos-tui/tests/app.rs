@@ -131,7 +131,7 @@ fn a_failed_action_says_why_and_what_to_do() {
 #[test]
 fn nothing_is_acted_on_while_the_daemon_is_down() {
     let mut app = listed();
-    app.update(Event::Down { message: "not running".into() });
+    app.update(Event::Down { message: "not running".into(), hint: None });
     assert_eq!(key(&mut app, KeyCode::Char('r')), None);
     assert!(app.overlay.is_none());
     assert!(app.follows().is_empty(), "no follows while down");
@@ -178,7 +178,7 @@ fn the_daemon_coming_back_restarts_the_log_pane() {
     let mut app = listed();
     let generation = app.log_generation;
     app.update(Event::Log { generation, name: "backup".into(), stream: Stream::Out, chunk: b"x\n".to_vec() });
-    app.update(Event::Down { message: "gone".into() });
+    app.update(Event::Down { message: "gone".into(), hint: None });
     app.update(Event::Listed(fleet()));
     assert_eq!(app.link, Link::Up);
     assert!(app.logs.buffer.is_empty(), "the backlog comes again with the new follow");

@@ -97,6 +97,7 @@ fn daemon_down() {
     let mut app = with_fleet();
     app.update(Event::Down {
         message: "the velos daemon is not running (VELOS_HOME=/home/op/.velos)".into(),
+        hint: Some("its state file holds 12 apps (7 to run): velos resurrect brings them back".into()),
     });
     insta::assert_snapshot!(draw(&app, 110, 30));
 }
@@ -119,7 +120,7 @@ fn no_apps_yet() {
 #[test]
 fn stale_records_are_drawn_but_the_status_says_down() {
     let mut app = with_fleet();
-    app.update(Event::Down { message: "gone".into() });
+    app.update(Event::Down { message: "gone".into(), hint: None });
     let screen = draw(&app, 130, 40);
     assert!(screen.contains("✖ daemon down"), "{screen}");
     assert!(screen.contains("api-0"), "{screen}");

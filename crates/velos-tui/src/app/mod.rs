@@ -36,9 +36,10 @@ pub enum Event {
     Listed(Vec<ProcessRecord>),
     /// The projects' sync states (read less often than the list).
     Projects(Vec<ProjectSync>),
-    /// The daemon did not answer the refresh.
+    /// The daemon did not answer the refresh: why, and what would start it.
     Down {
         message: String,
+        hint: Option<String>,
     },
     /// Output of a followed stream; `generation` is [`App::log_generation`] when the follow began.
     Log {
@@ -85,6 +86,7 @@ pub enum Link {
     Up,
     Down {
         message: String,
+        hint: Option<String>,
     },
 }
 
@@ -221,7 +223,7 @@ impl App {
             Event::Projects(projects) => {
                 self.projects = projects.into_iter().map(|sync| (sync.project.clone(), sync)).collect();
             }
-            Event::Down { message } => self.link = Link::Down { message },
+            Event::Down { message, hint } => self.link = Link::Down { message, hint },
             Event::Log { generation, name, stream, chunk } => {
                 if generation == self.log_generation {
                     self.logs.buffer.push_chunk(&name, stream, &chunk);

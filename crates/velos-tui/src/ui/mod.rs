@@ -44,8 +44,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         logs::render(app, frame, left, theme, app.focus == Pane::Logs);
         details::render(app, frame, right, theme, app.focus == Pane::Details);
     }
-    if let Link::Down { message } = &app.link {
-        overlay::daemon_down(frame, body, theme, message, app.interval);
+    if let Link::Down { message, hint } = &app.link {
+        overlay::daemon_down(frame, body, theme, message, hint.as_deref(), app.interval);
     }
     if let Some(overlay) = &app.overlay {
         overlay::render(frame, body, theme, overlay);

@@ -78,17 +78,24 @@ fn question(action: &Action) -> String {
     }
 }
 
-pub fn daemon_down(frame: &mut Frame<'_>, area: Rect, theme: Theme, message: &str, interval: Duration) {
+pub fn daemon_down(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: Theme,
+    message: &str,
+    hint: Option<&str>,
+    interval: Duration,
+) {
+    let hint = hint.unwrap_or("velos daemon starts it");
+    let retry =
+        format!("Trying again every {} ms; the table shows the last apps seen.", interval.as_millis());
     let lines = vec![
         Line::from(Span::styled(message.to_string(), theme.bad())),
+        Line::from(vec![Span::styled("hint: ", theme.heading()), Span::raw(hint.to_string())]),
         Line::from(""),
-        Line::from(format!(
-            "Trying again every {} ms; the table shows the last apps seen.",
-            interval.as_millis()
-        )),
-        Line::from("Start it with `velos daemon`: it brings back the apps it ran."),
+        Line::from(retry),
     ];
-    let rect = centred(area, 80, 6);
+    let rect = centred(area, 80, 8);
     show(frame, rect, " daemon not reachable ", Paragraph::new(lines).wrap(Wrap { trim: false }), theme);
 }
 
