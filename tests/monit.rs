@@ -158,6 +158,33 @@ fn scale_and_stop_are_edits_made_like_the_cli_makes_them() {
 }
 
 #[test]
+fn the_plan_of_a_changed_project_then_its_apply() {
+    let velos = Velos::new();
+    let folder = velos.home().join("shop");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("velos.toml");
+    let config = |seconds: u32| format!("[apps.web]\ncommand = \"/bin/sleep\"\nargs = [\"{seconds}\"]\n");
+    std::fs::write(&file, config(600)).unwrap();
+    velos.ok(&["apply", &file.to_string_lossy()]);
+    let before = velos.pid("web");
+    let terminal = Terminal::monit(&velos, &[]);
+    terminal.wait_for("▾ shop (1)");
+    std::fs::write(&file, config(700)).unwrap();
+    terminal.keys("p");
+    let screen = terminal.wait_for("plan shop");
+    assert!(screen.contains("replace web"), "the plan names the app it replaces:\n{screen}");
+    assert_eq!(velos.pid("web"), before, "a plan changes nothing");
+    terminal.keys("a");
+    terminal.wait_for("Apply project shop's velos.toml");
+    terminal.keys("y");
+    terminal.wait_for("apply shop");
+    wait_until(WAIT, "web replaced", || {
+        let pid = velos.pid("web");
+        pid != 0 && pid != before
+    });
+}
+
+#[test]
 fn survives_the_daemon_going_away_and_coming_back() {
     let velos = Velos::new();
     ticker(&velos);
