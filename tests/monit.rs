@@ -105,14 +105,16 @@ fn select_follow_restart_with_confirmation_and_quit() {
     let velos = Velos::new();
     ticker(&velos);
     let terminal = Terminal::monit(&velos, &[]);
-    let screen = terminal.wait_for("● daemon up");
-    assert!(screen.contains("sleeper") && screen.contains("ticker"), "{screen}");
+    terminal.wait_for("● daemon up");
+    terminal.wait_for("sleeper");
+    terminal.wait_for("ticker");
 
     // Rows are by name: sleeper first; one step down selects ticker, whose output streams in.
     terminal.keys("j");
     terminal.wait_for("logs · ticker");
-    let screen = terminal.wait_for("out│tick-");
-    assert!(screen.contains("err│oops"), "both streams, each marked:\n{screen}");
+    // Both streams, each marked.
+    terminal.wait_for("out│tick-");
+    terminal.wait_for("err│oops");
 
     let before = velos.pid("ticker");
     terminal.keys("r");
@@ -171,8 +173,9 @@ fn the_plan_of_a_changed_project_then_its_apply() {
     terminal.wait_for("▾ shop (1)");
     std::fs::write(&file, config(700)).unwrap();
     terminal.keys("p");
-    let screen = terminal.wait_for("plan shop");
-    assert!(screen.contains("replace web"), "the plan names the app it replaces:\n{screen}");
+    // The plan names the app it replaces (waited for: a capture may catch a frame half drawn).
+    terminal.wait_for("plan shop");
+    terminal.wait_for("replace web");
     assert_eq!(velos.pid("web"), before, "a plan changes nothing");
     terminal.keys("a");
     terminal.wait_for("Apply project shop's velos.toml");
@@ -193,9 +196,10 @@ fn survives_the_daemon_going_away_and_coming_back() {
     terminal.keys("j");
     terminal.wait_for("out│tick-");
     velos.ok(&["kill"]);
-    let screen = terminal.wait_for("✖ daemon down");
-    assert!(screen.contains("hint: its state file holds 2 apps"), "it says what would start it:\n{screen}");
-    assert!(screen.contains("velos resurrect"), "{screen}");
+    terminal.wait_for("✖ daemon down");
+    // It says what would start it (the first failed refresh may be the connection closing mid-kill).
+    terminal.wait_for("hint: its state file holds 2 apps");
+    terminal.wait_for("velos resurrect");
     assert!(velos.daemon_pid().is_none_or(|pid| !velos_e2e::process_alive(pid)), "monit started no daemon");
 
     velos.ok(&["daemon"]);
