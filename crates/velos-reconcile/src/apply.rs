@@ -472,7 +472,8 @@ impl Waiter<'_> {
             let mut not_running = Vec::new();
             for &name in wanted {
                 match by_name.get(name) {
-                    Some(record) if record.status == Status::Running => {}
+                    // A job that ran to its end is where it should be.
+                    Some(record) if matches!(record.status, Status::Running | Status::Completed) => {}
                     None => not_running.push(NotRunning { name: name.into(), reason: "not found".into() }),
                     Some(record) if record.status.is_at_rest() => {
                         not_running.push(NotRunning { name: name.into(), reason: at_rest_reason(record) });

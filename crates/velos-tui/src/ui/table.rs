@@ -71,7 +71,7 @@ impl Column {
             Column::Name => 16,
             Column::Project => 12,
             Column::Instance => 4,
-            Column::Status => 8,
+            Column::Status => 9,
             Column::Pid => 7,
             Column::Cpu => 6,
             Column::Memory => 7,

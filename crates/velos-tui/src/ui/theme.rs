@@ -51,6 +51,8 @@ impl Theme {
             Status::Running => self.fg(Color::Green),
             Status::Starting | Status::Waiting | Status::Stopping => self.fg(Color::Yellow),
             Status::Errored => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            // A job that ran to the end: at rest, and nothing wrong.
+            Status::Completed => self.fg(Color::Blue),
             Status::Stopped | Status::Unknown => self.dim(),
         }
     }

@@ -41,7 +41,7 @@ pub fn fleet() -> Vec<ProcessRecord> {
         record("api-0", "shop", 0, Status::Running, 12.5, 48),
         record("api-1", "shop", 1, Status::Running, 3.0, 45),
         record("web", "shop", 0, Status::Running, 0.4, 22),
-        record("cron", "shop", 0, Status::Stopped, 0.0, 0),
+        record("cron", "shop", 0, Status::Completed, 0.0, 0),
         record("mailer", "jobs", 0, Status::Errored, 0.0, 0),
         record("queue-0", "jobs", 0, Status::Running, 7.5, 130),
         record("queue-1", "jobs", 1, Status::Running, 6.0, 128),
