@@ -4,12 +4,12 @@
 use crate::daemon::{Action, Daemon, DaemonError, LogFollow, Outcome, ProjectSync};
 use std::sync::Arc;
 use velos_client::{Client, ClientError, LogStream, StreamStopper};
+use velos_controller::SYSTEM_PROJECT;
 use velos_core::{ProcessRecord, Stream};
 use velos_ops::{
     ApplyRequest, ApplySource, ListRequest, OpError, OpErrorKind, Ops, PlanRequest, RestartRequest, Scale,
     ScaleRequest, StartRequest, StopRequest, WaitOptions,
 };
-use velos_reconcile::controller::SYSTEM_PROJECT;
 use velos_reconcile::history::read_projects;
 use velos_reconcile::SyncState;
 

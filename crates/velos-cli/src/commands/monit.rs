@@ -20,9 +20,11 @@ pub fn monit(context: &Context, args: &MonitArgs) -> Result<(), CliError> {
             .hint("velos list (--json for scripts), velos logs NAME --follow"));
     }
     let colour = !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-    let options = velos_tui::Options { home: context.home.clone(), interval: args.interval, colour };
-    let home = velos_ops::Home::new(context.home.clone()).map_err(|error| CliError::new(error.message))?;
-    let ops = velos_ops::Ops::new(home).with_velos_exe(context.velos_exe()?);
-    let daemon = Arc::new(velos_tui::live::OpsDaemon::new(ops));
-    velos_tui::run(daemon, options).map_err(|error| CliError::new(error.to_string()).causes_of(&error))
+    let home = context.ops.home().root().to_path_buf();
+    let options = velos_tui::Options { home, interval: args.interval, colour };
+    let daemon = Arc::new(velos_tui::live::OpsDaemon::new(context.ops.clone()));
+    velos_tui::run(daemon, options).map_err(|error| {
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        CliError::new(error.to_string()).cause(cause)
+    })
 }

@@ -25,7 +25,7 @@ pub fn startup(context: &Context, args: &StartupArgs, out: &mut dyn Write) -> Re
         return Ok(());
     }
     write_file(&service)?;
-    let running = context.client_if_running().is_ok();
+    let running = context.ops.ping(velos_ops::PingRequest {}).is_ok();
     for command in &service.enable {
         let mut command = command.clone();
         if running {
@@ -42,7 +42,7 @@ pub fn startup(context: &Context, args: &StartupArgs, out: &mut dyn Write) -> Re
             start_line(&service)
         )?;
     } else {
-        writeln!(out, "started: the daemon of {} now runs under it", context.home.display())?;
+        writeln!(out, "started: the daemon of {} now runs under it", context.ops.home().root().display())?;
     }
     if args.user && InitSystem::native() == InitSystem::Systemd {
         writeln!(out, "to start it at boot without logging in: loginctl enable-linger {}", user_name()?)?;
@@ -97,9 +97,9 @@ fn prepare(context: &Context, init: Option<InitArg>, user: bool) -> Result<(Serv
     } else {
         Scope::System { user: user_name }
     };
-    let exe = context.velos_exe()?;
+    let exe = context.ops.velos_exe()?;
     let exe = exe.canonicalize().unwrap_or(exe);
-    let request = Request { init, scope, exe, velos_home: context.home.clone() };
+    let request = Request { init, scope, exe, velos_home: context.ops.home().root().to_path_buf() };
     let service = service(&request)
         .map_err(|error| CliError::new(error.to_string()).hint("velos startup --home /absolute/path"))?;
     let can_act = init == InitSystem::native() && (user || is_root()?);
