@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod declarative;
 mod gitops;
+mod monit;
 mod scale;
 mod scenarios;
 
