@@ -9,6 +9,7 @@ mod gitops;
 mod list;
 mod logs;
 mod process;
+pub mod serve;
 
 use crate::cli::{Command, HookArgs, HookCommand};
 use crate::error::CliError;
@@ -125,5 +126,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
             done(gitops::hook_install(context, &args, out))
         }
         Command::Controller => done(gitops::controller(context)),
+        Command::Serve(args) => done(serve::serve(context, &args, out)),
+        Command::Metrics(args) => done(serve::metrics(context, &args, out)),
     }
 }
