@@ -89,16 +89,24 @@ pub fn metrics_text(home: &Path, format: velos_metrics::Format) -> Result<String
 /// Runs the server until SIGINT or SIGTERM. `on_ready` is called once it listens.
 pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(), ServeError> {
     let (tokens, created_tokens) = Tokens::load_or_create(&options.home)?;
-    let hosts = match &options.listen {
+    // Bound before the guard is made: with port 0 the allowed `Host` names the port the kernel chose.
+    let (listener, hosts, url) = match &options.listen {
         Listen::Tcp(address) => {
             if !address.ip().is_loopback() && !tokens.any() {
                 return Err(ServeError::NoTokenOffLoopback { address: *address, path: tokens.path().into() });
             }
-            guard::AllowedHosts::for_tcp(*address, &options.allow_hosts)
+            let bind_error = |source| ServeError::Bind { what: address.to_string(), source };
+            let listener = std::net::TcpListener::bind(address).map_err(bind_error)?;
+            listener.set_nonblocking(true).map_err(bind_error)?;
+            let bound = listener.local_addr().map_err(bind_error)?;
+            let hosts = guard::AllowedHosts::for_tcp(bound, &options.allow_hosts);
+            (Bound::Tcp(listener), hosts, format!("http://{bound}"))
         }
-        Listen::Unix(_) => guard::AllowedHosts::any(),
+        Listen::Unix(path) => {
+            let listener = bind_unix(path)?;
+            (Bound::Unix(listener), guard::AllowedHosts::any(), format!("unix:{}", path.display()))
+        }
     };
-    let started = |url: String| Started { url, token_file: tokens.path().to_path_buf(), created_tokens };
     let shared = Arc::new(state::Shared {
         home: options.home.clone(),
         guard: Arc::new(guard::Guard { tokens: tokens.clone(), hosts }),
@@ -112,32 +120,37 @@ pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(
         .build()
         .map_err(ServeError::Runtime)?;
     let router = routes::router(shared);
+    let token_file = tokens.path().to_path_buf();
     runtime.block_on(async move {
-        match &options.listen {
-            Listen::Tcp(address) => {
-                let listener = tokio::net::TcpListener::bind(address)
-                    .await
-                    .map_err(|source| ServeError::Bind { what: address.to_string(), source })?;
-                let bound = listener
-                    .local_addr()
-                    .map_err(|source| ServeError::Bind { what: address.to_string(), source })?;
-                on_ready(&started(format!("http://{bound}")));
+        let bind_error = |source| ServeError::Bind { what: url.clone(), source };
+        match listener {
+            Bound::Tcp(listener) => {
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
+                on_ready(&Started { url: url.clone(), token_file, created_tokens });
                 server::serve(listener, router, shutdown_signal()).await;
             }
-            Listen::Unix(path) => {
-                let listener = bind_unix(path)?;
-                on_ready(&started(format!("unix:{}", path.display())));
+            Bound::Unix(listener) => {
+                let listener = tokio::net::UnixListener::from_std(listener).map_err(bind_error)?;
+                on_ready(&Started { url: url.clone(), token_file, created_tokens });
                 server::serve(listener, router, shutdown_signal()).await;
-                let _ = std::fs::remove_file(path);
+                if let Listen::Unix(path) = &options.listen {
+                    let _ = std::fs::remove_file(path);
+                }
             }
         }
         Ok(())
     })
 }
 
+/// A listening socket, before the runtime takes it.
+enum Bound {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
 /// Binds a Unix socket at `path`, 0600 from the moment it has that name: bound under a temporary name in
 /// the same folder, made private, then renamed into place. A stale socket (nobody listening) is replaced.
-fn bind_unix(path: &Path) -> Result<tokio::net::UnixListener, ServeError> {
+fn bind_unix(path: &Path) -> Result<std::os::unix::net::UnixListener, ServeError> {
     use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
     let bind_error = |source| ServeError::Bind { what: path.display().to_string(), source };
     if let Ok(metadata) = std::fs::symlink_metadata(path) {
@@ -152,7 +165,8 @@ fn bind_unix(path: &Path) -> Result<tokio::net::UnixListener, ServeError> {
     temporary.push(format!(".{}.tmp", std::process::id()));
     let temporary = PathBuf::from(temporary);
     let _ = std::fs::remove_file(&temporary);
-    let listener = tokio::net::UnixListener::bind(&temporary).map_err(bind_error)?;
+    let listener = std::os::unix::net::UnixListener::bind(&temporary).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
     std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
         .and_then(|()| std::fs::rename(&temporary, path))
         .map_err(|source| {

@@ -1,0 +1,151 @@
+//! The REST API end to end: a real `velos serve` on loopback, a real daemon, real HTTP clients (Python
+//! requests and websocket-client, driven by tests/python/api_e2e.py), every response validated against the
+//! served OpenAPI document.
+#![allow(clippy::unwrap_used)]
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use velos_e2e::api::ApiServer;
+use velos_e2e::{environ_of, wait_until, Velos};
+
+#[test]
+fn the_document_is_valid_openapi_3_1() {
+    let velos = Velos::new();
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "openapi", &[]);
+}
+
+#[test]
+fn every_guarded_route_wants_a_token_and_writes_want_the_write_token() {
+    let velos = Velos::new();
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "auth", &[]);
+}
+
+#[test]
+fn bodies_and_headers_are_bounded() {
+    let velos = Velos::new();
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "limits", &[]);
+}
+
+#[test]
+fn the_token_file_is_private_and_a_second_start_keeps_it() {
+    let velos = Velos::new();
+    let first = ApiServer::start(&velos);
+    let path = velos.home().join("api.token");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let tokens = (first.read_token.clone(), first.write_token.clone());
+    drop(first);
+    let second = ApiServer::start(&velos);
+    assert_eq!((second.read_token.clone(), second.write_token.clone()), tokens);
+}
+
+#[test]
+fn a_non_loopback_address_without_tokens_is_refused() {
+    let velos = Velos::new();
+    std::fs::create_dir_all(velos.home()).unwrap();
+    let path = velos.home().join("api.token");
+    std::fs::write(&path, "# no tokens\n").unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let stderr = velos.fails(&["serve", "--listen", "0.0.0.0:0"]);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0:0 without a bearer token"), "{stderr}");
+}
+
+#[test]
+fn metrics_parse_with_the_prometheus_parser_and_follow_the_daemon() {
+    let velos = Velos::new();
+    velos.start("alpha", &["/bin/sleep", "3600"], &[]);
+    velos.start("beta", &["/bin/sleep", "3600"], &[]);
+    velos.ok(&["stop", "beta"]);
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "metrics", &[("VELOS_EXPECT_UP", "alpha")]);
+    // `velos metrics` prints the same families without a server.
+    let text = velos.ok(&["metrics"]);
+    assert!(text.contains("velos_process_up{project=\"default\",app=\"alpha\",name=\"alpha\"} 1"), "{text}");
+    velos.ok(&["delete", "beta"]);
+    server.python(&velos, "metrics", &[("VELOS_EXPECT_UP", "alpha")]);
+    assert!(!velos.ok(&["metrics"]).contains("name=\"beta\""), "a deleted app's series are gone");
+}
+
+/// A bare repository and a work clone pushing to it, without hooks: only the webhook tells the controller.
+struct Repo {
+    root: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let root = tempfile::Builder::new().prefix("velos-api-git-").tempdir_in("/tmp").unwrap();
+        let repo = Repo { root };
+        repo.git(repo.root.path(), &["init", "-q", "--bare", "-b", "main", "deploy.git"]);
+        repo.git(repo.root.path(), &["clone", "-q", "deploy.git", "work"]);
+        repo.git(&repo.work(), &["checkout", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn bare(&self) -> PathBuf {
+        self.root.path().join("deploy.git")
+    }
+
+    fn work(&self) -> PathBuf {
+        self.root.path().join("work")
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "e2e")
+            .env("GIT_AUTHOR_EMAIL", "e2e@example.invalid")
+            .env("GIT_COMMITTER_NAME", "e2e")
+            .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    fn push(&self, text: &str) {
+        std::fs::write(self.work().join("velos.toml"), text).unwrap();
+        self.git(&self.work(), &["add", "velos.toml"]);
+        self.git(&self.work(), &["commit", "-q", "-m", "change"]);
+        self.git(&self.work(), &["push", "-q", "origin", "main"]);
+    }
+}
+
+fn one_app(velos: &Velos, port: u32) -> String {
+    let mark = velos.mark();
+    let (key, value) = mark.split_once('=').unwrap();
+    format!(
+        "[project]\nname = \"hooked\"\n\n[apps.web]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ {key} = \"{value}\", PORT = \"{port}\" }}\n"
+    )
+}
+
+fn port_of(velos: &Velos, name: &str) -> Option<String> {
+    let pid = velos.pid(name);
+    (pid > 0).then(|| {
+        environ_of(pid).into_iter().find_map(|entry| entry.strip_prefix("PORT=").map(String::from))
+    })?
+}
+
+#[test]
+fn a_signed_push_syncs_its_project_and_a_bad_signature_changes_nothing() {
+    let velos = Velos::new();
+    let repo = Repo::new();
+    repo.push(&one_app(&velos, 8001));
+    let bare = repo.bare().display().to_string();
+    velos.ok(&["apply", "--git", &bare, "--ref", "main", "--path", "velos.toml"]);
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8001"));
+    let server = ApiServer::start(&velos);
+    repo.push(&one_app(&velos, 8002));
+    let env = [("VELOS_REPO", bare.as_str()), ("VELOS_PROJECT", "hooked")];
+
+    server.python(&velos, "webhook_bad", &env);
+    velos.ok(&["status"]);
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8001"), "a refused delivery syncs nothing");
+
+    server.python(&velos, "webhook_good", &env);
+    wait_until(Duration::from_secs(10), "the pushed commit to run", || {
+        port_of(&velos, "web").as_deref() == Some("8002")
+    });
+}

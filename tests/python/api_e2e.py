@@ -1,0 +1,205 @@
+"""End-to-end checks of `velos serve` with real clients: requests, websocket-client, openapi-spec-validator,
+jsonschema and prometheus_client's own parsers. Run by tests/api.rs, one scenario per call:
+
+    python3 tests/python/api_e2e.py SCENARIO
+
+The server's address and tokens come from the environment (VELOS_API_URL, VELOS_API_READ, VELOS_API_WRITE,
+VELOS_API_WEBHOOK). Every response body is validated against the served /openapi.json. A failed check raises,
+so the process exits non-zero with a traceback that says which.
+"""
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+
+import jsonschema
+import requests
+from openapi_spec_validator import validate as validate_spec
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+URL = os.environ["VELOS_API_URL"]
+READ = os.environ["VELOS_API_READ"]
+WRITE = os.environ["VELOS_API_WRITE"]
+WEBHOOK = os.environ["VELOS_API_WEBHOOK"]
+TIMEOUT = 15
+
+_document = None
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def document():
+    global _document
+    if _document is None:
+        response = requests.get(f"{URL}/openapi.json", headers=auth(READ), timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        _document = response.json()
+    return _document
+
+
+def response_schema(method, template, status):
+    operation = document()["paths"][template][method.lower()]
+    responses = operation["responses"]
+    described = responses.get(str(status)) or responses.get("default")
+    assert described is not None, f"{method} {template}: status {status} is not documented"
+    content = described.get("content", {})
+    return content.get("application/json", {}).get("schema")
+
+
+def check(response, method, template, status):
+    """Asserts the status, then validates a JSON body against the document's schema for it."""
+    assert response.status_code == status, (
+        f"{method} {template}: expected {status}, got {response.status_code}: {response.text[:500]}"
+    )
+    schema = response_schema(method, template, status)
+    if schema is not None and response.headers.get("content-type", "").startswith("application/json"):
+        # The document's components travel with the schema so its local $refs resolve.
+        wrapped = {"$schema": "https://json-schema.org/draft/2020-12/schema", "allOf": [schema],
+                   "components": document()["components"]}
+        jsonschema.Draft202012Validator(wrapped).validate(response.json())
+    return response
+
+
+def request(method, template, token=None, path=None, **kwargs):
+    headers = kwargs.pop("headers", {})
+    if token is not None:
+        headers.update(auth(token))
+    return requests.request(method, f"{URL}{path or template}", headers=headers, timeout=TIMEOUT, **kwargs)
+
+
+def concrete(template):
+    """A path for a template: parameters filled with a name that exists nowhere."""
+    out = template
+    while "{" in out:
+        start = out.index("{")
+        end = out.index("}", start)
+        out = out[:start] + "no-such-thing" + out[end + 1:]
+    return out
+
+
+# ---- scenarios ---------------------------------------------------------------------------------------------
+
+
+def scenario_openapi():
+    doc = document()
+    validate_spec(doc)  # detects 3.1 from the "openapi" field and checks the whole document
+    assert doc["openapi"].startswith("3.1"), doc["openapi"]
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    check(request("GET", "/healthz"), "GET", "/healthz", 200)
+    print(f"openapi: valid 3.1 document, {len(doc['paths'])} paths")
+
+
+def scenario_auth():
+    doc = document()
+    count = 0
+    for template, item in doc["paths"].items():
+        for method, operation in item.items():
+            path = concrete(template)
+            if operation.get("security") == []:
+                continue  # open: the health probe, the signed webhook
+            missing = request(method.upper(), template, path=path)
+            body = check(missing, method.upper(), template, 401).json()
+            assert body["error"]["kind"] == "unauthorized", body
+            assert missing.headers.get("www-authenticate") == "Bearer"
+            wrong = request(method.upper(), template, token=READ[:-1] + "0", path=path)
+            check(wrong, method.upper(), template, 401)
+            if method != "get":
+                read_only = request(method.upper(), template, token=READ, path=path, json={})
+                assert check(read_only, method.upper(), template, 403).json()["error"]["kind"] == "forbidden"
+            count += 1
+    assert count > 0
+    # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host, and an Origin.
+    rebound = request("GET", "/metrics", token=READ, headers={"Host": "evil.example:80"})
+    assert rebound.status_code == 421 and rebound.json()["error"]["kind"] == "bad_host", rebound.text
+    cross = request("GET", "/metrics", token=READ, headers={"Origin": "http://evil.example"})
+    assert cross.status_code == 403 and cross.json()["error"]["kind"] == "bad_origin", cross.text
+    print(f"auth: {count} guarded operations refuse a missing or wrong token; host and origin checked")
+
+
+def scenario_limits():
+    big = b"x" * (2 * 1024 * 1024)
+    response = request("POST", "/v1/hooks/git", data=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, (response.status_code, response.text[:200])
+    assert response.json()["error"]["kind"] == "too_large", response.text
+    huge_header = request("GET", "/healthz", headers={"X-Filler": "y" * 20000})
+    assert huge_header.status_code == 431, huge_header.status_code
+    unknown = request("GET", "/v1/nothing-here", token=READ)
+    assert unknown.status_code == 404 and unknown.json()["error"]["kind"] == "not_found"
+    print("limits: 413 for a 2 MiB body, 431 for a 20 KB header, JSON 404")
+
+
+def scenario_metrics():
+    expected = set(filter(None, os.environ.get("VELOS_EXPECT_UP", "").split(",")))
+    text = request("GET", "/metrics", token=READ)
+    assert text.status_code == 200, text.text
+    assert text.headers["content-type"].startswith("text/plain; version=0.0.4"), text.headers
+    families = {family.name: family for family in parse_text(text.text)}
+    for name in ["velos_process_up", "velos_process_resident_memory_bytes", "velos_process_restarts",
+                 "velos_process_start_time_seconds", "velos_project_synced", "velos_reconcile",
+                 "velos_reconcile_duration_seconds", "velos_drift_apps"]:
+        assert name in families, f"{name} missing from {sorted(families)}"
+    up = {sample.labels["name"]: sample.value for sample in families["velos_process_up"].samples}
+    assert {name for name, value in up.items() if value == 1.0} == expected, up
+    for sample in families["velos_process_up"].samples:
+        assert "pid" not in sample.labels, sample
+    om = request("GET", "/metrics", token=READ,
+                 headers={"Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
+    assert om.headers["content-type"].startswith("application/openmetrics-text"), om.headers
+    om_families = {family.name: family for family in parse_openmetrics(om.text)}
+    assert "velos_process_up" in om_families
+    print(f"metrics: {len(families)} families; up: {sorted(expected)}")
+    json.dump({name: value for name, value in up.items()}, sys.stdout)
+
+
+def sign(body):
+    return "sha256=" + hmac.new(WEBHOOK.encode(), body, hashlib.sha256).hexdigest()
+
+
+def push_payload():
+    repository = os.environ["VELOS_REPO"]
+    return json.dumps({"ref": "refs/heads/main", "repository": {"clone_url": repository}}).encode()
+
+
+def scenario_webhook_bad():
+    body = push_payload()
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": "bad-1"}
+    unsigned = request("POST", "/v1/hooks/git", data=body, headers=dict(headers))
+    assert check(unsigned, "POST", "/v1/hooks/git", 401).json()["error"]["kind"] == "bad_signature"
+    forged = dict(headers, **{"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    check(request("POST", "/v1/hooks/git", data=body, headers=forged), "POST", "/v1/hooks/git", 401)
+    # Signed for another body: the signature covers the raw bytes.
+    tampered = dict(headers, **{"X-Hub-Signature-256": sign(body + b" ")})
+    check(request("POST", "/v1/hooks/git", data=body, headers=tampered), "POST", "/v1/hooks/git", 401)
+    gitlab = {"Content-Type": "application/json", "X-Gitlab-Token": "not-the-secret"}
+    check(request("POST", "/v1/hooks/git", data=body, headers=gitlab), "POST", "/v1/hooks/git", 401)
+    print("webhook: unsigned, forged, tampered and wrong-token deliveries refused")
+
+
+def scenario_webhook_good():
+    body = push_payload()
+    delivery = f"good-{time.time_ns()}"
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery,
+               "X-Hub-Signature-256": sign(body)}
+    first = check(request("POST", "/v1/hooks/git", data=body, headers=headers), "POST", "/v1/hooks/git", 200)
+    assert first.json()["result"] == "synced", first.json()
+    assert first.json()["projects"] == [os.environ["VELOS_PROJECT"]], first.json()
+    again = check(request("POST", "/v1/hooks/git", data=body, headers=headers), "POST", "/v1/hooks/git", 200)
+    assert again.json()["result"] == "duplicate", again.json()
+    gitlab = {"Content-Type": "application/json", "X-Gitlab-Token": WEBHOOK, "X-Gitlab-Event-UUID": delivery + "-gl"}
+    by_token = check(request("POST", "/v1/hooks/git", data=body, headers=gitlab), "POST", "/v1/hooks/git", 200)
+    assert by_token.json()["result"] == "synced", by_token.json()
+    print("webhook: a signed push synced its project, the repeat was dropped, a GitLab token works")
+
+
+SCENARIOS = {name[len("scenario_"):]: function for name, function in globals().items()
+             if name.startswith("scenario_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        sys.exit(f"usage: api_e2e.py {{{'|'.join(sorted(SCENARIOS))}}}")
+    SCENARIOS[sys.argv[1]]()
