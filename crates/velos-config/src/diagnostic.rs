@@ -76,6 +76,10 @@ pub enum ConfigError {
     /// An edit that cannot be expressed on this document (bad key path, a value where a table is needed).
     #[error("{}: cannot edit `{app}`: {reason}", file.display())]
     BadEdit { file: PathBuf, app: String, reason: String },
+    /// A patch that cannot be applied to this document (not an object, a null in an array, a number TOML
+    /// cannot hold, a key below a value that is not a table).
+    #[error("{}: cannot apply the patch: {reason}", file.display())]
+    BadPatch { file: PathBuf, reason: String },
 }
 
 fn summary(file: &Path, diagnostics: &[Diagnostic]) -> String {
@@ -112,7 +116,10 @@ impl ConfigError {
                 }
                 out
             }
-            ConfigError::Read { .. } | ConfigError::AppExists { .. } | ConfigError::BadEdit { .. } => {
+            ConfigError::Read { .. }
+            | ConfigError::AppExists { .. }
+            | ConfigError::BadEdit { .. }
+            | ConfigError::BadPatch { .. } => {
                 format!("error: {self}\n")
             }
         }
