@@ -149,3 +149,45 @@ fn a_signed_push_syncs_its_project_and_a_bad_signature_changes_nothing() {
         port_of(&velos, "web").as_deref() == Some("8002")
     });
 }
+
+/// An app that prints `MARKER-<contents>` each time the file `trigger` appears (then removes it).
+fn start_talker(velos: &Velos, trigger: &Path) {
+    let script = format!(
+        "while true; do if [ -f {t} ]; then echo MARKER-$(cat {t}); rm -f {t}; fi; sleep 0.02; done",
+        t = trigger.display()
+    );
+    velos.start("talker", &["/bin/sh", "-c", &script], &[]);
+    velos.wait_status("talker", "running", Duration::from_secs(5));
+}
+
+#[test]
+fn a_websocket_follow_gets_the_lines_written_after_it_connected() {
+    let velos = Velos::new();
+    let trigger = velos.home().join("trigger");
+    start_talker(&velos, &trigger);
+    velos.start("quiet", &["/bin/sleep", "3600"], &[]);
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "follow", &[("VELOS_TRIGGER", trigger.to_str().unwrap())]);
+}
+
+#[test]
+fn a_slow_websocket_client_is_dropped_and_the_daemon_is_not_slowed() {
+    let velos = Velos::new();
+    // ~6 MB/s of output for a few seconds, into the temporary home that the test removes.
+    let spew = "import sys, time\nline = 'x' * 1000 + '\\n'\nwhile True:\n    sys.stdout.write(line * 32)\n    sys.stdout.flush()\n    time.sleep(0.005)\n";
+    velos.start("spew", &["/usr/bin/env", "python3", "-c", spew], &[]);
+    velos.wait_status("spew", "running", Duration::from_secs(5));
+    let server = ApiServer::start(&velos);
+    let log = velos.log_path("spew", "out");
+    server.python(&velos, "slow_client", &[("VELOS_SPEW_LOG", log.to_str().unwrap())]);
+    assert_eq!(velos.status("spew"), "running");
+}
+
+#[test]
+fn the_events_stream_reports_state_changes_and_applies() {
+    let velos = Velos::new();
+    start_talker(&velos, &velos.home().join("trigger"));
+    let server = ApiServer::start(&velos);
+    let bin = velos_e2e::velos_bin();
+    server.python(&velos, "events", &[("VELOS_BIN", bin.to_str().unwrap())]);
+}

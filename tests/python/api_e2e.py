@@ -11,11 +11,14 @@ import hashlib
 import hmac
 import json
 import os
+import socket
+import subprocess
 import sys
 import time
 
 import jsonschema
 import requests
+import websocket
 from openapi_spec_validator import validate as validate_spec
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
@@ -194,6 +197,85 @@ def scenario_webhook_good():
     by_token = check(request("POST", "/v1/hooks/git", data=body, headers=gitlab), "POST", "/v1/hooks/git", 200)
     assert by_token.json()["result"] == "synced", by_token.json()
     print("webhook: a signed push synced its project, the repeat was dropped, a GitLab token works")
+
+
+def ws_connect(path, token=READ, **options):
+    url = URL.replace("http://", "ws://", 1) + path
+    return websocket.create_connection(url, header=[f"Authorization: Bearer {token}"], timeout=TIMEOUT, **options)
+
+
+def scenario_follow():
+    """Lines written after the client connected arrive, from the right app; a bad name is a JSON 404."""
+    trigger = os.environ["VELOS_TRIGGER"]
+    missing = request("GET", "/v1/apps/{name}/logs/follow", token=READ, path="/v1/apps/nope/logs/follow")
+    assert check(missing, "GET", "/v1/apps/{name}/logs/follow", 404).json()["error"]["kind"] == "not_found"
+    for path in ["/v1/apps/talker/logs/follow?stream=out", "/v1/logs/follow"]:
+        connection = ws_connect(path)
+        nonce = f"nonce-{time.time_ns()}"
+        with open(trigger + ".tmp", "w") as handle:
+            handle.write(nonce)
+        os.rename(trigger + ".tmp", trigger)  # the app reads it whole, then prints MARKER-<nonce>
+        deadline = time.time() + 10
+        seen = []
+        while time.time() < deadline:
+            chunk = json.loads(connection.recv())
+            seen.append(chunk)
+            if f"MARKER-{nonce}" in chunk["data"]:
+                assert chunk["app"] == "talker" and chunk["stream"] == "out", chunk
+                break
+        else:
+            raise AssertionError(f"{path}: MARKER-{nonce} never arrived; got {seen[-5:]}")
+        connection.close()
+    print("follow: lines written after connecting arrive on the app and the all-apps streams")
+
+
+def scenario_slow_client():
+    """A client that stops reading is dropped; the daemon keeps writing the app's log at full speed."""
+    log = os.environ["VELOS_SPEW_LOG"]
+    connection = ws_connect("/v1/apps/spew/logs/follow?stream=out",
+                            sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    time.sleep(3)  # not reading: the server's queue for this client fills
+    size_before = os.path.getsize(log)
+    deadline = time.time() + 30
+    closed_with = None
+    received = 0
+    while time.time() < deadline:
+        try:
+            opcode, data = connection.recv_data(control_frame=True)
+        except (websocket.WebSocketConnectionClosedException, ConnectionResetError):
+            closed_with = "reset"
+            break
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            closed_with = int.from_bytes(data[:2], "big") if len(data) >= 2 else "close"
+            break
+        received += 1
+    assert closed_with == 1008, f"the slow client was not dropped with 1008 (got {closed_with}, {received} messages)"
+    time.sleep(0.5)
+    assert os.path.getsize(log) > size_before, "the app's log stopped growing: the daemon was slowed"
+    check(request("GET", "/healthz"), "GET", "/healthz", 200)
+    print(f"slow_client: dropped with 1008 after {received} buffered messages; the log kept growing")
+
+
+def scenario_events():
+    velos = os.environ["VELOS_BIN"]
+    connection = ws_connect("/v1/events")
+    subprocess.run([velos, "stop", "talker"], check=True, capture_output=True)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        event = json.loads(connection.recv())
+        if event["type"] == "state" and event["name"] == "talker" and event["status"] == "stopped":
+            break
+    else:
+        raise AssertionError("no stopped event for talker")
+    applied = False
+    while time.time() < deadline:
+        event = json.loads(connection.recv())
+        if event["type"] == "apply" and event["project"] == "default":
+            applied = True
+            break
+    assert applied, "the stop was recorded as an apply, but no apply event came"
+    connection.close()
+    print("events: a state change and a recorded apply arrived")
 
 
 SCENARIOS = {name[len("scenario_"):]: function for name, function in globals().items()

@@ -19,6 +19,8 @@ pub enum Body {
     Json(SchemaOf),
     /// Text of this media type (`/metrics`, a TOML file).
     Text(&'static str),
+    /// A WebSocket upgrade (101) whose messages are JSON of this schema.
+    WebSocket(SchemaOf),
 }
 
 /// One parameter of the path or the query string.
@@ -114,14 +116,23 @@ fn content(body: Body, generator: &mut SchemaGenerator) -> Value {
     match body {
         Body::Json(schema) => json!({"application/json": {"schema": schema(generator)}}),
         Body::Text(media) => json!({ media: {"schema": {"type": "string"}} }),
+        Body::WebSocket(schema) => json!({"application/json": {"schema": schema(generator)}}),
     }
 }
 
 fn responses(operation: &Operation, generator: &mut SchemaGenerator, error: &Schema) -> Value {
     let error_content = json!({"application/json": {"schema": error}});
     let mut responses = Map::new();
-    let success = json!({"description": "Success", "content": content(operation.response, generator)});
-    responses.insert("200".into(), success);
+    let status = match operation.response {
+        Body::WebSocket(_) => "101",
+        _ => "200",
+    };
+    let description = match operation.response {
+        Body::WebSocket(_) => "Switching to the WebSocket protocol; each message is JSON of this schema",
+        _ => "Success",
+    };
+    let success = json!({"description": description, "content": content(operation.response, generator)});
+    responses.insert(status.into(), success);
     let mut errors: Vec<(&str, &str)> = vec![("400", "Invalid request")];
     match operation.scope {
         Some(Scope::Read) => errors.push(("401", "No or unknown bearer token")),

@@ -19,9 +19,10 @@ pub enum ScrapeError {
 /// What one recorded apply says, read once: history files never change after they are written, so each
 /// is parsed once per server, not on every scrape.
 #[derive(Debug, Clone)]
-struct Recorded {
-    project: String,
-    ok: bool,
+pub struct Recorded {
+    pub seq: u64,
+    pub project: String,
+    pub ok: bool,
     duration_seconds: Option<f64>,
 }
 
@@ -32,7 +33,8 @@ pub struct HistoryCache {
 }
 
 impl HistoryCache {
-    fn read(&self, home: &Path) -> Result<Vec<Recorded>, ScrapeError> {
+    /// Every recorded apply still in the history folder, in sequence order.
+    pub fn read(&self, home: &Path) -> Result<Vec<Recorded>, ScrapeError> {
         let dir = home.join(velos_reconcile::history::HISTORY_DIR);
         let listing = match std::fs::read_dir(&dir) {
             Ok(listing) => listing,
@@ -64,7 +66,7 @@ impl HistoryCache {
                 .map(|milliseconds| milliseconds / 1000.0);
             cache.insert(
                 path.clone(),
-                Recorded { project: entry.project.clone(), ok: entry.ok(), duration_seconds },
+                Recorded { seq: entry.seq, project: entry.project.clone(), ok: entry.ok(), duration_seconds },
             );
         }
         Ok(paths.iter().filter_map(|path| cache.get(path).cloned()).collect())

@@ -1,10 +1,11 @@
 //! The route table: what `/openapi.json` documents and what [`router`] serves, side by side, so a test can
 //! check that every documented route answers.
 mod hooks;
+mod streams;
 mod system;
 
 use crate::error::{from_rejection, ApiError};
-use crate::openapi::{schema_of, Body, Operation};
+use crate::openapi::{schema_of, Body, Operation, Param};
 use crate::state::AppState;
 use crate::token::Scope;
 use axum::routing::{get, post};
@@ -56,7 +57,50 @@ pub const OPERATIONS: &[Operation] = &[
         request: Some(Body::Json(schema_of::<serde_json::Value>)),
         response: Body::Json(schema_of::<hooks::HookOutcome>),
     },
+    Operation {
+        method: "GET",
+        path: "/v1/apps/{name}/logs/follow",
+        id: "logs_follow",
+        summary:
+            "WebSocket: an app's output as it is written (every instance), one JSON LogChunk per message; \
+                  a client more than 256 messages behind is closed with 1008",
+        scope: Some(Scope::Read),
+        params: &[NAME, STREAM, LINES],
+        request: None,
+        response: Body::WebSocket(schema_of::<streams::LogChunk>),
+    },
+    Operation {
+        method: "GET",
+        path: "/v1/logs/follow",
+        id: "logs_follow_all",
+        summary: "WebSocket: every app's output as it is written, one JSON LogChunk per message",
+        scope: Some(Scope::Read),
+        params: &[STREAM, LINES],
+        request: None,
+        response: Body::WebSocket(schema_of::<streams::LogChunk>),
+    },
+    Operation {
+        method: "GET",
+        path: "/v1/events",
+        id: "events",
+        summary: "WebSocket: state changes of apps and recorded applies, one JSON Event per message",
+        scope: Some(Scope::Read),
+        params: &[],
+        request: None,
+        response: Body::WebSocket(schema_of::<streams::Event>),
+    },
 ];
+
+const NAME: Param = Param {
+    name: "name",
+    in_path: true,
+    description: "An app (all its instances) or one instance",
+    kind: "string",
+};
+const STREAM: Param =
+    Param { name: "stream", in_path: false, description: "out, err or both (default)", kind: "string" };
+const LINES: Param =
+    Param { name: "lines", in_path: false, description: "Lines of the past to send first", kind: "integer" };
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route").hint("GET /openapi.json lists the routes")
@@ -78,6 +122,9 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(system::openapi))
         .route("/metrics", get(system::metrics))
         .route("/v1/hooks/git", post(hooks::git))
+        .route("/v1/apps/{name}/logs/follow", get(streams::follow_app))
+        .route("/v1/logs/follow", get(streams::follow_all))
+        .route("/v1/events", get(streams::events))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.guard.clone(), crate::guard::check))
