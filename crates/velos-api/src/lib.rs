@@ -83,7 +83,7 @@ pub fn openapi_json() -> String {
 
 /// `velos metrics`: the exposition a scrape of `/metrics` would give, without a server.
 pub fn metrics_text(home: &Path, format: velos_metrics::Format) -> Result<String, ApiError> {
-    let snapshot = scrape::snapshot(home, &scrape::HistoryCache::default())?;
+    let snapshot = scrape::snapshot(home, &scrape::Caches::default())?;
     velos_metrics::render(&snapshot, format).map_err(|error| ApiError::internal(error.to_string()))
 }
 
@@ -112,7 +112,7 @@ pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(
         home: options.home.clone(),
         guard: Arc::new(guard::Guard { tokens: tokens.clone(), hosts }),
         openapi: openapi_json().into(),
-        history: scrape::HistoryCache::default(),
+        caches: scrape::Caches::default(),
         deliveries: Mutex::new(webhook::Deliveries::default()),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()

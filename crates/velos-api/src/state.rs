@@ -1,6 +1,6 @@
 //! What every handler shares.
 use crate::guard::Guard;
-use crate::scrape::HistoryCache;
+use crate::scrape::Caches;
 use crate::webhook::Deliveries;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ pub struct Shared {
     pub guard: Arc<Guard>,
     /// `/openapi.json`, rendered once at start-up.
     pub openapi: axum::body::Bytes,
-    pub history: HistoryCache,
+    pub caches: Caches,
     pub deliveries: Mutex<Deliveries>,
 }
 

@@ -277,7 +277,7 @@ async fn watch(
     let mut before = key(&first);
     let history = |state: &AppState| {
         let state = state.clone();
-        tokio::task::spawn_blocking(move || state.history.read(&state.home).unwrap_or_default())
+        tokio::task::spawn_blocking(move || state.caches.history.read(&state.home).unwrap_or_default())
     };
     let mut seq_seen =
         history(&state).await.unwrap_or_default().iter().map(|recorded| recorded.seq).max().unwrap_or(0);

@@ -45,7 +45,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
     let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
     let format = velos_metrics::negotiate(accept);
     let shared = state.clone();
-    let snapshot = blocking(move || crate::scrape::snapshot(&shared.home, &shared.history)).await?;
+    let snapshot = blocking(move || crate::scrape::snapshot(&shared.home, &shared.caches)).await?;
     let text =
         velos_metrics::render(&snapshot, format).map_err(|error| ApiError::internal(error.to_string()))?;
     Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
