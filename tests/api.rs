@@ -60,7 +60,7 @@ fn metrics_parse_with_the_prometheus_parser_and_follow_the_daemon() {
     velos.start("beta", &["/bin/sleep", "3600"], &[]);
     velos.ok(&["stop", "beta"]);
     let server = ApiServer::start(&velos);
-    server.python(&velos, "metrics", &[("VELOS_EXPECT_UP", "alpha")]);
+    server.python(&velos, "metrics", &[("VELOS_EXPECT_UP", "alpha"), ("VELOS_EXPECT_PROJECT", "default")]);
     // `velos metrics` prints the same families without a server.
     let text = velos.ok(&["metrics"]);
     assert!(text.contains("velos_process_up{project=\"default\",app=\"alpha\",name=\"alpha\"} 1"), "{text}");
@@ -190,4 +190,56 @@ fn the_events_stream_reports_state_changes_and_applies() {
     let server = ApiServer::start(&velos);
     let bin = velos_e2e::velos_bin();
     server.python(&velos, "events", &[("VELOS_BIN", bin.to_str().unwrap())]);
+}
+
+/// A project `shop` in its own folder: `web` says hello and sleeps, `jobs` sleeps; with comments that a
+/// patch must keep.
+fn shop(velos: &Velos) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("velos-api-shop-").tempdir_in("/tmp").unwrap();
+    let mark = velos.mark();
+    let (key, value) = mark.split_once('=').unwrap();
+    let text = format!(
+        "# the shop's project file\n[project]\nname = \"shop\"\n\n\
+         # the shop's web front\n[apps.web]\ncommand = \"/bin/sh\"\n\
+         args = [\"-c\", \"echo hello from web; exec sleep 3600\"]\n\
+         env = {{ {key} = \"{value}\", PORT = \"8001\" }}  # the port it listens on\n\n\
+         # background jobs\n[apps.jobs]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ {key} = \"{value}\" }}\n"
+    );
+    let file = dir.path().join("velos.toml");
+    std::fs::write(&file, text).unwrap();
+    velos.ok(&["apply", file.to_str().unwrap()]);
+    wait_until(Duration::from_secs(5), "web to say hello", || {
+        std::fs::read_to_string(velos.log_path("web", "out")).unwrap_or_default().contains("hello from web")
+    });
+    dir
+}
+
+#[test]
+fn reads_answer_like_the_cli_in_the_documented_shape() {
+    let velos = Velos::new();
+    let _shop = shop(&velos);
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "reads", &[]);
+}
+
+#[test]
+fn a_merge_patch_restarts_only_the_app_it_changes_and_stale_or_invalid_ones_write_nothing() {
+    let velos = Velos::new();
+    let shop = shop(&velos);
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "patch", &[]);
+    let web = velos.pid("web");
+    assert!(environ_of(web).contains(&"PORT=8002".to_string()), "web runs with the patched env");
+    let status = velos.ok(&["status"]);
+    assert!(status.contains("synced"), "the host runs the patched file: {status}");
+    drop(shop);
+}
+
+#[test]
+fn the_app_verbs_work_over_http() {
+    let velos = Velos::new();
+    let _shop = shop(&velos);
+    let server = ApiServer::start(&velos);
+    server.python(&velos, "writes", &[]);
+    assert!(velos.app("web").is_none(), "deleted over HTTP");
 }

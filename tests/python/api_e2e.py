@@ -109,7 +109,8 @@ def scenario_auth():
             body = check(missing, method.upper(), template, 401).json()
             assert body["error"]["kind"] == "unauthorized", body
             assert missing.headers.get("www-authenticate") == "Bearer"
-            wrong = request(method.upper(), template, token=READ[:-1] + "0", path=path)
+            wrong_token = READ[:-1] + ("1" if READ.endswith("0") else "0")  # one character off
+            wrong = request(method.upper(), template, token=wrong_token, path=path)
             check(wrong, method.upper(), template, 401)
             if method != "get":
                 read_only = request(method.upper(), template, token=READ, path=path, json={})
@@ -150,6 +151,15 @@ def scenario_metrics():
     assert {name for name, value in up.items() if value == 1.0} == expected, up
     for sample in families["velos_process_up"].samples:
         assert "pid" not in sample.labels, sample
+    project = os.environ.get("VELOS_EXPECT_PROJECT")
+    if project:
+        synced = {s.labels["project"]: s.value for s in families["velos_project_synced"].samples}
+        assert synced.get(project) == 1.0, synced
+        applies = {(s.labels["project"], s.labels["result"]): s.value
+                   for s in families["velos_reconcile"].samples if s.name == "velos_reconcile_total"}
+        assert applies.get((project, "ok"), 0) >= 1, applies
+        drift = {s.labels["project"]: s.value for s in families["velos_drift_apps"].samples}
+        assert drift.get(project) == 0.0, drift
     om = request("GET", "/metrics", token=READ,
                  headers={"Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
     assert om.headers["content-type"].startswith("application/openmetrics-text"), om.headers
@@ -276,6 +286,131 @@ def scenario_events():
     assert applied, "the stop was recorded as an apply, but no apply event came"
     connection.close()
     print("events: a state change and a recorded apply arrived")
+
+
+def apps_by_name():
+    response = check(request("GET", "/v1/apps", token=READ), "GET", "/v1/apps", 200)
+    return {app["name"]: app for app in response.json()["apps"]}
+
+
+def scenario_reads():
+    """Every read route answers what the CLI would, in the documented shape."""
+    apps = apps_by_name()
+    assert {"web", "jobs"} <= set(apps), apps.keys()
+    one = check(request("GET", "/v1/apps/{name}", token=READ, path="/v1/apps/web"), "GET", "/v1/apps/{name}", 200)
+    assert [app["record"]["name"] for app in one.json()["apps"]] == ["web"], one.json()
+    instances = check(request("GET", "/v1/apps/{name}/instances", token=READ, path="/v1/apps/web/instances"),
+                      "GET", "/v1/apps/{name}/instances", 200)
+    assert instances.json()["instances"][0]["status"] == "running"
+    typo = check(request("GET", "/v1/apps/{name}", token=READ, path="/v1/apps/wbe"), "GET", "/v1/apps/{name}", 404)
+    assert typo.json()["error"]["kind"] == "not_found", typo.json()
+    assert "web" in json.dumps(typo.json()["error"].get("detail", {})), f"did you mean web? {typo.json()}"
+    logs = check(request("GET", "/v1/apps/{name}/logs", token=READ, path="/v1/apps/web/logs?lines=5"),
+                 "GET", "/v1/apps/{name}/logs", 200).json()
+    assert logs["truncated"] is False and logs["logs"][0]["lines"][-1].startswith("hello from web"), logs
+    grep = check(request("GET", "/v1/apps/{name}/logs", token=READ, path="/v1/apps/web/logs?lines=50000&grep=nothing-matches"),
+                 "GET", "/v1/apps/{name}/logs", 200).json()
+    assert grep["truncated"] is True and grep["logs"][0]["lines"] == [], grep
+    status = check(request("GET", "/v1/projects", token=READ), "GET", "/v1/projects", 200).json()
+    assert [project["project"] for project in status["projects"]] == ["shop"], status
+    project = check(request("GET", "/v1/projects/{project}", token=READ, path="/v1/projects/shop"),
+                    "GET", "/v1/projects/{project}", 200).json()
+    assert project["state"] == "synced", project
+    config = check(request("GET", "/v1/projects/{project}/config", token=READ, path="/v1/projects/shop/config"),
+                   "GET", "/v1/projects/{project}/config", 200)
+    assert config.headers["etag"] == f'"{config.json()["revision"]}"', config.headers
+    assert config.json()["config"]["apps"]["web"]["env"]["PORT"] == "8001", config.json()
+    toml = request("GET", "/v1/projects/{project}/config", token=READ, path="/v1/projects/shop/config?format=toml")
+    assert toml.status_code == 200 and toml.text == config.json()["toml"], toml.text
+    assert toml.headers["etag"] == config.headers["etag"]
+    plan = check(request("GET", "/v1/projects/{project}/plan", token=READ, path="/v1/projects/shop/plan"),
+                 "GET", "/v1/projects/{project}/plan", 200).json()
+    assert plan["plan"]["actions"] == [], plan
+    diff = check(request("GET", "/v1/projects/{project}/diff", token=READ, path="/v1/projects/shop/diff"),
+                 "GET", "/v1/projects/{project}/diff", 200).json()
+    assert diff["changes"] is False, diff
+    history = check(request("GET", "/v1/projects/{project}/history", token=READ, path="/v1/projects/shop/history"),
+                    "GET", "/v1/projects/{project}/history", 200).json()
+    assert len(history["entries"]) >= 1 and history["entries"][-1]["project"] == "shop", history
+    check(request("GET", "/v1/history", token=READ), "GET", "/v1/history", 200)
+    missing = request("GET", "/v1/projects/{project}/config", token=READ, path="/v1/projects/nope/config")
+    assert check(missing, "GET", "/v1/projects/{project}/config", 404).json()["error"]["kind"] == "not_found"
+    print(f"reads: {len(apps)} apps, project synced, config revision {config.json()['revision']}")
+
+
+def pids():
+    return {name: app["pid"] for name, app in apps_by_name().items()}
+
+
+def scenario_patch():
+    """A merge patch of one app's env restarts that app only and keeps the file's comments; a stale
+    If-Match is 412 and an invalid patch 422 with file:line:column, both writing nothing."""
+    template = "/v1/projects/{project}/config"
+    path = "/v1/projects/shop/config"
+    config = check(request("GET", template, token=READ, path=path), "GET", template, 200)
+    etag = config.headers["etag"]
+    file = config.json()["file"]
+    before = pids()
+    patch = {"apps": {"web": {"env": {"PORT": "8002"}}}}
+    denied = request("PATCH", template, token=READ, path=path, json=patch, headers={"If-Match": etag})
+    check(denied, "PATCH", template, 403)
+    done = check(request("PATCH", template, token=WRITE, path=path, json=patch, headers={"If-Match": etag}),
+                 "PATCH", template, 200).json()
+    assert done["revision"] != done["previous_revision"], done
+    actions = [(action["name"], action["action"]) for action in done["apply"]["plan"]["actions"]]
+    assert actions == [("web", "replace")], actions
+    after = pids()
+    assert after["web"] != before["web"], "web runs a new process with the new env"
+    assert after["jobs"] == before["jobs"], "jobs was not touched"
+    with open(file) as handle:
+        text = handle.read()
+    assert "# the shop's web front" in text and "# background jobs" in text, f"comments kept:\n{text}"
+    assert 'PORT = "8002"' in text, text
+
+    stale = request("PATCH", template, token=WRITE, path=path, json={"apps": {"web": {"env": {"PORT": "9"}}}},
+                    headers={"If-Match": etag})
+    assert check(stale, "PATCH", template, 412).json()["error"]["kind"] == "stale", stale.text
+    with open(file) as handle:
+        assert handle.read() == text, "a stale patch wrote nothing"
+
+    invalid = request("PATCH", template, token=WRITE, path=path, json={"apps": {"web": {"comand": "/bin/true"}}})
+    body = check(invalid, "PATCH", template, 422).json()
+    diagnostics = body["error"]["diagnostics"]
+    assert diagnostics and all(key in diagnostics[0] for key in ("file", "line", "column")), body
+    assert diagnostics[0]["line"] >= 1 and diagnostics[0]["column"] >= 1, diagnostics
+    assert "comand" in diagnostics[0]["message"], diagnostics
+    with open(file) as handle:
+        assert handle.read() == text, "an invalid patch wrote nothing"
+    assert pids() == after, "an invalid patch changed nothing on the host"
+    print(f"patch: web {before['web']} -> {after['web']}, jobs untouched; 412 and 422 wrote nothing")
+
+
+def scenario_writes():
+    """The app verbs over HTTP, each the same edit as on the CLI."""
+    base = "/v1/apps/{name}"
+
+    def post(verb, name, body=None, status=200):
+        template = f"{base}/{verb}"
+        response = request("POST", template, token=WRITE, path=f"/v1/apps/{name}/{verb}", json=body)
+        return check(response, "POST", template, status).json()
+
+    before = pids()
+    post("restart", "web")
+    assert pids()["web"] != before["web"], "restart gives a new process"
+    post("stop", "jobs")
+    assert apps_by_name()["jobs"]["status"] == "stopped"
+    post("start", "jobs")
+    assert apps_by_name()["jobs"]["status"] == "running"
+    post("scale", "jobs", {"instances": "+1"})
+    assert {"jobs-0", "jobs-1"} <= set(apps_by_name()), apps_by_name().keys()
+    post("set", "web", {"values": {"env.MODE": "fast"}})
+    post("unset", "web", {"keys": ["env.MODE"]})
+    unknown = post("start", "no-such-app", status=404)
+    assert unknown["error"]["kind"] == "not_found", unknown
+    deleted = request("DELETE", base, token=WRITE, path="/v1/apps/web")
+    check(deleted, "DELETE", base, 200)
+    assert "web" not in apps_by_name()
+    print("writes: restart, stop, start, scale +1, set, unset, delete")
 
 
 SCENARIOS = {name[len("scenario_"):]: function for name, function in globals().items()

@@ -19,28 +19,38 @@ pub struct ErrorDetail {
     /// What to do next, when there is something to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// Config problems with `file:line:column`, for `invalid_input`.
+    /// What caused it, outermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<String>,
+    /// Config problems, each with `file`, `line`, `column` (1-based) and `message`, for `invalid_input`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<serde_json::Value>,
+    /// The facts behind some kinds: did-you-mean candidates, the repository to commit to, the plan and
+    /// report of an incomplete apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 /// An error on its way to becoming a response.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub detail: ErrorDetail,
+    /// Boxed so a `Result<_, ApiError>` stays small.
+    pub detail: Box<ErrorDetail>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            detail: ErrorDetail {
+            detail: Box::new(ErrorDetail {
                 kind: kind.to_string(),
                 message: message.into(),
                 hint: None,
+                causes: vec![],
                 diagnostics: vec![],
-            },
+                detail: None,
+            }),
         }
     }
 
@@ -79,7 +89,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(ErrorBody { error: self.detail })).into_response();
+        let mut response = (self.status, axum::Json(ErrorBody { error: *self.detail })).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

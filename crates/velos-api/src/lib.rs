@@ -8,6 +8,7 @@
 mod daemon_stream;
 mod error;
 mod guard;
+mod op_error;
 mod openapi;
 mod routes;
 mod scrape;
@@ -59,6 +60,8 @@ pub enum ServeError {
     NotASocket { path: PathBuf },
     #[error("another server listens on {}", path.display())]
     SocketInUse { path: PathBuf },
+    #[error("{0}")]
+    Home(String),
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
 }
@@ -108,8 +111,10 @@ pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(
             (Bound::Unix(listener), guard::AllowedHosts::any(), format!("unix:{}", path.display()))
         }
     };
+    let ops = velos_ops::Home::new(options.home.clone()).map_err(|error| ServeError::Home(error.message))?;
     let shared = Arc::new(state::Shared {
         home: options.home.clone(),
+        ops: velos_ops::AsyncOps::new(velos_ops::Ops::new(ops)),
         guard: Arc::new(guard::Guard { tokens: tokens.clone(), hosts }),
         openapi: openapi_json().into(),
         caches: scrape::Caches::default(),

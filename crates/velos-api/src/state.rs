@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub struct Shared {
     pub home: PathBuf,
+    /// The verbs, on tokio's blocking pool.
+    pub ops: velos_ops::AsyncOps,
     pub guard: Arc<Guard>,
     /// `/openapi.json`, rendered once at start-up.
     pub openapi: axum::body::Bytes,

@@ -91,7 +91,7 @@ pub fn metrics(context: &Context, args: &MetricsArgs, out: &mut dyn Write) -> Re
     let format =
         if args.openmetrics { velos_metrics::Format::OpenMetrics } else { velos_metrics::Format::Text };
     let text = velos_api::metrics_text(context.home(), format).map_err(|error| {
-        let detail = error.detail;
+        let detail = *error.detail;
         let mut cli = CliError::new(detail.message);
         if let Some(hint) = detail.hint {
             cli = cli.hint(hint);
