@@ -1,7 +1,5 @@
-//! Which projects follow a repository, and asking the controller to sync them (the webhook's action).
-use crate::error::ApiError;
+//! Which projects follow a repository: the webhook's question. Syncing them is the `sync` verb.
 use crate::webhook::normalize_repository;
-use axum::http::StatusCode;
 use std::path::Path;
 
 /// The repository of a controller record's source `git REPO@REF:PATH`; `None` for a watched file.
@@ -11,8 +9,8 @@ fn followed_repository(source: &str) -> Option<&str> {
     Some(repository)
 }
 
-/// Asks the controller to sync each project that follows one of `repositories` (normalized); returns them.
-pub fn sync_following(home: &Path, repositories: &[String]) -> Result<Vec<String>, ApiError> {
+/// The projects whose controller record follows one of `repositories` (normalized), sorted.
+pub fn projects_following(home: &Path, repositories: &[String]) -> Vec<String> {
     let mut projects: Vec<String> = velos_reconcile::controller::read_records(home)
         .into_iter()
         .filter(|record| {
@@ -23,27 +21,7 @@ pub fn sync_following(home: &Path, repositories: &[String]) -> Result<Vec<String
         .collect();
     projects.sort();
     projects.dedup();
-    for project in &projects {
-        match velos_reconcile::controller::request_sync(home, Some(project)) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "controller_not_running",
-                    format!("project {project} follows the repository, but no controller runs to sync it"),
-                )
-                .hint("velos list --all shows velos-controller; velos apply FILE brings it back"))
-            }
-            Err(error) => {
-                return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "controller_unreachable",
-                    format!("the controller did not take the sync request: {error}"),
-                ))
-            }
-        }
-    }
-    Ok(projects)
+    projects
 }
 
 #[cfg(test)]

@@ -72,7 +72,11 @@ pub async fn git(
     };
     let wanted: Vec<String> = urls.iter().map(|url| normalize_repository(url)).collect();
     let home = state.home.clone();
-    let projects = blocking(move || crate::sync::sync_following(&home, &wanted)).await?;
+    let projects =
+        blocking(move || Ok::<_, ApiError>(crate::sync::projects_following(&home, &wanted))).await?;
+    for project in &projects {
+        state.ops.sync(velos_ops::SyncRequest { project: Some(project.clone()) }).await?;
+    }
     let result = if projects.is_empty() { "ignored" } else { "synced" };
     Ok(Json(HookOutcome { result: result.into(), repository: Some(repository), projects }))
 }

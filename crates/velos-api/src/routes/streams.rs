@@ -86,14 +86,6 @@ fn streams(query: &FollowQuery) -> ApiResult<Vec<Stream>> {
     }
 }
 
-/// The instances an app name addresses: the app itself, or each instance of a scaled app (`web-0`, …).
-fn instances<'a>(records: &'a [ProcessRecord], name: &str) -> Vec<&'a ProcessRecord> {
-    records
-        .iter()
-        .filter(|record| record.name == name || record.spec.labels.get("app").is_some_and(|app| app == name))
-        .collect()
-}
-
 pub async fn follow_app(
     socket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<AppState>,
@@ -101,11 +93,9 @@ pub async fn follow_app(
     Query(query): Query<FollowQuery>,
 ) -> ApiResult<Response> {
     let streams = streams(&query)?;
-    let records = list(&state.home).await?;
-    let names: Vec<String> = instances(&records, &name).iter().map(|record| record.name.clone()).collect();
-    if names.is_empty() {
-        return Err(ApiError::not_found(format!("no app named {name}")).hint("GET /v1/apps lists the apps"));
-    }
+    // The operations layer's resolver: `web` is every instance, `web-0` one, an unknown name did-you-mean.
+    let info = state.ops.info(velos_ops::InfoRequest { name }).await?;
+    let names: Vec<String> = info.apps.into_iter().map(|app| app.record.name).collect();
     let socket = socket.map_err(not_a_websocket)?;
     Ok(upgrade(socket, state, names, streams, query.lines.unwrap_or(0)))
 }
@@ -116,8 +106,8 @@ pub async fn follow_all(
     Query(query): Query<FollowQuery>,
 ) -> ApiResult<Response> {
     let streams = streams(&query)?;
-    let records = list(&state.home).await?;
-    let names: Vec<String> = records.into_iter().take(FOLLOWED_APPS_MAX).map(|record| record.name).collect();
+    let apps = state.ops.list(velos_ops::ListRequest { all: false }).await?.apps;
+    let names: Vec<String> = apps.into_iter().take(FOLLOWED_APPS_MAX).map(|record| record.name).collect();
     Ok(upgrade(socket, state, names, streams, query.lines.unwrap_or(0)))
 }
 
