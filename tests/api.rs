@@ -69,6 +69,30 @@ fn metrics_parse_with_the_prometheus_parser_and_follow_the_daemon() {
     assert!(!velos.ok(&["metrics"]).contains("name=\"beta\""), "a deleted app's series are gone");
 }
 
+#[test]
+fn the_cpu_counter_counts_the_time_an_app_burns() {
+    let velos = Velos::new();
+    // Busy for a moment, then asleep in the same process (exec keeps the pid and its CPU time).
+    let burn = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; exec sleep 3600";
+    velos.start("burner", &["/bin/sh", "-c", burn], &[]);
+    let cpu_seconds = |velos: &Velos| -> f64 {
+        let text = velos.ok(&["metrics"]);
+        text.lines()
+            .find(|line| {
+                line.starts_with("velos_process_cpu_seconds_total{") && line.contains("name=\"burner\"")
+            })
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0.0)
+    };
+    wait_until(Duration::from_secs(30), "the burner's CPU time to be counted", || cpu_seconds(&velos) >= 0.2);
+    let counted = cpu_seconds(&velos);
+    velos.ok(&["restart", "burner"]);
+    wait_until(Duration::from_secs(30), "the counter to go on past a restart", || {
+        cpu_seconds(&velos) > counted
+    });
+}
+
 /// A bare repository and a work clone pushing to it, without hooks: only the webhook tells the controller.
 struct Repo {
     root: tempfile::TempDir,

@@ -22,6 +22,7 @@ struct Instance {
     name: String,
     up: bool,
     cpu_ratio: f64,
+    cpu_seconds: f64,
     memory_bytes: u64,
     start_time_seconds: Option<f64>,
     restarts: u64,
@@ -37,6 +38,7 @@ impl Instance {
             name: record.name.clone(),
             up: record.status == Status::Running,
             cpu_ratio: record.cpu / 100.0,
+            cpu_seconds: record.cpu_time_ms as f64 / 1000.0,
             memory_bytes: record.memory,
             start_time_seconds: running.then(|| now_unix_ms.saturating_sub(record.uptime_ms) as f64 / 1000.0),
             restarts: u64::from(record.restarts),
@@ -97,7 +99,15 @@ impl Collector for Scrape {
         )?;
         let cpu = ("velos_process_cpu_usage_ratio", "Share of one core over the last sample", None, gauge);
         family(&mut encoder, cpu, instances, |i| Some((i.labels(), ConstGauge::new(i.cpu_ratio))))?;
-        let memory = ("velos_process_resident_memory", "Resident memory", bytes, gauge);
+        let cpu_total = (
+            "velos_process_cpu_seconds",
+            "CPU time of its processes since the daemon started",
+            None,
+            counter,
+        );
+        family(&mut encoder, cpu_total, instances, |i| Some((i.labels(), ConstCounter::new(i.cpu_seconds))))?;
+        let memory =
+            ("velos_process_resident_memory", "Resident memory of its whole process tree", bytes, gauge);
         family(&mut encoder, memory, instances, |i| {
             Some((i.labels(), ConstGauge::new(i.memory_bytes as f64)))
         })?;

@@ -12,7 +12,8 @@
 //! |---|---|---|
 //! | `velos_process_up` | gauge | 1 while the instance's main process runs |
 //! | `velos_process_cpu_usage_ratio` | gauge | share of one core over the daemon's last 1 s sample |
-//! | `velos_process_resident_memory_bytes` | gauge | resident bytes, as the daemon samples them |
+//! | `velos_process_cpu_seconds_total` | counter | CPU time of its processes since the daemon started |
+//! | `velos_process_resident_memory_bytes` | gauge | resident bytes of its process tree, as sampled |
 //! | `velos_process_start_time_seconds` | gauge | Unix time the running process started (running only) |
 //! | `velos_process_restarts_total` | counter | automatic restarts since a client last started it |
 //! | `velos_project_synced` | gauge | 1 when the host runs what the project's file says |

@@ -10,6 +10,7 @@ fn record(name: &str, app: &str, project: &str, status: Status, pid: u32) -> Pro
     record.memory = 4096;
     record.uptime_ms = if pid == 0 { 0 } else { 2_500 };
     record.restarts = 3;
+    record.cpu_time_ms = 2_250;
     record
 }
 
@@ -48,6 +49,8 @@ fn each_instance_gets_its_series_with_project_app_and_name_and_no_pid() {
     );
     assert!(samples
         .contains(&r#"velos_process_resident_memory_bytes{project="shop",app="web",name="web-0"} 4096.0"#));
+    let cpu_total = r#"velos_process_cpu_seconds_total{project="shop",app="web",name="web-0"} 2.25"#;
+    assert!(samples.contains(&cpu_total), "{text}");
     assert!(!text.contains("pid"), "{text}");
 }
 
