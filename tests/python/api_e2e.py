@@ -158,6 +158,9 @@ def scenario_metrics():
         applies = {(s.labels["project"], s.labels["result"]): s.value
                    for s in families["velos_reconcile"].samples if s.name == "velos_reconcile_total"}
         assert applies.get((project, "ok"), 0) >= 1, applies
+        counts = {s.labels["project"]: s.value for s in families["velos_reconcile_duration_seconds"].samples
+                  if s.name == "velos_reconcile_duration_seconds_count"}
+        assert counts.get(project, 0) >= 1, f"each recorded apply is in the histogram: {counts}"
         drift = {s.labels["project"]: s.value for s in families["velos_drift_apps"].samples}
         assert drift.get(project) == 0.0, drift
     om = request("GET", "/metrics", token=READ,

@@ -18,7 +18,7 @@
 //! | `velos_process_restarts_total` | counter | automatic restarts since a client last started it |
 //! | `velos_project_synced` | gauge | 1 when the host runs what the project's file says |
 //! | `velos_reconcile_total{result}` | counter | recorded applies, `result` = `ok` or `failed` |
-//! | `velos_reconcile_duration_seconds` | histogram | recorded applies that carry a duration |
+//! | `velos_reconcile_duration_seconds` | histogram | how long each recorded apply took |
 //! | `velos_drift_apps` | gauge | apps whose live state differs from the desired one |
 //!
 //! Both text formats are served: Prometheus text 0.0.4 and OpenMetrics 1.0, chosen by [`negotiate`].
