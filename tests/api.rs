@@ -267,3 +267,38 @@ fn the_app_verbs_work_over_http() {
     server.python(&velos, "writes", &[]);
     assert!(velos.app("web").is_none(), "deleted over HTTP");
 }
+
+/// One HTTP/1.1 request over a Unix socket; the status line and the body.
+fn unix_get(socket: &Path, path: &str, token: Option<&str>) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    let auth = token.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (head.lines().next().unwrap_or_default().to_string(), body.to_string())
+}
+
+#[test]
+fn a_unix_socket_server_is_private_and_still_wants_a_token() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let velos = Velos::new();
+    velos.start("alpha", &["/bin/sleep", "3600"], &[]);
+    let socket = velos.home().join("api.sock");
+    let server = ApiServer::start_with(&velos, &["--unix", socket.to_str().unwrap()]);
+    assert_eq!(server.url, format!("unix:{}", socket.display()));
+    let metadata = std::fs::symlink_metadata(&socket).unwrap();
+    assert!(metadata.file_type().is_socket());
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600, "the socket is the owner's only");
+    assert_eq!(unix_get(&socket, "/healthz", None).0, "HTTP/1.1 200 OK");
+    assert_eq!(unix_get(&socket, "/v1/apps", None).0, "HTTP/1.1 401 Unauthorized");
+    let (status, body) = unix_get(&socket, "/v1/apps", Some(&server.read_token));
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("\"alpha\""), "{body}");
+    // A second server on the same path is refused while the first listens.
+    let stderr = velos.fails(&["serve", "--unix", socket.to_str().unwrap()]);
+    assert!(stderr.contains("another server listens on"), "{stderr}");
+    drop(server);
+    assert!(!socket.exists(), "the socket is removed when the server stops");
+}
