@@ -287,8 +287,19 @@ def scenario_events():
             applied = True
             break
     assert applied, "the stop was recorded as an apply, but no apply event came"
+    # The default project's file edited behind Velos's back: the project is out of sync.
+    with open(os.path.join(os.environ["VELOS_HOME"], "velos.toml"), "a") as handle:
+        handle.write("\n# edited by hand\n")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        event = json.loads(connection.recv())
+        if event["type"] == "project" and event["project"] == "default" and event["state"] == "out_of_sync":
+            assert event["previous"] == "synced", event
+            break
+    else:
+        raise AssertionError("no out_of_sync event for the edited project")
     connection.close()
-    print("events: a state change and a recorded apply arrived")
+    print("events: a state change, a recorded apply and a project out of sync arrived")
 
 
 def apps_by_name():

@@ -177,18 +177,9 @@ pub fn snapshot(home: &Path, caches: &Caches) -> Result<Snapshot, ScrapeError> {
     let records: Vec<ProcessRecord> = velos_client::Client::connect(home)?.list()?;
     let now_unix_ms = velos_reconcile::now_unix_ms();
     let mut projects: BTreeMap<String, ProjectSample> = BTreeMap::new();
-    let mut controllers = velos_reconcile::controller::live_records(home);
-    caches.projects.observe(&records);
-    for record in velos_reconcile::history::read_projects(home)? {
-        let (status, drift_apps) = caches.projects.status(&record, &records);
-        let status =
-            velos_reconcile::controller::overlay(status, controllers.remove(&record.project).as_ref());
+    for (status, drift_apps) in project_statuses(home, caches, &records)? {
         let synced = status.state == SyncState::Synced;
-        projects.insert(record.project.clone(), sample(&record.project, synced, drift_apps));
-    }
-    for controller in controllers.values() {
-        let synced = controller.state == SyncState::Synced;
-        projects.insert(controller.project.clone(), sample(&controller.project, synced, 0));
+        projects.insert(status.project.clone(), sample(&status.project, synced, drift_apps));
     }
     for recorded in caches.history.read(home)? {
         let sample = projects.entry(recorded.project.clone()).or_insert_with(|| ProjectSample {
@@ -203,6 +194,30 @@ pub fn snapshot(home: &Path, caches: &Caches) -> Result<Snapshot, ScrapeError> {
         sample.reconcile_durations_seconds.extend(recorded.duration_seconds);
     }
     Ok(Snapshot { records, projects: projects.into_values().collect(), now_unix_ms })
+}
+
+/// Every project's status against `records` (as `velos status` words it, the controller's view laid over
+/// it) and its drift: from the caches, so a poll that finds nothing changed costs no parse and no plan.
+pub fn project_statuses(
+    home: &Path,
+    caches: &Caches,
+    records: &[ProcessRecord],
+) -> Result<Vec<(ProjectStatus, u64)>, ScrapeError> {
+    let mut controllers = velos_reconcile::controller::live_records(home);
+    caches.projects.observe(records);
+    let mut statuses = Vec::new();
+    for record in velos_reconcile::history::read_projects(home)? {
+        let (status, drift_apps) = caches.projects.status(&record, records);
+        let status =
+            velos_reconcile::controller::overlay(status, controllers.remove(&record.project).as_ref());
+        statuses.push((status, drift_apps));
+    }
+    statuses.extend(
+        controllers
+            .values()
+            .map(|controller| (velos_reconcile::controller::unregistered_status(controller), 0)),
+    );
+    Ok(statuses)
 }
 
 fn sample(project: &str, synced: bool, drift_apps: u64) -> ProjectSample {

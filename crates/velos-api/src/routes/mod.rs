@@ -318,7 +318,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/v1/events",
         id: "events",
-        summary: "WebSocket: state changes of apps and recorded applies, one JSON Event per message",
+        summary: "WebSocket: app state changes, recorded applies and project sync states, one JSON Event per message",
         scope: Some(Scope::Read),
         params: &[],
         request: None,

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use velos_core::{ProcessRecord, Status, Stream};
+use velos_reconcile::ProjectStatus;
 
 /// Messages queued for one client before it counts as too slow.
 pub const QUEUE_MESSAGES_MAX: usize = 256;
@@ -30,6 +31,8 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 pub const FOLLOWED_APPS_MAX: usize = 1000;
 /// How often the events stream looks at the daemon.
 pub const EVENTS_POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// Project states are looked at every this many polls (once a second).
+const PROJECT_POLL_EVERY: u64 = 5;
 /// The close code for a client dropped because it reads too slowly (RFC 6455 "policy violation").
 const CLOSE_TOO_SLOW: u16 = 1008;
 
@@ -203,6 +206,30 @@ pub enum Event {
     },
     /// An apply was recorded.
     Apply { project: String, seq: u64, ok: bool },
+    /// A project's sync state changed (`previous` null the first time it is seen after connecting):
+    /// `synced`, `progressing`, `out_of_sync` (drift, or a changed file) or `error`.
+    Project { project: String, previous: Option<String>, state: String, message: String, drift_apps: u64 },
+}
+
+/// Project events: what differs from the states seen before; remembers the new ones.
+fn project_events(seen: &mut BTreeMap<String, String>, statuses: Vec<(ProjectStatus, u64)>) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (status, drift_apps) in statuses {
+        let state =
+            serde_json::to_value(status.state).ok().and_then(|value| value.as_str().map(String::from));
+        let state = state.unwrap_or_default();
+        let previous = seen.insert(status.project.clone(), state.clone());
+        if previous.as_ref() != Some(&state) {
+            events.push(Event::Project {
+                project: status.project,
+                previous,
+                state,
+                message: status.message,
+                drift_apps,
+            });
+        }
+    }
+    events
 }
 
 fn state_events(before: &BTreeMap<String, (Status, u32, u32)>, records: &[ProcessRecord]) -> Vec<Event> {
@@ -251,7 +278,16 @@ pub async fn events(socket: WebSocketUpgrade, State(state): State<AppState>) -> 
     }))
 }
 
-/// Polls LIST and the history folder; queues a message per change.
+/// The projects' statuses against `records`, on the blocking pool; none when they cannot be read.
+async fn project_statuses(state: &AppState, records: Vec<ProcessRecord>) -> Vec<(ProjectStatus, u64)> {
+    let state = state.clone();
+    let statuses = tokio::task::spawn_blocking(move || {
+        crate::scrape::project_statuses(&state.home, &state.caches, &records)
+    });
+    statuses.await.ok().and_then(Result::ok).unwrap_or_default()
+}
+
+/// Polls LIST, the history folder and the projects' states; queues a message per change.
 async fn watch(
     state: AppState,
     first: Vec<ProcessRecord>,
@@ -272,11 +308,21 @@ async fn watch(
     let mut seq_seen =
         history(&state).await.unwrap_or_default().iter().map(|recorded| recorded.seq).max().unwrap_or(0);
     let mut ticker = tokio::time::interval(EVENTS_POLL_INTERVAL);
+    // Project states of the first look are the baseline, not news.
+    let mut projects_seen = BTreeMap::new();
+    let statuses = project_statuses(&state, first.clone()).await;
+    project_events(&mut projects_seen, statuses);
+    let mut polls: u64 = 0;
     loop {
         ticker.tick().await;
+        polls += 1;
         let Ok(records) = list(&state.home).await else { return };
         let mut events = state_events(&before, &records);
         before = key(&records);
+        if polls.is_multiple_of(PROJECT_POLL_EVERY) {
+            let statuses = project_statuses(&state, records).await;
+            events.extend(project_events(&mut projects_seen, statuses));
+        }
         for recorded in history(&state).await.unwrap_or_default() {
             if recorded.seq > seq_seen {
                 seq_seen = recorded.seq;
