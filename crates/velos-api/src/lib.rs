@@ -10,6 +10,8 @@ mod error;
 mod guard;
 mod op_error;
 mod openapi;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod routes;
 mod scrape;
 mod server;
@@ -42,7 +44,13 @@ pub struct ServeOptions {
     pub listen: Listen,
     /// Extra names the server answers to in `Host` (a DNS name of a non-loopback address).
     pub allow_hosts: Vec<String>,
+    /// Push the metrics to an OTLP/HTTP collector as well.
+    #[cfg(feature = "otlp")]
+    pub otlp: Option<OtlpOptions>,
 }
+
+#[cfg(feature = "otlp")]
+pub use otlp::OtlpOptions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -62,6 +70,8 @@ pub enum ServeError {
     SocketInUse { path: PathBuf },
     #[error("{0}")]
     Home(String),
+    #[error("{0}")]
+    Otlp(String),
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
 }
@@ -125,9 +135,20 @@ pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(
         .max_blocking_threads(16)
         .build()
         .map_err(ServeError::Runtime)?;
+    #[cfg(feature = "otlp")]
+    let exporter = match &options.otlp {
+        Some(otlp) => Some((otlp::target(&otlp.endpoint).map_err(ServeError::Otlp)?, otlp.interval)),
+        None => None,
+    };
+    #[cfg(feature = "otlp")]
+    let exporter_state = shared.clone();
     let router = routes::router(shared);
     let token_file = tokens.path().to_path_buf();
     runtime.block_on(async move {
+        #[cfg(feature = "otlp")]
+        if let Some((target, interval)) = exporter {
+            tokio::spawn(otlp::export(exporter_state, target, interval));
+        }
         let bind_error = |source| ServeError::Bind { what: url.clone(), source };
         match listener {
             Bound::Tcp(listener) => {

@@ -11,25 +11,25 @@ use velos_core::{ProcessRecord, Status};
 
 /// Upper bounds of `velos_reconcile_duration_seconds`: an apply takes from a few milliseconds (nothing to
 /// do) to the apply timeout (60 s by default) when it waits for an app that never comes up.
-const DURATION_BUCKETS_SECONDS: [f64; 12] =
+pub(crate) const DURATION_BUCKETS_SECONDS: [f64; 12] =
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
 
 /// One instance's values (owned: a collector lives in the registry, which wants `'static`).
 #[derive(Debug)]
-struct Instance {
-    project: String,
-    app: String,
-    name: String,
-    up: bool,
-    cpu_ratio: f64,
-    cpu_seconds: f64,
-    memory_bytes: u64,
-    start_time_seconds: Option<f64>,
-    restarts: u64,
+pub(crate) struct Instance {
+    pub(crate) project: String,
+    pub(crate) app: String,
+    pub(crate) name: String,
+    pub(crate) up: bool,
+    pub(crate) cpu_ratio: f64,
+    pub(crate) cpu_seconds: f64,
+    pub(crate) memory_bytes: u64,
+    pub(crate) start_time_seconds: Option<f64>,
+    pub(crate) restarts: u64,
 }
 
 impl Instance {
-    fn new(record: &ProcessRecord, now_unix_ms: u64) -> Instance {
+    pub(crate) fn new(record: &ProcessRecord, now_unix_ms: u64) -> Instance {
         let label = |key: &str| record.spec.labels.get(key).cloned();
         let running = record.pid != 0 && matches!(record.status, Status::Running | Status::Stopping);
         Instance {
@@ -45,7 +45,7 @@ impl Instance {
         }
     }
 
-    fn labels(&self) -> [(&'static str, &str); 3] {
+    pub(crate) fn labels(&self) -> [(&'static str, &str); 3] {
         [("project", &self.project), ("app", &self.app), ("name", &self.name)]
     }
 }

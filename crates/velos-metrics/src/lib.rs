@@ -24,6 +24,7 @@
 //! Both text formats are served: Prometheus text 0.0.4 and OpenMetrics 1.0, chosen by [`negotiate`].
 mod collect;
 mod format;
+pub mod otlp;
 
 pub use format::{negotiate, Format};
 

@@ -14,7 +14,7 @@ fn record(name: &str, app: &str, project: &str, status: Status, pid: u32) -> Pro
     record
 }
 
-fn snapshot() -> Snapshot {
+pub(crate) fn snapshot() -> Snapshot {
     Snapshot {
         records: vec![
             record("web-1", "web", "shop", Status::Running, 101),
