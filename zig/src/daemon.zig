@@ -215,7 +215,6 @@ pub const Daemon = struct {
     home_id_buffer: [48]u8 = undefined,
     home_id: []const u8 = "",
     environ_buffer: []u8 = &.{},
-    roots_buffer: []tracker_module.Root = &.{},
     /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
     scan_due: bool = false,
     /// When the next tree scan may run (tree.nextScanAllowedMs).
@@ -293,8 +292,6 @@ pub const Daemon = struct {
         daemon.sort_buffer = allocator.alloc(u32, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.environ_buffer = allocator.alloc(u8, tree.environ_head_bytes) catch
-            return failure.set(.internal, "out of memory allocating buffers", .{});
-        daemon.roots_buffer = allocator.alloc(tracker_module.Root, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
 
         try daemon.bindSocket(failure);
@@ -543,7 +540,6 @@ pub const Daemon = struct {
         const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
             .stat_buffer = &daemon.stat_buffer,
             .environ_buffer = daemon.environ_buffer,
-            .roots = daemon.roots_buffer,
         }) catch |err| {
             if (err == error.Unsupported) {
                 diag("warning: /proc cannot be scanned: only process groups are tracked", .{});
@@ -551,7 +547,16 @@ pub const Daemon = struct {
             }
             return false;
         };
-        if (report.leftovers_killed > 0) diag("killed {d} leftover processes of apps whose run had ended", .{report.leftovers_killed});
+        if (report.deleted_apps_killed > 0) diag("killed {d} processes left by deleted apps", .{report.deleted_apps_killed});
+        if (report.leftovers_killed > 0) {
+            var iterator = daemon.table.iterator();
+            while (iterator.next()) |entry| {
+                const app = entry.app;
+                if (app.leftovers_killed == 0) continue;
+                appDiag(app, "killed {d} leftover processes of a run that had ended", .{app.leftovers_killed});
+                app.leftovers_killed = 0;
+            }
+        }
         daemon.scan_due = false;
         daemon.next_scan_allowed_ms = tree.nextScanAllowedMs(now_ms, sys.monotonicMs() -| now_ms);
         if (now_ms >= daemon.next_sample_ms) {
@@ -944,7 +949,6 @@ pub const Daemon = struct {
         daemon.table.deinit(allocator);
         daemon.tracker.deinit(allocator);
         allocator.free(daemon.environ_buffer);
-        allocator.free(daemon.roots_buffer);
         server.freeAll(daemon);
         if (daemon.poller) |*poller| poller.deinit();
         if (daemon.dev_null_fd != -1) sys.close(daemon.dev_null_fd);

@@ -39,14 +39,14 @@ pub const environ_head_bytes = 4096;
 pub const Scratch = struct {
     stat_buffer: []u8,
     environ_buffer: []u8,
-    /// At least `supervisor.apps_max` long.
-    roots: []tracker_module.Root,
 };
 
 pub const Report = struct {
     /// Descendants signalled this scan (a stop's signal, or SIGKILL for a leftover).
     signalled: u32 = 0,
     leftovers_killed: u32 = 0,
+    /// Processes of apps deleted since they were seen, killed.
+    deleted_apps_killed: u32 = 0,
     processes: u32 = 0,
 };
 
@@ -79,8 +79,12 @@ pub fn scan(
     home_id: []const u8,
     scratch: Scratch,
 ) error{ Unsupported, OutOfMemory }!Report {
-    try tracker.snapshot(allocator, scratch.stat_buffer);
-    var roots_used: usize = 0;
+    tracker.snapshotBelow(allocator, daemon_pid, scratch.stat_buffer) catch |err| switch (err) {
+        error.OutOfMemory => return error.OutOfMemory,
+        error.Unsupported => try tracker.snapshot(allocator, scratch.stat_buffer),
+    };
+    tracker.roots.clearRetainingCapacity();
+    try tracker.roots.ensureTotalCapacity(allocator, table.count);
     var iterator = table.iterator();
     while (iterator.next()) |entry| {
         const app = entry.app;
@@ -88,17 +92,16 @@ pub fn scan(
         app.tree_cpu_ticks = 0;
         app.tree_rss_pages = 0;
         if (app.machine.pid == 0) continue;
-        scratch.roots[roots_used] = .{
+        tracker.roots.appendAssumeCapacity(.{
             .pid = app.machine.pid,
             .start_time_ticks = app.start_time_ticks,
             .owner = .{ .slot = entry.slot, .generation = table.generation(entry.slot), .run = app.run },
-        };
-        roots_used += 1;
+        });
     }
     var markers: MarkerLookup = .{ .table = table, .home_id = home_id, .environ_buffer = scratch.environ_buffer };
     try tracker.resolveSnapshot(allocator, .{
         .daemon_pid = daemon_pid,
-        .roots = scratch.roots[0..roots_used],
+        .roots = tracker.roots.items,
         .known = &tracker.known,
         .marker_owner = MarkerLookup.lookup,
         .marker_ctx = &markers,
@@ -110,19 +113,28 @@ pub fn scan(
         if (process.state == 'Z') continue;
         const app = table.lookup(owner.slot, owner.generation) orelse {
             // Its app was deleted: nothing of it may outlive it.
-            if (tracker_module.signalProcess(process.pid, process.start_time_ticks, supervisor.sigkill, scratch.stat_buffer)) report.leftovers_killed += 1;
+            if (tracker_module.signalProcess(process.pid, process.start_time_ticks, supervisor.sigkill, scratch.stat_buffer)) report.deleted_apps_killed += 1;
             continue;
         };
         app.tree_cpu_ticks +|= process.cpu_ticks;
         app.tree_rss_pages +|= process.rss_pages;
-        if (process.pid == app.machine.pid) continue;
+        if (process.pid == app.machine.pid) {
+            // Unknown when /proc could not be read right after the spawn: learnt now.
+            if (app.start_time_ticks == 0) app.start_time_ticks = process.start_time_ticks;
+            continue;
+        }
         app.descendants += 1;
         const machine = &app.machine;
         const current_run = owner.run == app.run and (machine.pid != 0 or machine.status == .stopping);
         const signal: u8 = if (!current_run) supervisor.sigkill else if (machine.status == .stopping and machine.killed) supervisor.sigkill else app.descendant_signal;
         if (signal == 0) continue;
         if (tracker_module.signalProcess(process.pid, process.start_time_ticks, signal, scratch.stat_buffer)) {
-            if (current_run) report.signalled += 1 else report.leftovers_killed += 1;
+            if (current_run) {
+                report.signalled += 1;
+            } else {
+                report.leftovers_killed += 1;
+                app.leftovers_killed +|= 1;
+            }
         }
     }
     iterator = table.iterator();

@@ -112,7 +112,7 @@ fn stamp(path: &Path) -> Option<FileStamp> {
 
 impl ProjectCache {
     fn load(&self, record: &ProjectRecord) -> Loaded {
-        let load = || Arc::new(velos_reconcile::controller::load_for_status(record));
+        let load = || Arc::new(velos_reconcile::followed::load_for_status(record));
         let Some(stamp) = stamp(&record.file).filter(|_| !record.revision.starts_with("git:")) else {
             return load();
         };
@@ -203,19 +203,18 @@ pub fn project_statuses(
     caches: &Caches,
     records: &[ProcessRecord],
 ) -> Result<Vec<(ProjectStatus, u64)>, ScrapeError> {
-    let mut controllers = velos_reconcile::controller::live_records(home);
+    let mut controllers = velos_reconcile::followed::live_records(home);
     caches.projects.observe(records);
     let mut statuses = Vec::new();
     for record in velos_reconcile::history::read_projects(home)? {
         let (status, drift_apps) = caches.projects.status(&record, records);
-        let status =
-            velos_reconcile::controller::overlay(status, controllers.remove(&record.project).as_ref());
+        let status = velos_reconcile::followed::overlay(status, controllers.remove(&record.project).as_ref());
         statuses.push((status, drift_apps));
     }
     statuses.extend(
         controllers
             .values()
-            .map(|controller| (velos_reconcile::controller::unregistered_status(controller), 0)),
+            .map(|controller| (velos_reconcile::followed::unregistered_status(controller), 0)),
     );
     Ok(statuses)
 }

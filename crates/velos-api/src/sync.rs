@@ -11,7 +11,7 @@ fn followed_repository(source: &str) -> Option<&str> {
 
 /// The projects whose controller record follows one of `repositories` (normalized), sorted.
 pub fn projects_following(home: &Path, repositories: &[String]) -> Vec<String> {
-    let mut projects: Vec<String> = velos_reconcile::controller::read_records(home)
+    let mut projects: Vec<String> = velos_reconcile::followed::read_records(home)
         .into_iter()
         .filter(|record| {
             followed_repository(&record.source)

@@ -158,7 +158,7 @@ fn write_patch(
     let source = String::from_utf8_lossy(&bytes);
     // The rule every edit follows: a project from git is changed in git, never behind its back.
     if let Ok(current) = velos_config::parse(&source, &file) {
-        if let Some(repository) = velos_reconcile::controller::tracking(home, &current) {
+        if let Some(repository) = velos_controller::tracking(home, &current) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "follows_git",

@@ -36,11 +36,17 @@ pub struct MetricsArgs {
 }
 
 fn serve_error(error: &(dyn std::error::Error + 'static)) -> CliError {
-    CliError::new(error.to_string()).causes_of(error)
+    let mut cli = CliError::new(error.to_string());
+    let mut source = error.source();
+    while let Some(cause) = source {
+        cli = cli.cause(cause.to_string());
+        source = cause.source();
+    }
+    cli
 }
 
 pub fn serve(context: &Context, args: &ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let home = context.home().to_path_buf();
+    let home = context.ops.home().root().to_path_buf();
     let listen = match &args.unix {
         Some(path) => Listen::Unix(std::path::absolute(path)?),
         None => Listen::Tcp(args.listen),
@@ -74,9 +80,10 @@ pub fn serve(context: &Context, args: &ServeArgs, out: &mut dyn Write) -> Result
 }
 
 fn print_token(context: &Context, listen: &Listen, out: &mut dyn Write) -> Result<(), CliError> {
-    std::fs::create_dir_all(context.home())?;
-    let lines = velos_api::token_lines(context.home()).map_err(|error| serve_error(&error))?;
-    let file = context.home().join(velos_api::TOKEN_FILE);
+    let home = context.ops.home().root();
+    std::fs::create_dir_all(home)?;
+    let lines = velos_api::token_lines(home).map_err(|error| serve_error(&error))?;
+    let file = home.join(velos_api::TOKEN_FILE);
     writeln!(out, "# {}", file.display())?;
     for (kind, value) in &lines {
         writeln!(out, "{kind} {value}")?;
@@ -100,7 +107,7 @@ fn print_token(context: &Context, listen: &Listen, out: &mut dyn Write) -> Resul
 pub fn metrics(context: &Context, args: &MetricsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let format =
         if args.openmetrics { velos_metrics::Format::OpenMetrics } else { velos_metrics::Format::Text };
-    let text = velos_api::metrics_text(context.home(), format).map_err(|error| {
+    let text = velos_api::metrics_text(context.ops.home().root(), format).map_err(|error| {
         let detail = *error.detail;
         let mut cli = CliError::new(detail.message);
         if let Some(hint) = detail.hint {

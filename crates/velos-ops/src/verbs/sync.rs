@@ -6,7 +6,7 @@ use crate::convert::{daemon_error, history_error};
 use crate::error::{OpError, OpErrorKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use velos_reconcile::controller::{
+use velos_controller::{
     is_followed, live_records, registered_targets, request_sync, Controller, ControllerOptions,
     DaemonFactory, Targets, CONTROLLER_APP,
 };
@@ -119,13 +119,13 @@ impl Daemon for BackendDaemon {
     }
     fn start(
         &mut self,
-        spec: &velos_core::AppSpec,
+        start: &velos_core::StartSpec,
     ) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
-        self.0.start(spec)
+        self.0.start(start)
     }
     fn start_many(
         &mut self,
-        specs: &[velos_core::AppSpec],
+        specs: &[velos_core::StartSpec],
     ) -> Vec<Result<velos_core::ProcessRecord, velos_reconcile::DaemonError>> {
         self.0.start_many(specs)
     }
