@@ -37,6 +37,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("controller") {
         rows.extend(crate::gitops::controller_scenarios(velos));
     }
+    if wanted("monit") {
+        rows.extend(crate::monit::monit_scenarios(velos));
+    }
     if wanted("api") {
         rows.extend(crate::api::api_scenarios(velos));
     }
