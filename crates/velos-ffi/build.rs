@@ -57,7 +57,7 @@ fn pad_archive(path: &Path) {
     let length = std::fs::metadata(path)
         .unwrap_or_else(|error| fail(&format!("{} is missing after zig build: {error}", path.display())))
         .len();
-    if length % 2 == 0 {
+    if length.is_multiple_of(2) {
         return;
     }
     let padded = std::fs::OpenOptions::new().append(true).open(path).and_then(|mut file| {
