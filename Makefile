@@ -9,7 +9,7 @@ export ZIG ?= $(ZIG_BIN)
 VELOS := $(CURDIR)/target/release/velos
 EXAMPLE := examples/quickstart/velos.toml
 
-.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint
+.PHONY: all tools py-tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint
 
 all: build
 
@@ -18,6 +18,14 @@ tools: $(ZIG_BIN)
 $(ZIG_BIN):
 	python3 -m pip install --disable-pip-version-check --quiet --target $(ZIG_DIR) ziglang==$(ZIG_VERSION)
 	@$(ZIG_BIN) version | grep -qx $(ZIG_VERSION) || { echo "error: $(ZIG_BIN) is not Zig $(ZIG_VERSION)"; exit 1; }
+
+# Python packages the end-to-end tests drive Velos with (the official MCP SDK as a real client), pinned in
+# tests/python/requirements.txt, into a git-ignored folder; re-installed only when that file changes.
+PY_TOOLS := $(TOOLS)/python
+py-tools: $(PY_TOOLS)/.stamp
+$(PY_TOOLS)/.stamp: tests/python/requirements.txt
+	python3 -m pip install --disable-pip-version-check --quiet --target $(PY_TOOLS) -r tests/python/requirements.txt
+	touch $@
 
 build: tools
 	cargo build --release --bin velos
@@ -37,7 +45,7 @@ check-macos: tools
 test-rust: tools
 	cargo test --no-fail-fast --workspace --exclude velos-e2e --exclude velos-bench
 
-test-e2e: build
+test-e2e: build py-tools
 	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2
 
 # Build, start the daemon, start a few example apps, show the list.

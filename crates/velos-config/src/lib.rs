@@ -32,7 +32,7 @@ pub use controller::{
 };
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use edit::{apply_edits, write_atomically, Edit};
-pub use patch::{apply_patch, Patch};
+pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
