@@ -258,3 +258,22 @@ impl Resolver<'_, '_> {
         Some(normal.join("/"))
     }
 }
+
+/// `[velos.agents]`: what AI agents may do to a project beyond reading it and proposing changes. Part of
+/// no spec, and no reason to run the controller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentPolicy {
+    /// `apply_proposal`: apply a proposal without a human.
+    pub apply: bool,
+    /// `restart_app`.
+    pub restart: bool,
+}
+
+impl AgentPolicy {
+    /// The policy a velos.toml's text sets (defaults for a file that does not parse: it grants nothing).
+    pub fn of_source(source: &str) -> AgentPolicy {
+        let Ok(document) = source.parse::<toml_edit::DocumentMut>() else { return AgentPolicy::default() };
+        let flag = |key: &str| document["velos"]["agents"][key].as_bool().unwrap_or(false);
+        AgentPolicy { apply: flag("apply"), restart: flag("restart") }
+    }
+}

@@ -27,8 +27,8 @@ mod units;
 pub use units::human;
 
 pub use controller::{
-    ControllerSettings, GitSource, GIT_PATH_DEFAULT, GIT_REF_DEFAULT, INTERVAL_MIN_MS, POLL_DEFAULT_MS,
-    RESYNC_DEFAULT_MS,
+    AgentPolicy, ControllerSettings, GitSource, GIT_PATH_DEFAULT, GIT_REF_DEFAULT, INTERVAL_MIN_MS,
+    POLL_DEFAULT_MS, RESYNC_DEFAULT_MS,
 };
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use edit::{apply_edits, write_atomically, Edit};
