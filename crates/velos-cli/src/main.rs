@@ -21,6 +21,10 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = resolve_home(cli.home).and_then(|home| {
         let context = commands::Context { home };
+        // `velos mcp` writes the protocol to stdout from its own threads: it must not hold stdout's lock.
+        if let cli::Command::Mcp(args) = &cli.command {
+            return commands::mcp(&context, args).map(|()| commands::Exit::Success);
+        }
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
         let result = commands::run(cli.command, &context, &mut out);

@@ -12,11 +12,13 @@ mod decide;
 mod prepare;
 mod propose;
 mod store;
+mod view;
 
 pub use decide::{approve, reject, Approval};
 pub use prepare::{prepare, unified_diff, Prepared};
 pub use propose::{project_file, propose, ProposeRequest};
 pub use store::{valid_id, AgentAction, Store, PENDING_MAX, PROPOSALS_DIR};
+pub use view::{current, current_one, patch_for_commit};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,9 @@
 //! One module per command group. Each parses nothing and decides little: it calls the client and the
 //! libraries, waits where the command promises an end state, and renders.
+mod agents;
 mod daemon;
 
+pub use agents::mcp;
 pub use daemon::daemon_foreground;
 mod declarative;
 mod edit;
@@ -125,5 +127,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
             done(gitops::hook_install(context, &args, out))
         }
         Command::Controller => done(gitops::controller(context)),
+        Command::Mcp(args) => done(agents::mcp(context, &args)),
+        Command::Proposals { command } => done(agents::proposals(context, &command, out)),
     }
 }
