@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The state of one app (docs/PROTOCOL.md "Process record"). Deserialized through a string, as
 /// [`crate::RestartPolicy`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", from = "String")]
 pub enum Status {
     /// Forked, not yet executed.
@@ -64,7 +64,7 @@ impl std::fmt::Display for Status {
 }
 
 /// One app as the daemon sees it. Field order is the wire key order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessRecord {
     pub name: String,
     /// 0 when no process runs.
@@ -121,7 +121,7 @@ impl ProcessRecord {
 }
 
 /// Which output of a program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Stream {
     Out,
@@ -150,7 +150,7 @@ impl Stream {
 }
 
 /// Data of `PING`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PingInfo {
     pub pid: u32,
     pub version: String,

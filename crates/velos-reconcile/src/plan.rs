@@ -27,9 +27,18 @@ pub struct Plan {
     /// Every app the project wants running, sorted: what `apply` waits for.
     #[serde(skip)]
     pub desired_running: Vec<String>,
+    /// Made by [`plan`] from a project (its actions carry the specs to send), not read back from JSON.
+    #[serde(skip)]
+    pub(crate) applicable: bool,
 }
 
 impl Plan {
+    /// Whether [`crate::apply()`] can carry this plan out: false for a plan read back from its JSON form,
+    /// whose specs were left out (see `plan_document.rs`).
+    pub fn is_applicable(&self) -> bool {
+        self.applicable
+    }
+
     /// Nothing to do: the host runs what the file says.
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
@@ -92,7 +101,19 @@ impl ActionKind {
 
 /// The type of an action, without its data: `"create"`, `"replace"`, `"update_in_place"`, `"start"`,
 /// `"stop"`, `"delete"` in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
     Create,
@@ -162,7 +183,7 @@ impl Serialize for Action {
 }
 
 /// An app whose instance count changes: `~ scale web: 2 → 3`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScaleSummary {
     /// The `[apps.NAME]` key.
     pub app: String,
@@ -353,6 +374,7 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             .filter(|(_, app)| app.state == DesiredState::Running)
             .map(|(name, _)| name.to_string())
             .collect(),
+        applicable: true,
     })
 }
 

@@ -342,3 +342,21 @@ max_memory = "256M"
     let plan = plan(&changed, &live).expect("plan");
     insta::assert_snapshot!(render(&plan, false));
 }
+
+#[test]
+fn a_plan_read_back_from_json_says_the_same_and_is_not_applied() {
+    let before = project("shop", [app("web"), app("db")]);
+    let after = project("shop", [app("web").env("PORT", "8081"), app("api")]);
+    let made = plan(&after, &live(&before)).expect("plan");
+    assert!(made.is_applicable());
+    let json = serde_json::to_string(&made).expect("json");
+    let read: Plan = serde_json::from_str(&json).expect("reads back");
+    assert_eq!(serde_json::to_string(&read).expect("json"), json, "the same JSON again");
+    assert_eq!(read.describe_actions(), made.describe_actions());
+    assert!(!read.is_applicable());
+    let mut daemon = velos_reconcile::testing::FakeDaemon::new();
+    let report =
+        velos_reconcile::apply(&read, &mut daemon, velos_reconcile::ApplyOptions::default(), &mut |_| {});
+    assert!(!report.ok());
+    assert!(daemon.request_log().is_empty(), "nothing sent: {:?}", daemon.request_log());
+}
