@@ -104,7 +104,9 @@ pub fn config_error(error: &ConfigError) -> OpError {
         ConfigError::Read { .. } => OpErrorKind::Io,
         ConfigError::UnknownApp { .. } => OpErrorKind::NotFound,
         ConfigError::AppExists { .. } => OpErrorKind::Conflict,
-        ConfigError::Invalid { .. } | ConfigError::BadEdit { .. } => OpErrorKind::InvalidInput,
+        ConfigError::Invalid { .. } | ConfigError::BadEdit { .. } | ConfigError::BadPatch { .. } => {
+            OpErrorKind::InvalidInput
+        }
     };
     let mut op_error = OpError::new(kind, error.to_string());
     op_error.diagnostics = error.diagnostics().to_vec();

@@ -6,15 +6,16 @@
 //!   nothing.
 //! - [`Store`] keeps proposals under `$VELOS_HOME/proposals/`, one JSON file each, written atomically, and
 //!   an append-only log of every agent action.
-//! - [`approve`] applies one through the edit path (edit lock, re-validate, atomic write, plan, apply,
-//!   history) after checking it still applies to the file as it is now; [`reject`] closes one.
+//! - [`check`] says whether a proposal still applies to its file as it is now (the ops layer's `approve`
+//!   then writes and converges it through the one edit path, and [`approved`] records it); [`reject`]
+//!   closes one.
 mod decide;
 mod prepare;
 mod propose;
 mod store;
 mod view;
 
-pub use decide::{approve, reject, Approval};
+pub use decide::{approved, check, reject, Ready};
 pub use prepare::{prepare, unified_diff, Prepared};
 pub use propose::{project_file, propose, ProposeRequest};
 pub use store::{valid_id, AgentAction, Store, PENDING_MAX, PROPOSALS_DIR};
@@ -141,10 +142,6 @@ pub enum ProposalError {
     TooManyPending,
     #[error(transparent)]
     Config(#[from] velos_config::ConfigError),
-    #[error(transparent)]
-    Plan(#[from] velos_reconcile::PlanError),
-    #[error(transparent)]
-    Daemon(#[from] velos_reconcile::DaemonError),
     #[error(transparent)]
     History(#[from] velos_reconcile::HistoryError),
 }

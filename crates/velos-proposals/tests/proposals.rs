@@ -1,9 +1,10 @@
-//! The proposal flow over the in-memory daemon: propose changes nothing, approve applies exactly the patch
-//! through the edit path and records it, a stale or git-followed proposal is refused, reject closes one.
+//! The proposal store over the in-memory daemon: propose changes nothing, check gives exactly the patched
+//! file (velos-ops applies it), a stale proposal is refused and marked, reject closes one. The apply itself
+//! is tested with velos-ops' `approve`.
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use velos_proposals::{approve, propose, reject, ProposalError, ProposeRequest, State, Store};
+use velos_proposals::{approved, check, propose, reject, ProposalError, ProposeRequest, State, Store};
 use velos_reconcile::testing::FakeDaemon;
 use velos_reconcile::{ApplyOptions, Daemon, POLL_INTERVAL_DEFAULT};
 
@@ -70,26 +71,29 @@ fn propose_changes_nothing_and_approve_replaces_exactly_that_app() {
     assert_eq!(daemon.request_log().len(), requests_before, "propose acted on the daemon");
     assert_eq!(Store::open(home.path()).and_then(|store| store.get(&proposal.id)).expect("stored"), proposal);
 
-    let approval = approve(home.path(), &proposal.id, "cli", &mut daemon, options(), 20).expect("approve");
-    assert!(approval.report.ok(), "{:?}", approval.report);
-    assert_eq!(std::fs::read_to_string(&file).expect("read"), SHOP.replace("8000", "8081"));
-    let after = hashes(&mut daemon);
-    assert_ne!(before[0], after[0], "web was not replaced");
-    assert_eq!(before[1], after[1], "worker was touched");
+    let ready = check(home.path(), &proposal.id, "cli", 20).expect("check");
+    assert_eq!(ready.text, SHOP.replace("8000", "8081"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), SHOP, "check wrote the file");
+    let web = |project: &velos_config::Project| project.app("web").map(|app| app.spec.spec_hash.clone());
+    let current = velos_config::load(&file).expect("load");
+    assert_ne!(web(&ready.project), web(&current));
+    assert_eq!(
+        ready.project.app("worker").map(|app| &app.spec.spec_hash),
+        current.app("worker").map(|app| &app.spec.spec_hash)
+    );
+    let done = approved(home.path(), ready.proposal, "cli", Some(7), "ok", 30).expect("approved");
+    assert_eq!(done.state, State::Approved);
     let stored = Store::open(home.path()).and_then(|store| store.get(&proposal.id)).expect("stored");
-    assert_eq!(stored.state, State::Approved);
-    let seq = stored.decision.and_then(|decision| decision.history_seq).expect("history seq");
-    let entry =
-        velos_reconcile::History::open(home.path()).and_then(|history| history.get(seq)).expect("entry");
-    assert!(entry.source_text.contains("8081"));
+    assert_eq!(stored.decision.and_then(|decision| decision.history_seq), Some(7));
     let actions = Store::open(home.path()).and_then(|store| store.actions()).expect("actions");
     let verbs: Vec<(&str, &str)> =
         actions.iter().map(|action| (action.action.as_str(), action.by.as_str())).collect();
     assert_eq!(verbs, [("propose", "test-agent"), ("approve", "cli")]);
     assert!(actions.iter().all(|action| action.proposal.as_deref() == Some(proposal.id.as_str())));
+    assert_eq!(before, hashes(&mut daemon), "nothing was applied");
 
-    // Decided once: a second approval is refused.
-    let again = approve(home.path(), &proposal.id, "cli", &mut daemon, options(), 30).err();
+    // Decided once: approving again is refused.
+    let again = check(home.path(), &proposal.id, "cli", 40).err();
     assert!(matches!(again, Some(ProposalError::NotPending { state: State::Approved, .. })), "{again:?}");
 }
 
@@ -101,7 +105,7 @@ fn a_proposal_made_before_the_file_changed_is_stale() {
     let proposal = propose(home.path(), &request(json!({"apps": {"worker": {"args": ["5"]}}})), &live, 10)
         .expect("propose");
     std::fs::write(&file, SHOP.replace("# The shop.", "# The shop, edited by hand.")).expect("write");
-    let refused = approve(home.path(), &proposal.id, "cli", &mut daemon, options(), 20).err();
+    let refused = check(home.path(), &proposal.id, "cli", 20).err();
     assert!(matches!(refused, Some(ProposalError::Stale { .. })), "{refused:?}");
     assert!(std::fs::read_to_string(&file).expect("read").contains("args = [\"61\"]"));
     let stored = Store::open(home.path()).and_then(|store| store.get(&proposal.id)).expect("stored");
@@ -121,7 +125,7 @@ fn an_invalid_proposal_is_stored_with_its_problems_and_cannot_be_approved() {
         .expect("propose");
     assert!(!proposal.valid);
     assert!(proposal.diagnostics[0].message.contains("kill_timeout"), "{:?}", proposal.diagnostics);
-    let refused = approve(home.path(), &proposal.id, "cli", &mut daemon, options(), 20).err();
+    let refused = check(home.path(), &proposal.id, "cli", 20).err();
     assert!(matches!(refused, Some(ProposalError::Config(_))), "{refused:?}");
     assert_eq!(std::fs::read_to_string(&file).expect("read"), SHOP);
 }
@@ -137,7 +141,7 @@ fn unknown_projects_and_ids_are_refused() {
         "{unknown:?}"
     );
     for id in ["p-00000000", "../velos.toml", "p-x"] {
-        let missing = approve(home.path(), id, "cli", &mut daemon, options(), 1).err();
+        let missing = check(home.path(), id, "cli", 1).err();
         assert!(matches!(missing, Some(ProposalError::NotFound { .. })), "{id}: {missing:?}");
     }
 }
