@@ -1,7 +1,7 @@
 //! Read tools about processes: `list_apps`, `app_info`, `metrics`. Few tokens: compact keys, one decimal,
 //! whole seconds, and a budget with a cursor on every list.
 use crate::budget::{clip, decode_cursor, page_forward, Budget};
-use crate::host::{no_such_app, records_named, Failure, Host};
+use crate::host::{Failure, Host};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use velos_core::ProcessRecord;
@@ -45,10 +45,12 @@ pub struct AppsPage {
 }
 
 pub fn status_word(record: &ProcessRecord) -> String {
-    serde_json::to_value(record.status)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_string))
-        .unwrap_or_default()
+    word(&record.status)
+}
+
+/// A value that serializes as a word (a status, a restart policy), as that word.
+pub fn word<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn compact(record: &ProcessRecord) -> Compact {
@@ -122,16 +124,13 @@ pub struct AppInfo {
 }
 
 pub fn app_info(host: &Host, params: &AppInfoParams) -> Result<AppInfo, Failure> {
-    let records = host.live()?;
-    let chosen = records_named(&records, &params.name);
-    if chosen.is_empty() {
-        return Err(no_such_app(&records, &params.name));
-    }
+    let chosen = host.info(&params.name)?;
     let budget = Budget::tokens(params.budget);
     let clip_max = budget.text_chars_max();
     let details: Vec<AppDetail> = chosen
-        .into_iter()
-        .map(|record| {
+        .iter()
+        .map(|info| {
+            let record = &info.record;
             let env = record.spec.env.iter().map(|pair| {
                 let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
                 let value = if velos_reconcile::is_secret_key(key) {
@@ -162,11 +161,7 @@ pub fn app_info(host: &Host, params: &AppInfoParams) -> Result<AppInfo, Failure>
                     .and_then(|value| value.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 max_memory_bytes: record.spec.max_memory_bytes,
-                logs: [crate::logs::Which::Out, crate::logs::Which::Err]
-                    .map(|which| {
-                        crate::logs::log_file(host.home(), &record.name, which).display().to_string()
-                    })
-                    .to_vec(),
+                logs: vec![info.out_log.display().to_string(), info.err_log.display().to_string()],
             }
         })
         .collect();
@@ -201,17 +196,11 @@ pub struct Metrics {
 }
 
 pub fn metrics(host: &Host, params: &MetricsParams) -> Result<Metrics, Failure> {
-    let records = host.live()?;
-    let chosen: Vec<&ProcessRecord> = match &params.name {
-        Some(name) => {
-            let chosen = records_named(&records, name);
-            if chosen.is_empty() {
-                return Err(no_such_app(&records, name));
-            }
-            chosen
-        }
-        None => records.iter().collect(),
+    let records: Vec<ProcessRecord> = match &params.name {
+        Some(name) => host.info(name)?.into_iter().map(|info| info.record).collect(),
+        None => host.live()?,
     };
+    let chosen: Vec<&ProcessRecord> = records.iter().collect();
     let count = |status: &str| chosen.iter().filter(|record| status_word(record) == status).count();
     // Each top list gets a third of the budget: 5 entries when the budget allows, at least 1.
     let per_list = (Budget::tokens(params.budget).bytes() / 3 / 80).clamp(1, 5);

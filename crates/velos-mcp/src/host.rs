@@ -1,16 +1,15 @@
-//! The one place the MCP face reaches the host: the daemon (a new connection per call, never started
-//! unless `--start-daemon`), the registry of projects, the history, the proposals. Calls here block; the
-//! server runs them on tokio's blocking pool ([`blocking`]).
+//! The MCP face's view of the host: the operations layer (velos-ops, every verb), plus the policy and the
+//! files a tool reads. The daemon is reached per call and never started unless `--start-daemon`. Calls
+//! here block; the server runs them on tokio's blocking pool ([`blocking`]).
 use std::path::{Path, PathBuf};
-use velos_client::{Client, ClientError};
 use velos_config::{AgentPolicy, Project};
 use velos_core::ProcessRecord;
-use velos_proposals::ProposalError;
+use velos_ops::{InfoRequest, ListRequest, OpError, OpErrorKind, Ops, PingRequest};
 
 /// Where the host is and how to reach it.
 #[derive(Debug, Clone)]
 pub struct Host {
-    pub home: PathBuf,
+    pub ops: Ops,
     pub velos_exe: PathBuf,
     pub start_daemon: bool,
 }
@@ -18,13 +17,15 @@ pub struct Host {
 /// A tool that could not do its job: what happened and what the agent (or its human) can do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The error's kind (`not_found`, `daemon_not_running`, ...), as velos-ops names it.
+    pub kind: String,
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), hint: None }
+        Failure { kind: OpErrorKind::InvalidInput.as_str().into(), message: message.into(), hint: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Failure {
@@ -32,80 +33,85 @@ impl Failure {
         self
     }
 
-    /// `error: …` and `hint: …` lines: the tool error's text.
+    /// `error (kind): …` and `hint: …` lines: the tool error's text.
     pub fn render(&self) -> String {
+        let head = format!("error ({}): {}", self.kind, self.message);
         match &self.hint {
-            Some(hint) => format!("error: {}\nhint: {hint}", self.message),
-            None => format!("error: {}", self.message),
+            Some(hint) => format!("{head}\nhint: {hint}"),
+            None => head,
         }
     }
 }
 
-impl From<ProposalError> for Failure {
-    fn from(error: ProposalError) -> Failure {
-        let hint = match &error {
-            ProposalError::Stale { .. } => Some("call propose_patch again: it reads the file as it is now".into()),
-            ProposalError::UnknownProject { known, .. } => {
-                Some(format!("known projects: {} (project_status lists them)", known.join(", ")))
+impl From<OpError> for Failure {
+    fn from(error: OpError) -> Failure {
+        let mut message = error.message.clone();
+        for diagnostic in &error.diagnostics {
+            message.push('\n');
+            message.push_str(&diagnostic.short());
+            if let Some(help) = &diagnostic.help {
+                message.push_str(&format!(" (help: {help})"));
             }
-            ProposalError::NotFound { .. } | ProposalError::NotPending { .. } => {
-                Some("propose_patch makes a new proposal; a human lists them with `velos proposals list`".into())
-            }
-            ProposalError::FollowsGit { id, .. } => Some(format!(
-                "the change belongs in a commit: a human runs `velos proposals show {id} --patch` and commits it"
+        }
+        let hint = match error.kind {
+            // The CLI's wording names `velos` commands a human runs; say so to the agent.
+            OpErrorKind::DaemonNotRunning => Some(format!(
+                "{} — or restart the MCP server as `velos mcp --start-daemon`",
+                error.hint_text().unwrap_or("a human starts it with `velos daemon`")
             )),
-            ProposalError::Daemon(_) => Some(daemon_hint().into()),
-            _ => None,
+            _ => error.hint_text().map(str::to_string),
         };
-        let message = match &error {
-            ProposalError::Config(config) => config.render().trim_end().to_string(),
-            _ => error.to_string(),
-        };
-        Failure { message, hint }
+        Failure { kind: error.kind.as_str().into(), message, hint }
     }
-}
-
-fn daemon_hint() -> &'static str {
-    "a human starts it (`velos daemon`, or any `velos apply`), or runs `velos mcp --start-daemon`"
 }
 
 impl Host {
-    /// A new connection for this call. A daemon that is down is a clear failure, unless `--start-daemon`.
-    pub fn client(&self) -> Result<Client, Failure> {
-        let result = if self.start_daemon {
-            velos_client::connect_or_start(&self.home, &self.velos_exe)
-        } else {
-            Client::connect(&self.home)
-        };
-        result.map_err(|error| match error {
-            ClientError::DaemonNotRunning { .. } => Failure::new(error.to_string()).hint(daemon_hint()),
-            other => Failure::new(format!("cannot reach the Velos daemon: {other}")).hint(daemon_hint()),
-        })
+    /// With `--start-daemon`, starts the daemon when none runs; otherwise reads find it or say it is down.
+    fn ensure_daemon(&self) -> Result<(), Failure> {
+        if self.start_daemon {
+            velos_client::connect_or_start(self.ops.home().root(), &self.velos_exe).map_err(|error| {
+                Failure {
+                    kind: OpErrorKind::DaemonUnreachable.as_str().into(),
+                    message: error.to_string(),
+                    hint: None,
+                }
+            })?;
+        }
+        Ok(())
     }
 
-    /// Every live record, sorted by name.
+    /// A write tool's guard: the daemon must run already (the write verbs of velos-ops would start it, and
+    /// an agent must not start it by surprise) unless `--start-daemon`.
+    pub fn require_daemon(&self) -> Result<(), Failure> {
+        self.ensure_daemon()?;
+        self.ops.ping(PingRequest {})?;
+        Ok(())
+    }
+
+    /// Every app (not Velos's own), sorted by name.
     pub fn live(&self) -> Result<Vec<ProcessRecord>, Failure> {
-        self.client()?.list().map_err(daemon_failure)
+        self.ensure_daemon()?;
+        Ok(self.ops.list(ListRequest { all: false })?.apps)
+    }
+
+    /// The instances `name` means (an app, one instance), with their log files; `not_found` with close
+    /// names otherwise.
+    pub fn info(&self, name: &str) -> Result<Vec<velos_ops::AppInfo>, Failure> {
+        self.ensure_daemon()?;
+        Ok(self.ops.info(InfoRequest { name: name.to_string() })?.apps)
     }
 
     /// The applied project `name`: its file, its text and what it says now.
     pub fn project(&self, name: &str) -> Result<(PathBuf, String, Project), Failure> {
-        let file = velos_proposals::project_file(&self.home, name)?;
+        let file = velos_proposals::project_file(self.home(), name).map_err(velos_ops::proposal_error)?;
         let (source, project) = velos_config::load_source(&file)
             .map_err(|error| Failure::new(error.render().trim_end().to_string()))?;
         Ok((file, source, project))
     }
 
-    /// The names of the projects applied on this host.
-    pub fn project_names(&self) -> Vec<String> {
-        velos_reconcile::history::read_projects(&self.home)
-            .map(|records| records.into_iter().map(|record| record.project).collect())
-            .unwrap_or_default()
-    }
-
     /// The agent policy of each applied project (a file that cannot be read grants nothing).
     pub fn policies(&self) -> Vec<(String, AgentPolicy)> {
-        let records = velos_reconcile::history::read_projects(&self.home).unwrap_or_default();
+        let records = velos_reconcile::history::read_projects(self.home()).unwrap_or_default();
         records
             .into_iter()
             .map(|record| {
@@ -116,66 +122,15 @@ impl Host {
     }
 
     pub fn home(&self) -> &Path {
-        &self.home
+        self.ops.home().root()
     }
 }
 
-/// A daemon error on a request, with the app it was about.
-pub fn daemon_failure(error: ClientError) -> Failure {
-    match error {
-        ClientError::DaemonNotRunning { .. } => Failure::new(error.to_string()).hint(daemon_hint()),
-        other => Failure::new(other.to_string()),
-    }
-}
-
-/// The records an app name means: the app itself, or each instance of an app with `instances` (by the
-/// `app` label), so `web` covers `web-0`, `web-1`.
-pub fn records_named<'r>(records: &'r [ProcessRecord], name: &str) -> Vec<&'r ProcessRecord> {
-    let exact: Vec<&ProcessRecord> = records.iter().filter(|record| record.name == name).collect();
-    if !exact.is_empty() {
-        return exact;
-    }
-    records.iter().filter(|record| record.spec.labels.get("app").is_some_and(|app| app == name)).collect()
-}
-
-/// "no app named x", with the closest names.
-pub fn no_such_app(records: &[ProcessRecord], name: &str) -> Failure {
-    let mut names: Vec<&str> = records.iter().map(|record| record.name.as_str()).collect();
-    names.sort_unstable();
-    let close: Vec<&str> =
-        names.iter().copied().filter(|candidate| similar_name(candidate, name)).take(3).collect();
-    let hint = if close.is_empty() {
-        "list_apps shows the apps".to_string()
-    } else {
-        format!("did you mean {}? list_apps shows the apps", close.join(", "))
-    };
-    Failure::new(format!("no app named `{name}`")).hint(hint)
-}
-
-fn similar_name(candidate: &str, name: &str) -> bool {
-    let (candidate, name) = (candidate.to_ascii_lowercase(), name.to_ascii_lowercase());
-    candidate.starts_with(&name) || name.starts_with(&candidate) || edit_distance(&candidate, &name) <= 2
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
-/// Runs a blocking call on tokio's blocking pool (the daemon client and the file system block).
+/// Runs a blocking call on tokio's blocking pool (velos-ops and the file system block).
 pub async fn blocking<T: Send + 'static>(
     call: impl FnOnce() -> Result<T, Failure> + Send + 'static,
 ) -> Result<T, Failure> {
     tokio::task::spawn_blocking(call)
         .await
-        .unwrap_or_else(|error| Err(Failure::new(format!("the call failed: {error}"))))
+        .unwrap_or_else(|error| Err(Failure::new(format!("the call ended without an answer: {error}"))))
 }

@@ -31,6 +31,8 @@ pub struct Options {
 
 #[derive(Debug, thiserror::Error)]
 pub enum McpError {
+    #[error("{0}")]
+    Home(#[source] Box<velos_ops::OpError>),
     #[error("cannot start the MCP server's runtime")]
     Runtime(#[source] std::io::Error),
     #[error("the MCP session could not start")]
@@ -50,7 +52,9 @@ pub fn serve_stdio(options: Options) -> Result<(), McpError> {
         .max_blocking_threads(4)
         .build()
         .map_err(McpError::Runtime)?;
-    let host = Host { home: options.home, velos_exe: options.velos_exe, start_daemon: options.start_daemon };
+    let home = velos_ops::Home::new(options.home).map_err(|error| McpError::Home(Box::new(error)))?;
+    let ops = velos_ops::Ops::new(home).with_velos_exe(options.velos_exe.clone());
+    let host = Host { ops, velos_exe: options.velos_exe, start_daemon: options.start_daemon };
     runtime.block_on(async move {
         let service = VelosServer::new(host)
             .serve(rmcp::transport::stdio())

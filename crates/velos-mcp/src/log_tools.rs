@@ -1,10 +1,11 @@
 //! `logs_tail` and `logs_search`: an app's output, both streams, filtered, within the budget. Log text is
 //! whatever the program wrote: it is marked untrusted in every answer.
 use crate::budget::{clip, decode_cursor, encode_cursor, page_backward, Budget};
-use crate::host::{no_such_app, records_named, Failure, Host};
+use crate::host::{Failure, Host};
 use crate::logs::{self, Filter, Level, Which};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// Said in every answer that carries log text.
 pub const UNTRUSTED: &str =
@@ -55,9 +56,24 @@ pub struct LogsTail {
 }
 
 struct Selection {
-    names: Vec<String>,
+    /// Each instance's name and its stdout and stderr files.
+    logs: Vec<(String, PathBuf, PathBuf)>,
     streams: Vec<Which>,
     filter: Filter,
+}
+
+impl Selection {
+    /// (instance, stream, file), in the order they are read.
+    fn files(&self) -> Vec<(String, Which, PathBuf)> {
+        let mut files = Vec::new();
+        for (name, out, err) in &self.logs {
+            for which in &self.streams {
+                let path = if *which == Which::Out { out.clone() } else { err.clone() };
+                files.push((name.clone(), *which, path));
+            }
+        }
+        files
+    }
 }
 
 fn select(
@@ -68,11 +84,7 @@ fn select(
     grep: Option<&str>,
     since: Option<&str>,
 ) -> Result<Selection, Failure> {
-    let records = host.live()?;
-    let chosen = records_named(&records, name);
-    if chosen.is_empty() {
-        return Err(no_such_app(&records, name));
-    }
+    let chosen = host.info(name)?;
     let streams = match stream.map(str::to_ascii_lowercase).as_deref() {
         None | Some("both") | Some("") => vec![Which::Out, Which::Err],
         Some("stdout") | Some("out") => vec![Which::Out],
@@ -94,7 +106,7 @@ fn select(
         None => None,
     };
     Ok(Selection {
-        names: chosen.iter().map(|record| record.name.clone()).collect(),
+        logs: chosen.into_iter().map(|info| (info.record.name, info.out_log, info.err_log)).collect(),
         streams,
         filter: Filter { level, grep: grep.map(str::to_string), since_unix_ms },
     })
@@ -112,24 +124,21 @@ pub fn logs_tail(host: &Host, params: &LogsTailParams) -> Result<LogsTail, Failu
     let skip = decode_cursor(params.cursor.as_deref()).map_err(Failure::new)?.unwrap_or(0);
     let wanted = params.lines.map_or(TAIL_LINES_DEFAULT, |lines| lines as usize).clamp(1, TAIL_LINES_MAX);
     let budget = Budget::tokens(params.budget);
-    let several = selection.names.len() > 1;
+    let several = selection.logs.len() > 1;
     let mut lines: Vec<(Option<u64>, Line)> = Vec::new();
     let mut older_exist = false;
-    for name in &selection.names {
-        for which in &selection.streams {
-            let path = logs::log_file(host.home(), name, *which);
-            let tail = logs::tail(&path, skip + wanted, &selection.filter)
-                .map_err(|error| Failure::new(format!("cannot read {}: {error}", path.display())))?;
-            older_exist |= !tail.reached_start;
-            lines.extend(tail.lines.into_iter().map(|text| {
-                let line = Line {
-                    s: which.key().into(),
-                    a: several.then(|| name.clone()),
-                    t: clip(&text, budget.text_chars_max()),
-                };
-                (logs::timestamp_unix_ms(&text), line)
-            }));
-        }
+    for (name, which, path) in selection.files() {
+        let tail = logs::tail(&path, skip + wanted, &selection.filter)
+            .map_err(|error| Failure::new(format!("cannot read {}: {error}", path.display())))?;
+        older_exist |= !tail.reached_start;
+        lines.extend(tail.lines.into_iter().map(|text| {
+            let line = Line {
+                s: which.key().into(),
+                a: several.then(|| name.clone()),
+                t: clip(&text, budget.text_chars_max()),
+            };
+            (logs::timestamp_unix_ms(&text), line)
+        }));
     }
     // With timestamps, one timeline; without, each file's lines stay together (stdout, then stderr).
     if lines.iter().all(|(time, _)| time.is_some()) {
@@ -221,19 +230,14 @@ pub fn logs_search(host: &Host, params: &LogsSearchParams) -> Result<LogsSearch,
     let (mut file_index, mut offset, mut line) = search_cursor(params.cursor.as_deref())?;
     let budget = Budget::tokens(params.budget);
     let room = budget.bytes().saturating_sub(400 + UNTRUSTED.len());
-    let files: Vec<(String, Which)> = selection
-        .names
-        .iter()
-        .flat_map(|name| selection.streams.iter().map(move |which| (name.clone(), *which)))
-        .collect();
-    let several = selection.names.len() > 1;
+    let files = selection.files();
+    let several = selection.logs.len() > 1;
     let (mut matches, mut used, mut scanned) = (Vec::new(), 0usize, 0u64);
     let mut next_cursor = None;
-    while let Some((name, which)) = files.get(file_index) {
-        let path = logs::log_file(host.home(), name, *which);
+    while let Some((name, which, path)) = files.get(file_index) {
         // A match is at most an eighth of the budget; ask for what could still fit.
         let count = (room.saturating_sub(used) / 64).max(1);
-        let found = logs::search(&path, offset, line, count, &selection.filter)
+        let found = logs::search(path, offset, line, count, &selection.filter)
             .map_err(|error| Failure::new(format!("cannot read {}: {error}", path.display())))?;
         scanned += found.bytes_read;
         let mut stopped_at = found.resume_at;

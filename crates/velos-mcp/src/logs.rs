@@ -1,9 +1,9 @@
 //! Reading an app's log files for agents: the newest lines that match (read backwards from the end, so a
 //! log of a million lines costs what its tail costs), and a forward search that resumes at a byte offset.
-//! Files are `$VELOS_HOME/logs/NAME-out.log` and `NAME-err.log` (docs/PROTOCOL.md, "Logs").
+//! Which files: velos-ops says (`info` gives each instance's `out_log` and `err_log`).
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Bytes read backwards per step.
 const CHUNK_BYTES: u64 = 64 << 10;
@@ -26,11 +26,6 @@ impl Which {
             Which::Err => "err",
         }
     }
-}
-
-/// The file of one stream of app `name`.
-pub fn log_file(home: &Path, name: &str, which: Which) -> PathBuf {
-    home.join("logs").join(format!("{name}-{}.log", which.key()))
 }
 
 /// How serious a line looks, from its words (there is no structure to read: apps write what they like).

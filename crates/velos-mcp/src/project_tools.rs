@@ -41,14 +41,12 @@ pub struct ProjectStatus {
 pub fn project_status(host: &Host, params: &ProjectStatusParams) -> Result<ProjectStatus, Failure> {
     let start = decode_cursor(params.cursor.as_deref()).map_err(Failure::new)?.unwrap_or(0);
     let budget = Budget::tokens(params.budget);
-    let live = host.live()?;
-    let statuses =
-        velos_reconcile::status(host.home(), &live).map_err(|error| Failure::new(error.to_string()))?;
+    let statuses = host.ops.status(velos_ops::StatusRequest { all: false })?.projects;
     let policies: HashMap<String, velos_config::AgentPolicy> = host.policies().into_iter().collect();
     if let Some(project) = &params.project {
         if !statuses.iter().any(|status| &status.project == project) {
             return Err(Failure::new(format!("no project named `{project}` is applied on this host"))
-                .hint(format!("projects: {}", host.project_names().join(", "))));
+                .hint("project_status without a project lists them"));
         }
     }
     let lines: Vec<ProjectLine> = statuses
@@ -124,9 +122,7 @@ fn action_counts(plan: &serde_json::Value) -> String {
 
 pub fn history(host: &Host, params: &HistoryParams) -> Result<History, Failure> {
     let start = decode_cursor(params.cursor.as_deref()).map_err(Failure::new)?.unwrap_or(0);
-    let entries = velos_reconcile::History::open(host.home())
-        .and_then(|history| history.list(params.project.as_deref()))
-        .map_err(|error| Failure::new(error.to_string()))?;
+    let entries = host.ops.history(velos_ops::HistoryRequest { project: params.project.clone() })?.entries;
     // An apply carried out for a proposal is linked from the proposal's decision.
     let proposals =
         velos_proposals::Store::open(host.home()).and_then(|store| store.list()).unwrap_or_default();

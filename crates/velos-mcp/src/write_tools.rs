@@ -1,12 +1,13 @@
 //! The tools that lead to changes: `propose_patch` (always; it changes nothing), and, only where a
 //! project's `[velos.agents]` policy allows it, `apply_proposal` and `restart_app`.
-use crate::host::{no_such_app, records_named, Failure, Host};
+use crate::host::{Failure, Host};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use velos_config::AgentPolicy;
-use velos_proposals::{AgentAction, Problem, ProposeRequest, Store};
-use velos_reconcile::{now_unix_ms, ApplyOptions, POLL_INTERVAL_DEFAULT};
+use velos_ops::{proposal_error, ApproveRequest, ProposeRequest, RestartRequest, WaitOptions};
+use velos_proposals::{AgentAction, Problem, Store};
+use velos_reconcile::now_unix_ms;
 
 /// How long `apply_proposal` waits for the apps to run.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,17 +41,13 @@ pub struct Proposed {
 }
 
 pub fn propose_patch(host: &Host, proposer: &str, params: &ProposePatchParams) -> Result<Proposed, Failure> {
-    if params.reason.trim().is_empty() {
-        return Err(Failure::new("reason is empty").hint("say why the change is needed: the human reads it"));
-    }
-    let live = host.live()?;
     let request = ProposeRequest {
         project: params.project.clone(),
         patch: params.patch.clone(),
         proposer: proposer.to_string(),
         reason: params.reason.clone(),
     };
-    let proposal = velos_proposals::propose(host.home(), &request, &live, now_unix_ms())?;
+    let proposal = host.ops.propose(request)?.proposal;
     let apply_allowed = policy_of(host, &proposal.project).apply;
     let next = match (proposal.valid, apply_allowed) {
         (false, _) => "not valid: fix the diagnostics and call propose_patch again".to_string(),
@@ -120,20 +117,21 @@ pub fn refuse(host: &Host, by: &str, tool: &str, project: Option<&str>, key: &st
 }
 
 pub fn apply_proposal(host: &Host, by: &str, params: &ApplyProposalParams) -> Result<Applied, Failure> {
-    let proposal = Store::open(host.home()).and_then(|store| store.get(&params.id))?;
+    let proposal =
+        Store::open(host.home()).and_then(|store| store.get(&params.id)).map_err(proposal_error)?;
     if !policy_of(host, &proposal.project).apply {
         return Err(refuse(host, by, "apply_proposal", Some(&proposal.project), "apply"));
     }
-    let mut client = host.client()?;
-    let options = ApplyOptions { wait: true, timeout: APPLY_TIMEOUT, poll_interval: POLL_INTERVAL_DEFAULT };
-    let approval =
-        velos_proposals::approve(host.home(), &params.id, by, &mut client, options, now_unix_ms())?;
+    host.require_daemon()?;
+    let wait =
+        WaitOptions { wait: true, timeout_ms: u64::try_from(APPLY_TIMEOUT.as_millis()).unwrap_or(u64::MAX) };
+    let approval = host.ops.approve(ApproveRequest { id: params.id.clone(), by: by.to_string(), wait })?;
     Ok(Applied {
         id: approval.proposal.id,
         state: approval.proposal.state.to_string(),
-        plan: velos_reconcile::render(&approval.plan, false),
-        ok: approval.report.ok(),
-        summary: approval.report.summary(),
+        plan: velos_reconcile::render(&approval.applied.plan, false),
+        ok: approval.applied.report.ok(),
+        summary: approval.applied.report.summary(),
     })
 }
 
@@ -145,45 +143,49 @@ pub struct RestartAppParams {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Restarted {
-    /// The processes restarted (compact keys as list_apps).
-    pub apps: Vec<crate::apps::Compact>,
+    /// The processes restarted, in order.
+    pub apps: Vec<RestartedApp>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RestartedApp {
+    pub name: String,
+    /// running, or stopped when the new run already ended.
+    pub status: String,
+    pub pid: u32,
 }
 
 pub fn restart_app(host: &Host, by: &str, params: &RestartAppParams) -> Result<Restarted, Failure> {
-    let mut client = host.client()?;
-    let records = client.list().map_err(crate::host::daemon_failure)?;
-    let chosen = records_named(&records, &params.name);
-    if chosen.is_empty() {
-        return Err(no_such_app(&records, &params.name));
-    }
-    for record in &chosen {
-        let project = record.spec.labels.get("project").map(String::as_str);
+    host.require_daemon()?;
+    let chosen = host.info(&params.name)?;
+    for info in &chosen {
+        let project = info.record.spec.labels.get("project").map(String::as_str);
         if !project.is_some_and(|project| policy_of(host, project).restart) {
             return Err(refuse(host, by, "restart_app", project, "restart"));
         }
     }
-    let mut restarted = Vec::new();
-    for record in chosen {
-        let result = client.restart(&record.name, None).map_err(crate::host::daemon_failure);
+    let result = host.ops.restart(RestartRequest { name: params.name.clone() });
+    let store = Store::open(host.home()).map_err(proposal_error)?;
+    for info in &chosen {
         let action = AgentAction {
             time_unix_ms: now_unix_ms(),
             by: by.to_string(),
             action: "restart_app".into(),
             proposal: None,
-            project: record.spec.labels.get("project").cloned(),
-            app: Some(record.name.clone()),
-            result: result.as_ref().map_or_else(|failure| failure.message.clone(), |_| "ok".into()),
+            project: info.record.spec.labels.get("project").cloned(),
+            app: Some(info.record.name.clone()),
+            result: result.as_ref().map_or_else(|error| error.message.clone(), |_| "ok".into()),
         };
-        Store::open(host.home()).and_then(|store| store.record(&action))?;
-        let record = result?;
-        restarted.push(crate::apps::Compact {
-            n: record.name.clone(),
-            s: crate::apps::status_word(&record),
-            c: 0.0,
-            m: record.memory,
-            r: record.restarts,
-            u: record.uptime_ms / 1000,
-        });
+        store.record(&action).map_err(proposal_error)?;
     }
-    Ok(Restarted { apps: restarted })
+    let apps = result?
+        .restarted
+        .into_iter()
+        .map(|restarted| RestartedApp {
+            status: crate::apps::word(&restarted.status),
+            name: restarted.name,
+            pid: restarted.pid,
+        })
+        .collect();
+    Ok(Restarted { apps })
 }

@@ -71,4 +71,9 @@ async_verbs! {
     forget: ForgetRequest => ForgetOutcome;
     ping: PingRequest => PingOutcome;
     save: SaveRequest => SaveOutcome;
+    propose: ProposeRequest => ProposalOutcome;
+    proposals: ProposalsRequest => ProposalsOutcome;
+    proposal: ProposalRequest => ProposalOutcome;
+    approve: ApproveRequest => ApproveOutcome;
+    reject: RejectRequest => ProposalOutcome;
 }

@@ -5,8 +5,11 @@ use crate::cli::{McpArgs, ProposalsCommand, WaitArgs};
 use crate::error::CliError;
 use crate::render;
 use std::io::Write;
-use velos_proposals::{Proposal, ProposalError, State};
-use velos_reconcile::{now_unix_ms, ApplyOptions, POLL_INTERVAL_DEFAULT};
+use velos_ops::{
+    ApproveRequest, Home, OpError, Ops, ProposalRequest, ProposalsRequest, RejectRequest, WaitOptions,
+};
+use velos_proposals::{Proposal, State};
+use velos_reconcile::now_unix_ms;
 
 /// `velos mcp`: serves until the client closes stdin. stdout is the protocol: nothing else is printed.
 pub fn mcp(context: &Context, args: &McpArgs) -> Result<(), CliError> {
@@ -18,14 +21,16 @@ pub fn mcp(context: &Context, args: &McpArgs) -> Result<(), CliError> {
     velos_mcp::serve_stdio(options).map_err(|error| CliError::new(error.to_string()).causes_of(&error))
 }
 
+fn ops(context: &Context) -> Result<Ops, CliError> {
+    let home = Home::new(context.home()).map_err(op_error)?;
+    Ok(Ops::new(home).with_velos_exe(context.velos_exe()?))
+}
+
 pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Write) -> Result<(), CliError> {
-    let home = context.home();
+    let ops = ops(context)?;
     match command {
         ProposalsCommand::List { json, all } => {
-            let mut proposals = velos_proposals::current(home).map_err(proposal_error)?;
-            if !all {
-                proposals.retain(|proposal| matches!(proposal.state, State::Pending | State::Stale));
-            }
+            let proposals = ops.proposals(ProposalsRequest { all: *all }).map_err(op_error)?.proposals;
             if *json {
                 writeln!(out, "{}", render::to_json_pretty(&proposals))?;
             } else {
@@ -33,7 +38,7 @@ pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Wr
             }
         }
         ProposalsCommand::Show { id, patch, json } => {
-            let proposal = velos_proposals::current_one(home, id).map_err(proposal_error)?;
+            let proposal = ops.proposal(ProposalRequest { id: id.clone() }).map_err(op_error)?.proposal;
             if *patch {
                 out.write_all(velos_proposals::patch_for_commit(&proposal).as_bytes())?;
             } else if *json {
@@ -42,22 +47,24 @@ pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Wr
                 out.write_all(show(&proposal).as_bytes())?;
             }
         }
-        ProposalsCommand::Approve { id, wait } => approve(context, id, wait, out)?,
+        ProposalsCommand::Approve { id, wait } => approve(&ops, id, wait, out)?,
         ProposalsCommand::Reject { id, reason } => {
-            let proposal = velos_proposals::reject(home, id, "cli", reason.as_deref(), now_unix_ms())
-                .map_err(proposal_error)?;
+            let request = RejectRequest { id: id.clone(), by: "cli".into(), reason: reason.clone() };
+            let proposal = ops.reject(request).map_err(op_error)?.proposal;
             writeln!(out, "Rejected proposal {} of project {}.", proposal.id, proposal.project)?;
         }
     }
     Ok(())
 }
 
-fn approve(context: &Context, id: &str, wait: &WaitArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let mut client = context.client()?;
-    let options =
-        ApplyOptions { wait: !wait.no_wait, timeout: wait.timeout, poll_interval: POLL_INTERVAL_DEFAULT };
-    let approval = velos_proposals::approve(context.home(), id, "cli", &mut client, options, now_unix_ms())
-        .map_err(proposal_error)?;
+fn approve(ops: &Ops, id: &str, wait: &WaitArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let timeout_ms = u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX);
+    let request = ApproveRequest {
+        id: id.to_string(),
+        by: "cli".into(),
+        wait: WaitOptions { wait: !wait.no_wait, timeout_ms },
+    };
+    let approval = ops.approve(request).map_err(op_error)?;
     let colour = colour();
     writeln!(
         out,
@@ -65,19 +72,11 @@ fn approve(context: &Context, id: &str, wait: &WaitArgs, out: &mut dyn Write) ->
         approval.proposal.id,
         approval.proposal.file.display()
     )?;
-    out.write_all(velos_reconcile::render(&approval.plan, colour).as_bytes())?;
-    if !approval.plan.is_empty() {
-        out.write_all(velos_reconcile::render_report(&approval.report, colour).as_bytes())?;
+    out.write_all(velos_reconcile::render(&approval.applied.plan, colour).as_bytes())?;
+    if !approval.applied.plan.is_empty() {
+        out.write_all(velos_reconcile::render_report(&approval.applied.report, colour).as_bytes())?;
     }
-    if approval.report.ok() {
-        return Ok(());
-    }
-    Err(CliError::new(format!("the apply of proposal {id} did not complete: {}", approval.report.summary()))
-        .hint(format!(
-            "{} holds the change; velos apply {} retries it",
-            approval.proposal.file.display(),
-            approval.proposal.file.display()
-        )))
+    Ok(())
 }
 
 /// `ID  STATE  PROJECT  PROPOSER  AGE  REASON`, one line each.
@@ -155,22 +154,20 @@ fn show(proposal: &Proposal) -> String {
     text
 }
 
-fn proposal_error(error: ProposalError) -> CliError {
-    let hint = match &error {
-        ProposalError::Config(config) => return CliError::config(config)
-            .hint("the proposal does not apply to the file as it is: reject it and ask the agent to propose again"),
-        ProposalError::NotFound { .. } => "velos proposals list --all shows the proposals".to_string(),
-        ProposalError::NotPending { .. } => "velos proposals list shows the pending ones".to_string(),
-        ProposalError::Stale { id, .. } => format!(
-            "ask the agent to propose again against the current file (propose_patch); velos proposals reject {id} closes this one"
-        ),
-        ProposalError::FollowsGit { id, .. } => format!(
-            "velos proposals show {id} --patch > {id}.patch, then commit it to the repository (git apply {id}.patch); the controller applies it"
-        ),
-        ProposalError::UnknownProject { .. } => "velos status lists the projects applied on this host".to_string(),
-        ProposalError::TooManyPending => "velos proposals reject ID closes proposals no one will approve".to_string(),
-        ProposalError::Daemon(_) => "velos ping checks the daemon".to_string(),
-        _ => "proposals live in VELOS_HOME/proposals".to_string(),
-    };
-    CliError::new(error.to_string()).causes_of(&error).hint(hint)
+/// An [`OpError`] as the CLI prints it: the diagnostics of a velos.toml as velos-config renders them, else
+/// `error:`, the causes and the hint.
+fn op_error(error: OpError) -> CliError {
+    let mut cli_error = CliError::new(error.message.clone());
+    for cause in &error.causes {
+        cli_error = cli_error.cause(cause.clone());
+    }
+    if !error.diagnostics.is_empty() {
+        cli_error.preformatted = Some(
+            error.diagnostics.iter().map(velos_config::Diagnostic::render).collect::<Vec<_>>().join("\n"),
+        );
+    }
+    match error.hint_text() {
+        Some(hint) => cli_error.hint(hint),
+        None => cli_error,
+    }
 }
