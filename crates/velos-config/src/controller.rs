@@ -270,10 +270,14 @@ pub struct AgentPolicy {
 }
 
 impl AgentPolicy {
+    // (`document["velos"]` would panic on a file without `[velos]`: look keys up instead.)
     /// The policy a velos.toml's text sets (defaults for a file that does not parse: it grants nothing).
     pub fn of_source(source: &str) -> AgentPolicy {
         let Ok(document) = source.parse::<toml_edit::DocumentMut>() else { return AgentPolicy::default() };
-        let flag = |key: &str| document["velos"]["agents"][key].as_bool().unwrap_or(false);
+        let agents = document.get("velos").and_then(|velos| velos.get("agents"));
+        let flag = |key: &str| {
+            agents.and_then(|agents| agents.get(key)).and_then(toml_edit::Item::as_bool).unwrap_or(false)
+        };
         AgentPolicy { apply: flag("apply"), restart: flag("restart") }
     }
 }
