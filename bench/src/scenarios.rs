@@ -34,6 +34,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("controller") {
         rows.extend(crate::gitops::controller_scenarios(velos));
     }
+    if wanted("mcp") {
+        rows.extend(crate::mcp::mcp_scenarios(velos));
+    }
     print_table(&rows);
 }
 
