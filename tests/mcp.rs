@@ -161,16 +161,19 @@ fn a_stale_proposal_is_refused_and_the_old_revision_serves_legacy_clients() {
 
 #[test]
 fn write_tools_follow_the_policy_and_a_daemon_that_is_down_is_a_clear_error() {
-    let shop = Shop::applied("\n[velos.agents]\napply = true\n");
+    let shop = Shop::applied("\n[velos.agents]\napply = true\nrestart = true\n");
     let before = shop.pids();
     let report = shop.session("apply", &["shop", r#"{"apps": {"worker": {"args": ["3602"]}}}"#]);
     assert!(report["plan"].as_str().unwrap().contains("replace worker"), "{report}");
     let after = shop.pids();
     let changed: Vec<&str> =
         after.iter().filter(|entry| !before.contains(entry)).map(|(name, _)| name.as_str()).collect();
-    assert_eq!(changed, ["worker"]);
+    assert_eq!(changed, ["web", "worker"], "worker replaced by the proposal, web restarted");
     let actions = std::fs::read_to_string(shop.velos.home().join("proposals/actions.log")).unwrap();
-    assert!(actions.contains("\"action\":\"approve\"") && actions.contains("\"by\":\"mcp\""), "{actions}");
+    for action in ["propose", "approve", "restart_app"] {
+        assert!(actions.contains(&format!("\"action\":\"{action}\"")), "{action}: {actions}");
+    }
+    assert!(actions.contains("\"by\":\"mcp\""), "the MCP client's name is recorded: {actions}");
 
     shop.velos.ok(&["kill"]);
     let down = shop.session("down", &[]);

@@ -143,14 +143,18 @@ async def propose(velos, home, project, patch, reason):
 
 
 async def apply(velos, home, project, patch):
-    """With `[velos.agents] apply = true`: apply_proposal is listed, annotated destructive, and applies."""
+    """With `[velos.agents] apply = true` and `restart = true`: both tools are listed, annotated destructive,
+    and act."""
     async with Client(params(velos, home), mode="legacy") as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert "apply_proposal" in tools and "restart_app" not in tools, sorted(tools)
-        assert tools["apply_proposal"].annotations.destructive_hint is True
+        assert "apply_proposal" in tools and "restart_app" in tools, sorted(tools)
+        for name in ["apply_proposal", "restart_app"]:
+            assert tools[name].annotations.destructive_hint is True and tools[name].annotations.read_only_hint is False
         proposed, _ = await call_ok(client, "propose_patch", {"project": project, "patch": json.loads(patch), "reason": "agent fix"})
         applied, _ = await call_ok(client, "apply_proposal", {"id": proposed["id"]})
         assert applied["state"] == "approved" and applied["ok"], applied
+        restarted, _ = await call_ok(client, "restart_app", {"name": "web"})
+        assert [app["name"] for app in restarted["apps"]] == ["web"], restarted
         return {"proposal": proposed["id"], "plan": applied["plan"]}
 
 
