@@ -62,7 +62,6 @@ pub fn mcp_scenarios(velos: &Path) -> Vec<Row> {
     }
     let rss = rss_mib(server.id(), "VmRSS:");
     let peak = rss_mib(server.id(), "VmHWM:");
-    drop(exchange);
     let _ = server.kill();
     let _ = server.wait();
     let p99 = {

@@ -16,7 +16,14 @@ const server = @import("server.zig");
 const state = @import("state.zig");
 const protocol = @import("protocol.zig");
 const procfs = @import("procfs.zig");
+const tracker_module = @import("tracker.zig");
+const tree = @import("tree.zig");
+const diag_module = @import("diag.zig");
+const restore = @import("restore.zig");
+const Status = @import("status.zig").Status;
 const root = @import("root.zig");
+const home_files = @import("home.zig");
+const daemon_log = @import("daemon_log.zig");
 
 const assert = std.debug.assert;
 const fd_t = sys.fd_t;
@@ -41,8 +48,6 @@ const early_sample_delay_ms = 100;
 const group_poll_ms = 20;
 /// The descriptor limit the daemon raises itself to (pipes and log files: 4 per app, plus clients).
 const descriptor_limit_wanted = 65536;
-/// How long start-up waits for the processes of a previous daemon to die.
-const leftover_wait_ms = 2000;
 /// At shutdown, how long past the longest kill timeout the daemon waits for process groups to empty.
 const shutdown_grace_ms = 5000;
 
@@ -62,40 +67,22 @@ pub fn decodeToken(value: u64) ?Token {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Diagnostics: one line per event worth knowing, on stderr, with an ISO-8601 UTC timestamp.
+// Diagnostics (diag.zig): one line per event worth knowing, on stderr.
 
-pub fn diag(comptime format: []const u8, args: anytype) void {
-    var buffer: [2048]u8 = undefined;
-    var writer: std.Io.Writer = .fixed(&buffer);
-    writeTimestamp(&writer, sys.realtimeMs()) catch {};
-    writer.print(" velos: " ++ format ++ "\n", args) catch {
-        // Cut: end the line anyway.
-        buffer[buffer.len - 1] = '\n';
-        writer.end = buffer.len;
-    };
-    sys.writeAll(2, writer.buffered()) catch {};
-}
-
-const writeTimestamp = logs.writeTimestamp;
-
-test "timestamps are ISO-8601 UTC with milliseconds" {
-    var buffer: [64]u8 = undefined;
-    var writer: std.Io.Writer = .fixed(&buffer);
-    try writeTimestamp(&writer, 1_700_000_000_123);
-    try std.testing.expectEqualStrings("2023-11-14T22:13:20.123Z", writer.buffered());
-}
+pub const diag = diag_module.diag;
+const appDiag = diag_module.appDiag;
 
 // ---------------------------------------------------------------------------------------------------------
 // Entry point
 
 /// A failed start-up: the status for the C caller and a message saying what failed and the likely cause.
 pub const Failure = struct {
-    status: root.Status,
+    status: Status,
     holder_pid: i32 = 0,
     buffer: [512]u8 = undefined,
     len: usize = 0,
 
-    fn set(failure: *Failure, status: root.Status, comptime format: []const u8, args: anytype) error{Failed} {
+    fn set(failure: *Failure, status: Status, comptime format: []const u8, args: anytype) error{Failed} {
         failure.status = status;
         const written = std.fmt.bufPrint(&failure.buffer, format, args) catch blk: {
             @memcpy(failure.buffer[failure.buffer.len - 3 ..], "...");
@@ -115,7 +102,7 @@ pub const Options = struct {
 };
 
 /// Runs the daemon until it is told to stop. Returns .ok after a clean stop; otherwise `failure` says why.
-pub fn run(home: []const u8, options: Options, failure: *Failure) root.Status {
+pub fn run(home: []const u8, options: Options, failure: *Failure) Status {
     const allocator = std.heap.c_allocator;
     const daemon = allocator.create(Daemon) catch {
         _ = failure.set(.internal, "out of memory allocating the daemon", .{}) catch {};
@@ -178,6 +165,9 @@ pub const Daemon = struct {
     started_ms: u64 = 0,
     paths: ?Paths = null,
     pid_fd: fd_t = -1,
+    /// VELOS_HOME and logs/, opened once (home.zig): files under them are opened relative to these.
+    home_fd: fd_t = -1,
+    logs_fd: fd_t = -1,
     listen_fd: fd_t = -1,
     dev_null_fd: fd_t = -1,
     poller: ?Poller = null,
@@ -205,6 +195,10 @@ pub const Daemon = struct {
     loop_now_ms: u64 = 0,
     /// When to wake next for a deadline, a group poll or sampling (computed by `tick`).
     next_wake_ms: u64 = 0,
+    /// Rotating daemon.log failed last time (reported once).
+    own_log_failing: bool = false,
+    /// When daemon.log's size is looked at next (rotateOwnLog), on the sampling cadence.
+    next_own_log_check_ms: u64 = 0,
     /// The listener is paused after EMFILE until this time.
     accept_paused_until_ms: ?u64 = null,
     shutdown: ?Shutdown = null,
@@ -215,6 +209,20 @@ pub const Daemon = struct {
     last_failure_buffer: [512]u8 = undefined,
     last_failure: []const u8 = "",
     page_size_bytes: u64 = 4096,
+    /// Every process of every app, from /proc (tracker.zig, tree.zig).
+    tracker: tracker_module.Tracker = .{},
+    /// `DEV.INODE` of VELOS_HOME: the part of each app's marker that says which daemon it belongs to.
+    home_id_buffer: [48]u8 = undefined,
+    home_id: []const u8 = "",
+    environ_buffer: []u8 = &.{},
+    children_buffer: []u8 = &.{},
+    roots_buffer: []tracker_module.Root = &.{},
+    /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
+    scan_due: bool = false,
+    /// When the next tree scan may run (tree.nextScanAllowedMs).
+    next_scan_allowed_ms: u64 = 0,
+    /// false off Linux (no /proc): only process groups are tracked.
+    tree_tracking: bool = sys.is_linux,
     // Put back on return: the caller (the Rust process) had these.
     old_mask: ?sys.SignalMask = null,
     old_pipe_action: ?sys.SignalAction = null,
@@ -232,10 +240,15 @@ pub const Daemon = struct {
         daemon.page_size_bytes = procfs.pageSizeBytes();
 
         if (daemon.options.detach) {
+            // Whatever the caller left open above stderr (a pipe of a CI step, make's jobserver) is not ours:
+            // kept, it would hold the caller's pipe open for as long as the daemon lives. Only when detached:
+            // a foreground daemon may run inside a process that owns its descriptors (the Zig tests do).
+            sys.closeFrom(3);
             sys.setsid() catch {}; // EPERM: already a session leader, which is what we wanted
             daemon.old_hup_action = sys.ignoreSignal(sys.SIG.HUP);
         }
         sys.ensureStdioOpen();
+        if (daemon.options.detach) sys.stdinFromDevNull();
         // Writes to a closed socket must fail with EPIPE, not kill the daemon (sends also use MSG_NOSIGNAL).
         daemon.old_pipe_action = sys.ignoreSignal(sys.SIG.PIPE);
 
@@ -243,7 +256,10 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory building the paths under {s}", .{home});
         const paths = &daemon.paths.?;
 
-        try prepareHome(paths, failure);
+        try daemon.prepareHome(paths, failure);
+        const home_stat = sys.fstat(daemon.home_fd) catch |err|
+            return failure.set(.home_unusable, "stat {s} failed: {s}{s}", .{ paths.home, sys.errnoName(err), fileHint(err) });
+        daemon.home_id = std.fmt.bufPrint(&daemon.home_id_buffer, "{d}.{d}", .{ home_stat.dev, home_stat.ino }) catch unreachable;
         try daemon.lockPidFile(failure);
 
         // Signals: blocked, then read as events (signalfd on Linux; kqueue's EVFILT_SIGNAL on macOS, where
@@ -277,6 +293,12 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.sort_buffer = allocator.alloc(u32, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.environ_buffer = allocator.alloc(u8, tree.environ_head_bytes) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.children_buffer = allocator.alloc(u8, tree.children_buffer_bytes) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.roots_buffer = allocator.alloc(tracker_module.Root, supervisor.apps_max) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
 
         try daemon.bindSocket(failure);
         daemon.restoreState();
@@ -284,36 +306,29 @@ pub const Daemon = struct {
         diag("started: pid {d}, home {s}, {d} apps restored", .{ daemon.pid, paths.home, daemon.table.count });
     }
 
-    fn prepareHome(paths: *const Paths, failure: *Failure) error{Failed}!void {
+    /// VELOS_HOME and logs/ as directory handles (home.zig): each a real directory (a symlink is refused,
+    /// never followed), ours, mode 0700 (put right through the handle). Everything below is opened
+    /// relative to them with O_NOFOLLOW.
+    fn prepareHome(daemon: *Daemon, paths: *const Paths, failure: *Failure) error{Failed}!void {
         if (paths.home.len == 0 or paths.home[0] != '/') {
             return failure.set(.invalid_argument, "VELOS_HOME must be an absolute path, got \"{s}\"", .{paths.home});
         }
         makeParents(paths.home);
-        sys.mkdir(paths.home, 0o700) catch |err| switch (err) {
-            error.EXIST => {},
-            else => return failure.set(.home_unusable, "mkdir {s} failed: {s}{s}", .{ paths.home, sys.errnoName(err), fileHint(err) }),
+        daemon.home_fd = try openHomeDirectory(sys.at_cwd, paths.home, paths.home, failure);
+        daemon.logs_fd = try openHomeDirectory(daemon.home_fd, "logs", paths.logs, failure);
+    }
+
+    fn openHomeDirectory(parent_fd: fd_t, name: [*:0]const u8, path: []const u8, failure: *Failure) error{Failed}!fd_t {
+        var problem: home_files.DirectoryProblem = undefined;
+        var mode_fixed: ?u32 = null;
+        const fd = home_files.openDirectory(parent_fd, name, &problem, &mode_fixed) catch return switch (problem) {
+            .failed => |failed| failure.set(.home_unusable, "{s} {s} failed: {s}{s}", .{ failed.step, path, sys.errnoName(failed.err), fileHint(failed.err) }),
+            .symlink => failure.set(.home_unusable, "{s} is a symlink: refusing to follow it (set VELOS_HOME to the real directory)", .{path}),
+            .not_directory => failure.set(.home_unusable, "{s} exists and is not a directory", .{path}),
+            .other_owner => |uid| failure.set(.home_unusable, "{s} belongs to uid {d}, not to us (uid {d}): refusing to run a daemon in another user's directory", .{ path, uid, sys.geteuid() }),
         };
-        const st = sys.stat(paths.home) catch |err|
-            return failure.set(.home_unusable, "stat {s} failed: {s}{s}", .{ paths.home, sys.errnoName(err), fileHint(err) });
-        if (!sys.isDirectory(st)) {
-            return failure.set(.home_unusable, "{s} exists and is not a directory", .{paths.home});
-        }
-        const uid = sys.geteuid();
-        if (st.uid != uid) {
-            return failure.set(.home_unusable, "{s} belongs to uid {d}, not to us (uid {d}): refusing to run a daemon in another user's directory", .{ paths.home, st.uid, uid });
-        }
-        if (st.mode & 0o077 != 0) {
-            sys.chmod(paths.home, 0o700) catch |err|
-                return failure.set(.home_unusable, "{s} is open to other users (mode {o:0>4}) and chmod 0700 failed: {s}", .{ paths.home, st.mode & 0o777, sys.errnoName(err) });
-            diag("{s} had mode {o:0>4}: changed to 0700", .{ paths.home, st.mode & 0o777 });
-        }
-        sys.mkdir(paths.logs, 0o700) catch |err| switch (err) {
-            error.EXIST => {},
-            else => return failure.set(.home_unusable, "mkdir {s} failed: {s}{s}", .{ paths.logs, sys.errnoName(err), fileHint(err) }),
-        };
-        const logs_stat = sys.stat(paths.logs) catch |err|
-            return failure.set(.home_unusable, "stat {s} failed: {s}", .{ paths.logs, sys.errnoName(err) });
-        if (!sys.isDirectory(logs_stat)) return failure.set(.home_unusable, "{s} exists and is not a directory", .{paths.logs});
+        if (mode_fixed) |mode| diag("{s} had mode {o:0>4}: changed to 0700", .{ path, mode });
+        return fd;
     }
 
     /// mkdir -p for the parents of `path` (0755, as mkdir -p); errors surface at the mkdir of `path`.
@@ -328,7 +343,7 @@ pub const Daemon = struct {
 
     fn lockPidFile(daemon: *Daemon, failure: *Failure) error{Failed}!void {
         const path = daemon.paths.?.pid;
-        daemon.pid_fd = sys.open(path, .{ .ACCMODE = .RDWR, .CREAT = true, .CLOEXEC = true }, 0o600) catch |err|
+        daemon.pid_fd = home_files.openFile(daemon.home_fd, "velos.pid", .{ .ACCMODE = .RDWR, .CREAT = true }, 0o600) catch |err|
             return failure.set(.home_unusable, "open {s} failed: {s}{s}", .{ path, sys.errnoName(err), fileHint(err) });
         const locked = sys.lockExclusive(daemon.pid_fd) catch |err|
             return failure.set(.home_unusable, "flock {s} failed: {s} (a filesystem without locks, such as some network mounts?)", .{ path, sys.errnoName(err) });
@@ -381,81 +396,28 @@ pub const Daemon = struct {
             return failure.set(.internal, "adding the socket to the poller failed: {s}", .{sys.errnoName(err)});
     }
 
-    /// Loads the state file, kills what a previous daemon left running, and registers (and starts) the apps.
+    /// Loads the state file, kills what a previous daemon left running (restore.zig), and registers (and
+    /// starts) the apps.
     fn restoreState(daemon: *Daemon) void {
         const paths = &daemon.paths.?;
         var arena_state = std.heap.ArenaAllocator.init(daemon.allocator);
         defer arena_state.deinit();
-        const loaded = state.load(arena_state.allocator(), paths.state) catch {
-            diag("warning: out of memory loading {s}: starting with no apps", .{paths.state});
-            return;
-        };
-        const apps = switch (loaded) {
-            .missing => return,
-            .apps => |apps| apps,
-            .unreadable => |err| {
-                diag("warning: reading {s} failed ({s}): starting with no apps", .{ paths.state, sys.errnoName(err) });
-                return;
-            },
-            .corrupt => |message| {
-                diag("warning: {s} is corrupt ({s}): moved to {s}, starting with no apps", .{ paths.state, message, paths.state_corrupt });
-                sys.rename(paths.state, paths.state_corrupt) catch |err|
-                    diag("warning: renaming it failed: {s}", .{sys.errnoName(err)});
-                return;
-            },
-        };
-
-        // Never a duplicate: every recorded process still alive (and provably ours) dies before anything
-        // starts again.
-        var killed: std.ArrayList(state.SavedApp) = .empty;
-        for (apps) |saved| {
-            switch (state.killLeftover(saved, &daemon.stat_buffer)) {
-                .none => {},
-                .killed => {
-                    killed.append(arena_state.allocator(), saved) catch {};
-                    diag("app {s}: killed its process group {d} left by the previous daemon", .{ saved.spec.name, saved.pgid });
-                },
-                .recycled => diag("app {s}: pid {d} now belongs to another process: not touched", .{ saved.spec.name, saved.pid }),
-                .unverifiable => diag("warning: app {s}: pid {d} cannot be verified on this system: not touched", .{ saved.spec.name, saved.pid }),
-            }
-        }
-        if (killed.items.len > 0) daemon.awaitLeftovers(killed.items);
-
+        const apps = restore.loadAndClear(
+            arena_state.allocator(),
+            .{ .state = paths.state, .state_corrupt = paths.state_corrupt },
+            if (daemon.tree_tracking) daemon.home_id else null,
+            .{ .stat_buffer = &daemon.stat_buffer, .environ_buffer = daemon.environ_buffer },
+        );
         for (apps) |saved| {
             const slot = daemon.registerApp(saved.spec) catch |err| {
                 diag("warning: app {s} from the state file could not be registered: {s}", .{ saved.spec.name, @errorName(err) });
                 continue;
             };
-            if (saved.desired_running) {
-                const app = daemon.table.get(slot);
-                daemon.apply(slot, app.machine.start(sys.monotonicMs()));
-            }
+            const app = daemon.table.get(slot);
+            app.machine = supervisor.Machine.restored(saved.desired_running, saved.outcome);
+            if (app.machine.startsOnRestore()) daemon.apply(slot, app.machine.start(sys.monotonicMs()));
         }
         daemon.table_touched = true;
-    }
-
-    /// Waits (bounded) until the processes killed in `apps` and their groups are gone.
-    fn awaitLeftovers(daemon: *Daemon, apps: []const state.SavedApp) void {
-        const pgids = daemon.allocator.alloc(i32, apps.len) catch return;
-        defer daemon.allocator.free(pgids);
-        const alive = daemon.allocator.alloc(bool, apps.len) catch return;
-        defer daemon.allocator.free(alive);
-        for (apps, pgids) |saved, *pgid| pgid.* = @intCast(saved.pgid);
-        const give_up_ms = sys.monotonicMs() + leftover_wait_ms;
-        while (true) {
-            while (sys.reapAny()) |_| {} // some may be ours if we are their subreaper
-            var leaders_gone = true;
-            for (apps) |saved| {
-                if (!state.leaderGone(saved, &daemon.stat_buffer)) leaders_gone = false;
-            }
-            if (leaders_gone) {
-                state.markLiveGroups(pgids, alive, &daemon.stat_buffer);
-                if (std.mem.indexOfScalar(bool, alive, true) == null) return;
-            }
-            if (sys.monotonicMs() >= give_up_ms) break;
-            sys.sleepMs(5);
-        }
-        diag("warning: some processes of the previous daemon were still alive {d} ms after SIGKILL", .{leftover_wait_ms});
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -508,8 +470,10 @@ pub const Daemon = struct {
 
     /// Deadlines, group polls, sampling, and when to wake next.
     fn tick(daemon: *Daemon) void {
-        const now_ms = sys.monotonicMs();
+        var now_ms = sys.monotonicMs();
         var next_ms: u64 = now_ms + 60_000;
+        const scanned_now = daemon.scanIfDue(now_ms, &next_ms);
+        now_ms = sys.monotonicMs();
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
             const machine = &entry.app.machine;
@@ -518,7 +482,9 @@ pub const Daemon = struct {
             }
             if (daemon.table.lookup(entry.slot, daemon.table.generation(entry.slot)) == null) continue; // removed
             if (machine.awaitsEmptyGroup()) {
-                if (!sys.groupExists(machine.pgid)) {
+                // Empty means the group and every descendant that left it, as of a scan made just now.
+                const tree_empty = !daemon.tree_tracking or (scanned_now and entry.app.descendants == 0);
+                if (!sys.groupExists(machine.pgid) and tree_empty) {
                     daemon.apply(entry.slot, machine.groupEmpty(now_ms));
                     if (daemon.table.lookup(entry.slot, daemon.table.generation(entry.slot)) == null) continue;
                 } else {
@@ -532,7 +498,12 @@ pub const Daemon = struct {
                 if (log.file_fd != -1) next_ms = @min(next_ms, log.last_data_ms + logs.file_idle_close_ms);
             }
         }
-        if (now_ms >= daemon.next_sample_ms) {
+        if (now_ms >= daemon.next_own_log_check_ms) {
+            daemon.rotateOwnLog();
+            daemon.next_own_log_check_ms = now_ms + sample_interval_ms;
+        }
+        next_ms = @min(next_ms, daemon.next_own_log_check_ms);
+        if (!daemon.tree_tracking and now_ms >= daemon.next_sample_ms) {
             daemon.sample(now_ms);
             daemon.next_sample_ms = now_ms + sample_interval_ms;
         }
@@ -544,10 +515,98 @@ pub const Daemon = struct {
             } else next_ms = @min(next_ms, until_ms);
         }
         if (daemon.shutdown) |shutdown| next_ms = @min(next_ms, shutdown.give_up_ms);
+        next_ms = @min(next_ms, server.expireIdle(daemon, now_ms));
         daemon.next_wake_ms = next_ms;
     }
 
-    /// CPU and memory of every running app; an app above its `max_memory_bytes` is restarted.
+    /// What PING reports as `tracking`: how an app's processes are known.
+    pub fn trackingMechanism(daemon: *const Daemon) []const u8 {
+        return if (daemon.tree_tracking) tracker_module.mechanism else "process-group";
+    }
+
+    /// Scans the process tree when a signal for descendants is pending, an app waits for its tree to empty,
+    /// or sampling is due, spaced by `tree.nextScanAllowedMs`; true when it scanned.
+    fn scanIfDue(daemon: *Daemon, now_ms: u64, next_ms: *u64) bool {
+        if (!daemon.tree_tracking) return false;
+        var due = daemon.scan_due or now_ms >= daemon.next_sample_ms;
+        if (!due) {
+            var iterator = daemon.table.iterator();
+            while (iterator.next()) |entry| {
+                if (entry.app.machine.awaitsEmptyGroup()) {
+                    due = true;
+                    break;
+                }
+            }
+        }
+        if (!due) return false;
+        if (now_ms < daemon.next_scan_allowed_ms) {
+            next_ms.* = @min(next_ms.*, daemon.next_scan_allowed_ms);
+            return false;
+        }
+        const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
+            .stat_buffer = &daemon.stat_buffer,
+            .environ_buffer = daemon.environ_buffer,
+            .children_buffer = daemon.children_buffer,
+            .roots = daemon.roots_buffer,
+        }) catch |err| {
+            if (err == error.Unsupported) {
+                diag("warning: /proc cannot be scanned: only process groups are tracked", .{});
+                daemon.tree_tracking = false;
+            }
+            return false;
+        };
+        if (report.deleted_apps_killed > 0) diag("killed {d} processes left by deleted apps", .{report.deleted_apps_killed});
+        if (report.leftovers_killed > 0) {
+            var iterator = daemon.table.iterator();
+            while (iterator.next()) |entry| {
+                const app = entry.app;
+                if (app.leftovers_killed == 0) continue;
+                appDiag(app, "killed {d} leftover processes of a run that had ended", .{app.leftovers_killed});
+                app.leftovers_killed = 0;
+            }
+        }
+        daemon.scan_due = false;
+        daemon.next_scan_allowed_ms = tree.nextScanAllowedMs(now_ms, sys.monotonicMs() -| now_ms);
+        if (now_ms >= daemon.next_sample_ms) {
+            daemon.sampleTree(now_ms);
+            daemon.next_sample_ms = now_ms + sample_interval_ms;
+        }
+        return true;
+    }
+
+    /// CPU and memory of every running app from the last scan, its whole tree; an app above its
+    /// `max_memory_bytes` is restarted.
+    fn sampleTree(daemon: *Daemon, now_ms: u64) void {
+        var iterator = daemon.table.iterator();
+        while (iterator.next()) |entry| {
+            const app = entry.app;
+            if (app.machine.pid == 0) continue;
+            app.cpu_percent = app.sampler.sample(app.tree_cpu_ticks, now_ms);
+            app.memory_bytes = app.tree_rss_pages * daemon.page_size_bytes;
+            if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {
+                daemon.apply(entry.slot, app.machine.memoryExceeded(app.policy(), now_ms));
+            }
+        }
+    }
+
+    /// daemon.log past its bound: rotated (daemon_log.zig), once a second at most.
+    fn rotateOwnLog(daemon: *Daemon) void {
+        switch (daemon_log.rotateIfLarge(daemon.home_fd, 2, 1, daemon_log.rotate_bytes)) {
+            .kept => daemon.own_log_failing = false,
+            .rotated => {
+                daemon.own_log_failing = false;
+                diag("daemon.log rotated (over {d} MiB): the previous one is daemon.log.1", .{daemon_log.rotate_bytes >> 20});
+            },
+            .failed => |err| {
+                // Once, not every second.
+                if (!daemon.own_log_failing) diag("error: rotating daemon.log failed: {s}", .{sys.errnoName(err)});
+                daemon.own_log_failing = true;
+            },
+        }
+    }
+
+    /// CPU and memory of every running app's main process (no /proc tree); an app above its
+    /// `max_memory_bytes` is restarted.
     fn sample(daemon: *Daemon, now_ms: u64) void {
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
@@ -581,11 +640,11 @@ pub const Daemon = struct {
         }
         const generation = daemon.table.generation(slot);
         inline for (.{ protocol.Stream.out, protocol.Stream.err }) |stream| {
-            var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
-            const path = logs.filePath(&path_buffer, daemon.paths.?.logs, spec.name, stream.wireName()) catch
+            var path_buffer: [std.fs.max_name_bytes]u8 = undefined;
+            const path = logs.fileName(&path_buffer, spec.name, stream.wireName()) catch
                 return daemon.registerFailed(error.NAMETOOLONG, "log path", spec.name);
             var step: logs.StreamLog.Step = undefined;
-            app.log(stream).open(daemon.allocator, path, &step) catch |err| switch (err) {
+            app.log(stream).open(daemon.allocator, daemon.logs_fd, path, &step) catch |err| switch (err) {
                 error.OutOfMemory => return error.OutOfMemory,
                 else => |sys_err| return daemon.registerFailed(sys_err, if (step == .pipe) "pipe()" else path, spec.name),
             };
@@ -614,11 +673,15 @@ pub const Daemon = struct {
                 error.SRCH => {}, // already empty
                 else => diag("app {s}: kill(-{d}, {d}) failed: {s}", .{ app.spec.name, group.pgid, group.signal, sys.errnoName(err) }),
             };
+            // The descendants that left the group get it from the next scan: the same signal when the app is
+            // stopping; after an exit they are leftovers of a run that ended, and the scan kills them.
+            if (app.machine.status == .stopping) app.descendant_signal = group.signal;
+            daemon.scan_due = true;
         }
         switch (effects.note) {
             .none, .restart_now => {},
             .exited_for_good => diag("app {s}: not restarted (restart = {s})", .{ app.spec.name, app.spec.restart.wireName() }),
-            .restart_scheduled_ms => |delay_ms| diag("app {s}: restart scheduled in {d} ms (restart {d})", .{ app.spec.name, delay_ms, app.machine.restarts }),
+            .restart_scheduled_ms => |delay_ms| appDiag(app, "restart scheduled in {d} ms (restart {d})", .{ delay_ms, app.machine.restarts }),
             .gave_up => {
                 var buffer: [256]u8 = undefined;
                 const message = std.fmt.bufPrint(&buffer, "restarted {d} times within {d} ms (max_restarts {d}): not restarting again until a start or restart", .{
@@ -653,12 +716,16 @@ pub const Daemon = struct {
     /// `automatic`: a restart the daemon decided (the app's `last_error`, which may say why, is kept).
     fn spawnApp(daemon: *Daemon, app: *App, automatic: bool) void {
         var diagnostic: spawn.Diagnostic = .{};
+        var marker_buffer: [tracker_module.marker_key.len + 1 + protocol.name_bytes_max + 1 + 48]u8 = undefined;
+        const marker = std.fmt.bufPrint(&marker_buffer, "{s}={s}/{s}", .{ tracker_module.marker_key, app.spec.name, daemon.home_id }) catch unreachable;
         const program: spawn.Program = .{
             .command = app.spec.command,
             .args = app.spec.args,
             .cwd = app.spec.cwd,
             .env = app.spec.env,
+            .marker = marker,
         };
+        app.run +%= 1;
         const stdio: spawn.Stdio = .{
             .stdin_fd = daemon.dev_null_fd,
             .stdout_fd = app.logs[0].write_fd,
@@ -686,7 +753,7 @@ pub const Daemon = struct {
         } else |_| {}
         // Sample soon rather than up to 1 s later, so `velos list` right after a start shows real figures.
         daemon.next_sample_ms = @min(daemon.next_sample_ms, sys.monotonicMs() + early_sample_delay_ms);
-        diag("app {s}: started, pid {d}", .{ app.spec.name, pid });
+        appDiag(app, "started, pid {d}", .{pid});
     }
 
     /// Closes the app's pipes (after reading what is left in them), ends its log streams, frees it.
@@ -721,10 +788,10 @@ pub const Daemon = struct {
             switch (log.readChunk(daemon.allocator, daemon.pipe_buffer, write, &report)) {
                 .data => |bytes| {
                     if (report.file_error) |err| diag("error: app {s}: writing {s} failed: {s}{s} (the ring still has the last 64 KiB)", .{
-                        app.spec.name, log.file_path orelse "its log", sys.errnoName(err), fileHint(err),
+                        app.spec.name, log.file_name orelse "its log", sys.errnoName(err), fileHint(err),
                     });
                     if (report.rotate_failure) |*failure| diag("error: app {s}: rotating {s} failed: {s} {s}: {s}{s} (the live file keeps growing; retried after each write)", .{
-                        app.spec.name, log.file_path orelse "its log", @tagName(failure.step), failure.path(), sys.errnoName(failure.err), fileHint(failure.err),
+                        app.spec.name, log.file_name orelse "its log", @tagName(failure.step), failure.path(), sys.errnoName(failure.err), fileHint(failure.err),
                     });
                     if (app.subscribers > 0) server.fanOut(daemon, slot, daemon.table.generation(slot), stream, bytes);
                     // A short read emptied the pipe: save the read that would say EAGAIN.
@@ -749,8 +816,8 @@ pub const Daemon = struct {
                 .signal => |signal| .{ .signal = signal },
             };
             switch (exit) {
-                .code => |code| diag("app {s}: pid {d} exited with code {d}", .{ app.spec.name, reaped.pid, code }),
-                .signal => |signal| diag("app {s}: pid {d} killed by signal {d}", .{ app.spec.name, reaped.pid, signal }),
+                .code => |code| appDiag(app, "pid {d} exited with code {d}", .{ reaped.pid, code }),
+                .signal => |signal| appDiag(app, "pid {d} killed by signal {d}", .{ reaped.pid, signal }),
             }
             daemon.apply(slot, app.machine.exited(app.policy(), exit, sys.monotonicMs()));
         }
@@ -777,6 +844,7 @@ pub const Daemon = struct {
             std.hash.autoHash(&hasher, daemon.table.generation(entry.slot));
             std.hash.autoHash(&hasher, app.spec_version);
             std.hash.autoHash(&hasher, app.machine.desired_running);
+            std.hash.autoHash(&hasher, app.machine.outcome());
             std.hash.autoHash(&hasher, app.machine.pid);
             std.hash.autoHash(&hasher, app.machine.pgid);
         }
@@ -839,7 +907,7 @@ pub const Daemon = struct {
             kill_timeout_max_ms = @max(kill_timeout_max_ms, app.spec.kill_timeout_ms);
             daemon.apply(entry.slot, app.machine.stop(app.policy(), now_ms, .{ .keep_desired = true }));
         }
-        daemon.shutdown = .{ .reason = reason, .give_up_ms = now_ms + kill_timeout_max_ms + shutdown_grace_ms };
+        daemon.shutdown = .{ .reason = reason, .give_up_ms = now_ms +| kill_timeout_max_ms +| shutdown_grace_ms };
         diag("shutting down ({s}): stopping {d} apps", .{ reason, stopping });
     }
 
@@ -885,9 +953,15 @@ pub const Daemon = struct {
             for (&entry.app.logs) |*log| log.close(allocator);
         }
         daemon.table.deinit(allocator);
+        daemon.tracker.deinit(allocator);
+        allocator.free(daemon.environ_buffer);
+        allocator.free(daemon.children_buffer);
+        allocator.free(daemon.roots_buffer);
         server.freeAll(daemon);
         if (daemon.poller) |*poller| poller.deinit();
         if (daemon.dev_null_fd != -1) sys.close(daemon.dev_null_fd);
+        if (daemon.logs_fd != -1) sys.close(daemon.logs_fd);
+        if (daemon.home_fd != -1) sys.close(daemon.home_fd);
         if (daemon.pid_fd != -1) {
             if (daemon.paths) |paths| sys.unlink(paths.pid) catch {};
             sys.close(daemon.pid_fd);

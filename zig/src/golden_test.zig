@@ -21,7 +21,7 @@ const golden_names = [_][]const u8{
     "ping_request",     "start_request",         "start_by_name_request", "log_read_request",
     "ping_reply",       "list_reply",            "error_reply",           "log_reply",
     "stream_end_reply", "bad_magic",             "bad_version",           "too_large",
-    "truncated_header", "start_inplace_request", "info_inplace_reply",
+    "truncated_header", "start_inplace_request", "info_inplace_reply",    "ping_tracking_reply",
 };
 
 const Golden = struct {
@@ -144,7 +144,7 @@ const golden_spec: protocol.Spec = .{
 const golden_inplace_spec: protocol.Spec = blk: {
     var spec = golden_spec;
     spec.max_memory_bytes = 8589934592;
-    spec.log_max_size_bytes = 10485760;
+    spec.log_max_size_bytes = 20971520;
     spec.log_max_files = 3;
     spec.log_timestamps = true;
     break :blk spec;
@@ -243,7 +243,7 @@ test "golden start_inplace_request" {
     try testing.expectEqual(@as(?[]const u8, null), start.expected_hash);
     const spec = start.spec.?;
     try testing.expectEqual(@as(u64, 8589934592), spec.max_memory_bytes);
-    try testing.expectEqual(@as(u64, 10485760), spec.log_max_size_bytes);
+    try testing.expectEqual(@as(u64, 20971520), spec.log_max_size_bytes);
     try testing.expectEqual(@as(u32, 3), spec.log_max_files);
     try testing.expectEqual(true, spec.log_timestamps);
     try testing.expect(spec.eql(golden_inplace_spec));
@@ -342,6 +342,15 @@ test "golden ping_reply" {
     var out: std.ArrayList(u8) = .empty;
     defer out.deinit(testing.allocator);
     try protocol.writePing(&out, testing.allocator, 1, .{ .pid = 4242, .version = "0.1.0", .uptime_ms = 1500, .apps = 3 });
+    try golden.expectEqualBytes(out.items);
+}
+
+test "golden ping_tracking_reply" {
+    const golden = try loadGolden("ping_tracking_reply");
+    defer golden.deinit();
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(testing.allocator);
+    try protocol.writePing(&out, testing.allocator, 2, .{ .pid = 4242, .version = "0.1.0", .uptime_ms = 1500, .apps = 3, .tracking = "procfs" });
     try golden.expectEqualBytes(out.items);
 }
 

@@ -6,14 +6,7 @@ const daemon = @import("daemon.zig");
 
 pub const version = "0.1.0";
 
-pub const Status = enum(i32) {
-    ok = 0,
-    already_running = 1,
-    home_unusable = 2,
-    socket_failed = 3,
-    invalid_argument = 4,
-    internal = 5,
-};
+pub const Status = @import("status.zig").Status;
 
 pub const daemon_detach: u32 = 1;
 
@@ -118,6 +111,7 @@ test {
     _ = @import("protocol.zig");
     _ = @import("ring.zig");
     _ = @import("procfs.zig");
+    _ = @import("tracker.zig");
     _ = @import("golden_test.zig");
     // Daemon modules.
     _ = @import("sys.zig");
@@ -125,8 +119,17 @@ test {
     _ = @import("spawn.zig");
     _ = @import("supervisor.zig");
     _ = @import("logs.zig");
+    _ = @import("home.zig");
+    _ = @import("log_rotation.zig");
+    _ = @import("daemon_log.zig");
+    _ = @import("fuzz_test.zig");
+    _ = @import("request_test.zig");
     _ = @import("state.zig");
+    _ = @import("tree.zig");
+    _ = @import("diag.zig");
+    _ = @import("restore.zig");
     _ = @import("server.zig");
+    _ = @import("dispatch.zig");
     _ = @import("daemon.zig");
     _ = @import("daemon_test.zig");
 }

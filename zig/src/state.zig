@@ -37,6 +37,7 @@ pub fn encode(allocator: std.mem.Allocator, table: *const supervisor.Table, out:
             .pid = @intCast(app.machine.pid),
             .start_time_ticks = if (app.machine.pid != 0) app.start_time_ticks else 0,
             .pgid = @intCast(app.machine.pgid),
+            .outcome = app.machine.outcome(),
         };
         used += 1;
     }
@@ -58,7 +59,8 @@ pub fn writeFile(
     step: *WriteStep,
 ) sys.Error!void {
     step.* = .open;
-    const fd = try sys.open(tmp_path, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true }, 0o600);
+    // Never through a symlink planted at the name, nor blocking on a FIFO (the home is checked by home.zig).
+    const fd = try sys.open(tmp_path, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true, .NOFOLLOW = true, .NONBLOCK = true }, 0o600);
     var fd_open = true;
     defer if (fd_open) sys.close(fd);
     step.* = .write;
@@ -91,7 +93,7 @@ pub const Loaded = union(enum) {
 
 /// Reads and decodes the state file; everything is allocated from `arena`.
 pub fn load(arena: std.mem.Allocator, path: [*:0]const u8) error{OutOfMemory}!Loaded {
-    const fd = sys.open(path, .{ .ACCMODE = .RDONLY, .CLOEXEC = true }, 0) catch |err| switch (err) {
+    const fd = sys.open(path, .{ .ACCMODE = .RDONLY, .CLOEXEC = true, .NOFOLLOW = true, .NONBLOCK = true }, 0) catch |err| switch (err) {
         error.NOENT => return .missing,
         else => return .{ .unreadable = err },
     };
@@ -267,4 +269,26 @@ test "a leftover is killed only when its start time matches" {
     markLiveGroups(&.{pid}, alive[0..1], &buffer);
     try testing.expect(!alive[0]);
     try testing.expectEqual(sys.Exit{ .signal = 9 }, sys.waitPidExit(pid));
+}
+
+test "the outcome of a finished or given-up app round-trips; a file without it reads as none" {
+    const allocator = testing.allocator;
+    var table: supervisor.Table = .{};
+    defer table.deinit(allocator);
+    const job = try table.add(allocator, .{ .name = "migrate", .command = "/bin/true", .cwd = "/" });
+    table.get(job).machine = supervisor.Machine.restored(true, .completed);
+    const broken = try table.add(allocator, .{ .name = "broken", .command = "/bin/false", .cwd = "/" });
+    table.get(broken).machine = supervisor.Machine.restored(true, .errored);
+    _ = try table.add(allocator, .{ .name = "idle", .command = "/bin/true", .cwd = "/" });
+
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(allocator);
+    try encode(allocator, &table, &out);
+    var arena_state = std.heap.ArenaAllocator.init(allocator);
+    defer arena_state.deinit();
+    const apps = try protocol.decodeState(arena_state.allocator(), out.items);
+    try testing.expectEqual(@as(?protocol.Outcome, .completed), apps[0].outcome);
+    try testing.expectEqual(@as(?protocol.Outcome, .errored), apps[1].outcome);
+    try testing.expectEqual(@as(?protocol.Outcome, null), apps[2].outcome);
+    try testing.expect(apps[0].desired_running);
 }

@@ -18,6 +18,9 @@ pub enum Status {
     Waiting,
     /// Gave up: restart budget spent, or the program could not be executed. `last_error` says why.
     Errored,
+    /// Finished: exited, and its restart policy keeps it down (`never`, or `on-failure` with exit code 0).
+    /// Kept across daemon restarts; not run again until a client starts it.
+    Completed,
     /// A status this client does not know (a newer daemon).
     Unknown,
 }
@@ -31,13 +34,14 @@ impl Status {
             Status::Stopped => "stopped",
             Status::Waiting => "waiting",
             Status::Errored => "errored",
+            Status::Completed => "completed",
             Status::Unknown => "unknown",
         }
     }
 
     /// No process runs and none will be started without a client asking.
     pub fn is_at_rest(self) -> bool {
-        matches!(self, Status::Stopped | Status::Errored)
+        matches!(self, Status::Stopped | Status::Errored | Status::Completed)
     }
 }
 
@@ -50,6 +54,7 @@ impl From<String> for Status {
             Status::Stopped,
             Status::Waiting,
             Status::Errored,
+            Status::Completed,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
@@ -156,6 +161,10 @@ pub struct PingInfo {
     pub version: String,
     pub uptime_ms: u64,
     pub apps: u32,
+    /// How the daemon knows each app's processes: `procfs` (the whole tree, from /proc) or `process-group`
+    /// (the group only, where /proc is missing); absent from an older daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
 }
 
 /// Args `{}` (LIST, PING, SHUTDOWN, SAVE) and data `{}` (SHUTDOWN).

@@ -71,6 +71,7 @@ async_verbs! {
     forget: ForgetRequest => ForgetOutcome;
     ping: PingRequest => PingOutcome;
     save: SaveRequest => SaveOutcome;
+    resurrect: ResurrectRequest => ResurrectOutcome;
     propose: ProposeRequest => ProposalOutcome;
     proposals: ProposalsRequest => ProposalsOutcome;
     proposal: ProposalRequest => ProposalOutcome;

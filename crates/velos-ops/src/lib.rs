@@ -24,6 +24,7 @@
 //! | `kill` | [`KillRequest`] → [`KillOutcome`] | never starts it |
 //! | `forget` | [`ForgetRequest`] → [`ForgetOutcome`] | starts it |
 //! | `save` | [`SaveRequest`] → [`SaveOutcome`] | starts it |
+//! | `resurrect` | [`ResurrectRequest`] → [`ResurrectOutcome`] | starts it (it brings back its saved apps) |
 //! | `propose` | [`ProposeRequest`] → [`ProposalOutcome`] (changes nothing but the proposal store) | read |
 //! | `proposals`, `proposal` | [`ProposalsRequest`], [`ProposalRequest`] → [`ProposalsOutcome`], [`ProposalOutcome`] | none |
 //! | `approve` | [`ApproveRequest`] → [`ApproveOutcome`] (the one edit path) | starts it |
@@ -78,11 +79,11 @@ pub use verbs::declarative::{
     Against, DiffOutcome, DiffRequest, PlanOutcome, PlanRequest, ValidateOutcome, ValidateRequest, Validated,
 };
 pub use verbs::forget::{ForgetOutcome, ForgetRequest};
-pub use verbs::git_source::GitRequest;
+pub use verbs::git_source::{git_request as check_git_request, GitRequest};
 pub use verbs::logs::{InstanceLog, LogChunk, LogFollow, LogsOutcome, LogsRequest, LOG_LINES_DEFAULT};
 pub use verbs::process::{
-    describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, SaveOutcome,
-    SaveRequest,
+    describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, ResurrectOutcome,
+    ResurrectRequest, SaveOutcome, SaveRequest,
 };
 pub use verbs::project::{
     HistoryOutcome, HistoryRequest, RollbackOutcome, RollbackRequest, StatusOutcome, StatusRequest,

@@ -15,12 +15,18 @@ pub struct Ready {
 
 /// Checks, under the caller's edit lock, that proposal `id` can be applied now: it is pending, its file is
 /// still the revision it was made against (else it is marked stale and refused: the agent proposes again),
-/// the project does not follow git (the change belongs in a commit), and the patch still gives a valid
-/// file. Every refusal is recorded in the action log, by `by`.
-pub fn check(home: &Path, id: &str, by: &str, now_unix_ms: u64) -> Result<Ready, ProposalError> {
+/// the project does not follow git (`follows_git` names its source when it does: the change belongs in a
+/// commit), and the patch still gives a valid file. Every refusal is recorded in the action log, by `by`.
+pub fn check(
+    home: &Path,
+    id: &str,
+    by: &str,
+    follows_git: &dyn Fn(&Project) -> Option<String>,
+    now_unix_ms: u64,
+) -> Result<Ready, ProposalError> {
     let store = Store::open(home)?;
     let mut proposal = store.get(id)?;
-    let result = ready(&store, &mut proposal, home);
+    let result = ready(&store, &mut proposal, follows_git);
     if let Err(error) = &result {
         let action = action(by, "approve", &proposal, now_unix_ms, error.to_string());
         // The refusal is what the caller needs; a log that cannot be written does not hide it.
@@ -29,7 +35,11 @@ pub fn check(home: &Path, id: &str, by: &str, now_unix_ms: u64) -> Result<Ready,
     result
 }
 
-fn ready(store: &Store, proposal: &mut Proposal, home: &Path) -> Result<Ready, ProposalError> {
+fn ready(
+    store: &Store,
+    proposal: &mut Proposal,
+    follows_git: &dyn Fn(&Project) -> Option<String>,
+) -> Result<Ready, ProposalError> {
     if proposal.state != State::Pending {
         return Err(ProposalError::NotPending { id: proposal.id.clone(), state: proposal.state });
     }
@@ -44,7 +54,7 @@ fn ready(store: &Store, proposal: &mut Proposal, home: &Path) -> Result<Ready, P
             current: current.revision,
         });
     }
-    if let Some(source_description) = velos_reconcile::controller::tracking(home, &current) {
+    if let Some(source_description) = follows_git(&current) {
         return Err(ProposalError::FollowsGit {
             id: proposal.id.clone(),
             project: proposal.project.clone(),

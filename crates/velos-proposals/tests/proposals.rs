@@ -71,7 +71,7 @@ fn propose_changes_nothing_and_approve_replaces_exactly_that_app() {
     assert_eq!(daemon.request_log().len(), requests_before, "propose acted on the daemon");
     assert_eq!(Store::open(home.path()).and_then(|store| store.get(&proposal.id)).expect("stored"), proposal);
 
-    let ready = check(home.path(), &proposal.id, "cli", 20).expect("check");
+    let ready = check(home.path(), &proposal.id, "cli", &|_| None, 20).expect("check");
     assert_eq!(ready.text, SHOP.replace("8000", "8081"));
     assert_eq!(std::fs::read_to_string(&file).expect("read"), SHOP, "check wrote the file");
     let web = |project: &velos_config::Project| project.app("web").map(|app| app.spec.spec_hash.clone());
@@ -93,7 +93,7 @@ fn propose_changes_nothing_and_approve_replaces_exactly_that_app() {
     assert_eq!(before, hashes(&mut daemon), "nothing was applied");
 
     // Decided once: approving again is refused.
-    let again = check(home.path(), &proposal.id, "cli", 40).err();
+    let again = check(home.path(), &proposal.id, "cli", &|_| None, 40).err();
     assert!(matches!(again, Some(ProposalError::NotPending { state: State::Approved, .. })), "{again:?}");
 }
 
@@ -105,7 +105,7 @@ fn a_proposal_made_before_the_file_changed_is_stale() {
     let proposal = propose(home.path(), &request(json!({"apps": {"worker": {"args": ["5"]}}})), &live, 10)
         .expect("propose");
     std::fs::write(&file, SHOP.replace("# The shop.", "# The shop, edited by hand.")).expect("write");
-    let refused = check(home.path(), &proposal.id, "cli", 20).err();
+    let refused = check(home.path(), &proposal.id, "cli", &|_| None, 20).err();
     assert!(matches!(refused, Some(ProposalError::Stale { .. })), "{refused:?}");
     assert!(std::fs::read_to_string(&file).expect("read").contains("args = [\"61\"]"));
     let stored = Store::open(home.path()).and_then(|store| store.get(&proposal.id)).expect("stored");
@@ -125,7 +125,7 @@ fn an_invalid_proposal_is_stored_with_its_problems_and_cannot_be_approved() {
         .expect("propose");
     assert!(!proposal.valid);
     assert!(proposal.diagnostics[0].message.contains("kill_timeout"), "{:?}", proposal.diagnostics);
-    let refused = check(home.path(), &proposal.id, "cli", 20).err();
+    let refused = check(home.path(), &proposal.id, "cli", &|_| None, 20).err();
     assert!(matches!(refused, Some(ProposalError::Config(_))), "{refused:?}");
     assert_eq!(std::fs::read_to_string(&file).expect("read"), SHOP);
 }
@@ -141,7 +141,7 @@ fn unknown_projects_and_ids_are_refused() {
         "{unknown:?}"
     );
     for id in ["p-00000000", "../velos.toml", "p-x"] {
-        let missing = check(home.path(), id, "cli", 1).err();
+        let missing = check(home.path(), id, "cli", &|_| None, 1).err();
         assert!(matches!(missing, Some(ProposalError::NotFound { .. })), "{id}: {missing:?}");
     }
 }
@@ -157,4 +157,26 @@ fn a_symlink_planted_as_a_proposal_is_not_followed() {
     let refused = store.get("p-0000beef").err();
     assert!(matches!(refused, Some(ProposalError::Io { .. })), "{refused:?}");
     assert!(Path::new(&secret).exists());
+}
+
+#[test]
+fn a_project_that_follows_git_is_refused_with_its_source() {
+    let mut daemon = FakeDaemon::new();
+    let (home, file) = applied_shop(&mut daemon);
+    let live = daemon.list().expect("list");
+    let proposal = propose(home.path(), &request(json!({"apps": {"worker": {"args": ["5"]}}})), &live, 10)
+        .expect("propose");
+    let refused =
+        check(home.path(), &proposal.id, "cli", &|_| Some("git /srv/deploy.git@main:velos.toml".into()), 20)
+            .err();
+    assert!(
+        matches!(&refused, Some(ProposalError::FollowsGit { source_description, .. }) if source_description.contains("deploy.git")),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), SHOP);
+    let patch = velos_proposals::patch_for_commit(
+        &Store::open(home.path()).and_then(|store| store.get(&proposal.id)).expect("stored"),
+    );
+    assert!(patch.starts_with("--- a/velos.toml\n+++ b/velos.toml\n@@"), "{patch}");
+    assert!(patch.contains("-args = [\"61\"]\n+args = [\"5\"]\n"), "{patch}");
 }

@@ -124,10 +124,17 @@ fn stopped_state_both_ways() {
 }
 
 #[test]
-fn errored_app_wanted_running_is_started() {
-    let shop = project("shop", [app("web"), app("jobs")]);
+fn completed_or_errored_app_with_an_unchanged_spec_is_left_alone() {
+    let shop = project("shop", [app("web"), app("jobs"), app("migrate")]);
     let live = set_status(live(&shop), "jobs", Status::Errored);
-    insta::assert_snapshot!(rendered(&shop, &live));
+    let live = set_status(live, "migrate", Status::Completed);
+    assert!(
+        plan(&shop, &live).expect("plan").is_empty(),
+        "a finished job or a given-up app is not restarted"
+    );
+    // A stopped app wanted running is still started.
+    let live = set_status(live, "web", Status::Stopped);
+    assert_eq!(kinds(&plan(&shop, &live).expect("plan")), ["start web"]);
 }
 
 #[test]

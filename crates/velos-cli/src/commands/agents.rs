@@ -1,36 +1,38 @@
 //! The agents' face: `velos mcp` (the MCP server on stdio, crates/velos-mcp) and `velos proposals`, where a
 //! human reads and decides what agents proposed (velos-proposals holds every rule; this renders).
-use super::{colour, Context};
+use super::{colour, wait_options, Context};
 use crate::cli::{McpArgs, ProposalsCommand, WaitArgs};
 use crate::error::CliError;
 use crate::render;
 use std::io::Write;
-use velos_ops::{
-    ApproveRequest, Home, OpError, Ops, ProposalRequest, ProposalsRequest, RejectRequest, WaitOptions,
-};
+use velos_ops::{ApproveRequest, Ops, ProposalRequest, ProposalsRequest, RejectRequest};
 use velos_proposals::{Proposal, State};
 use velos_reconcile::now_unix_ms;
 
 /// `velos mcp`: serves until the client closes stdin. stdout is the protocol: nothing else is printed.
 pub fn mcp(context: &Context, args: &McpArgs) -> Result<(), CliError> {
+    let velos_exe = std::env::current_exe()
+        .map_err(|error| CliError::new("could not find the velos executable").cause(error.to_string()))?;
     let options = velos_mcp::Options {
-        home: context.home().to_path_buf(),
-        velos_exe: context.velos_exe()?,
+        home: context.ops.home().root().to_path_buf(),
+        velos_exe,
         start_daemon: args.start_daemon,
     };
-    velos_mcp::serve_stdio(options).map_err(|error| CliError::new(error.to_string()).causes_of(&error))
-}
-
-fn ops(context: &Context) -> Result<Ops, CliError> {
-    let home = Home::new(context.home()).map_err(op_error)?;
-    Ok(Ops::new(home).with_velos_exe(context.velos_exe()?))
+    velos_mcp::serve_stdio(options).map_err(|error| {
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
+        let cli_error = CliError::new(error.to_string());
+        match cause {
+            Some(cause) => cli_error.cause(cause),
+            None => cli_error,
+        }
+    })
 }
 
 pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Write) -> Result<(), CliError> {
-    let ops = ops(context)?;
+    let ops = &context.ops;
     match command {
         ProposalsCommand::List { json, all } => {
-            let proposals = ops.proposals(ProposalsRequest { all: *all }).map_err(op_error)?.proposals;
+            let proposals = ops.proposals(ProposalsRequest { all: *all })?.proposals;
             if *json {
                 writeln!(out, "{}", render::to_json_pretty(&proposals))?;
             } else {
@@ -38,7 +40,7 @@ pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Wr
             }
         }
         ProposalsCommand::Show { id, patch, json } => {
-            let proposal = ops.proposal(ProposalRequest { id: id.clone() }).map_err(op_error)?.proposal;
+            let proposal = ops.proposal(ProposalRequest { id: id.clone() })?.proposal;
             if *patch {
                 out.write_all(velos_proposals::patch_for_commit(&proposal).as_bytes())?;
             } else if *json {
@@ -47,10 +49,10 @@ pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Wr
                 out.write_all(show(&proposal).as_bytes())?;
             }
         }
-        ProposalsCommand::Approve { id, wait } => approve(&ops, id, wait, out)?,
+        ProposalsCommand::Approve { id, wait } => approve(ops, id, wait, out)?,
         ProposalsCommand::Reject { id, reason } => {
             let request = RejectRequest { id: id.clone(), by: "cli".into(), reason: reason.clone() };
-            let proposal = ops.reject(request).map_err(op_error)?.proposal;
+            let proposal = ops.reject(request)?.proposal;
             writeln!(out, "Rejected proposal {} of project {}.", proposal.id, proposal.project)?;
         }
     }
@@ -58,13 +60,8 @@ pub fn proposals(context: &Context, command: &ProposalsCommand, out: &mut dyn Wr
 }
 
 fn approve(ops: &Ops, id: &str, wait: &WaitArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let timeout_ms = u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX);
-    let request = ApproveRequest {
-        id: id.to_string(),
-        by: "cli".into(),
-        wait: WaitOptions { wait: !wait.no_wait, timeout_ms },
-    };
-    let approval = ops.approve(request).map_err(op_error)?;
+    let request = ApproveRequest { id: id.to_string(), by: "cli".into(), wait: wait_options(wait) };
+    let approval = ops.approve(request)?;
     let colour = colour();
     writeln!(
         out,
@@ -152,22 +149,4 @@ fn show(proposal: &Proposal) -> String {
         ));
     }
     text
-}
-
-/// An [`OpError`] as the CLI prints it: the diagnostics of a velos.toml as velos-config renders them, else
-/// `error:`, the causes and the hint.
-fn op_error(error: OpError) -> CliError {
-    let mut cli_error = CliError::new(error.message.clone());
-    for cause in &error.causes {
-        cli_error = cli_error.cause(cause.clone());
-    }
-    if !error.diagnostics.is_empty() {
-        cli_error.preformatted = Some(
-            error.diagnostics.iter().map(velos_config::Diagnostic::render).collect::<Vec<_>>().join("\n"),
-        );
-    }
-    match error.hint_text() {
-        Some(hint) => cli_error.hint(hint),
-        None => cli_error,
-    }
 }

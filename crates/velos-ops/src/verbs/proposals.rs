@@ -111,8 +111,9 @@ impl Ops {
     pub fn approve(&self, request: ApproveRequest) -> Result<ApproveOutcome, OpError> {
         let home = self.home().root();
         let _lock = self.lock_edits()?;
-        let ready =
-            velos_proposals::check(home, &request.id, &request.by, now_unix_ms()).map_err(proposal_error)?;
+        let follows_git = |project: &velos_config::Project| velos_controller::tracking(home, project);
+        let ready = velos_proposals::check(home, &request.id, &request.by, &follows_git, now_unix_ms())
+            .map_err(proposal_error)?;
         let file = ready.proposal.file.clone();
         let mut backend = self.connect_or_start()?;
         velos_config::write_atomically(&file, &ready.text)

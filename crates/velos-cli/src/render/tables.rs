@@ -1,0 +1,340 @@
+//! The tables and machine forms of `list`, `status`, `history`.
+use super::*;
+use velos_core::{ProcessRecord, Status};
+
+/// ANSI colour of a status, when colour is on.
+fn status_colour(status: Status) -> &'static str {
+    match status {
+        Status::Running => "\x1b[32m",                                       // green
+        Status::Starting | Status::Stopping | Status::Waiting => "\x1b[33m", // yellow
+        Status::Stopped => "\x1b[2m",                                        // dim
+        Status::Errored => "\x1b[31m",                                       // red
+        Status::Completed => "\x1b[36m",                                     // cyan: done, not down
+        Status::Unknown => "",
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+
+/// The `velos list` table. `colour` only tints the status column (the caller decides: a terminal, no
+/// `NO_COLOR`); widths are computed on the plain text so colour never shifts a column.
+pub fn list_table(records: &[ProcessRecord], colour: bool) -> String {
+    let header = ["NAME", "PID", "STATUS", "RESTARTS", "CPU", "MEMORY", "UPTIME"];
+    let rows: Vec<[String; 7]> = records
+        .iter()
+        .map(|record| {
+            let running = record.pid != 0;
+            [
+                record.name.clone(),
+                if running { record.pid.to_string() } else { "-".into() },
+                record.status.to_string(),
+                record.restarts.to_string(),
+                if running { format!("{:.1}%", record.cpu) } else { "-".into() },
+                if running { bytes_human(record.memory) } else { "-".into() },
+                if running { uptime_short(record.uptime_ms) } else { "-".into() },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    // Numbers are right-aligned, text left-aligned.
+    let right = [false, true, false, true, true, true, true];
+    let mut text = String::new();
+    let mut line = |cells: [&str; 7], status: Option<Status>| {
+        let mut out = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index > 0 {
+                out.push_str("  ");
+            }
+            let width = widths[index];
+            let padded = if right[index] { format!("{cell:>width$}") } else { format!("{cell:<width$}") };
+            match (index, status) {
+                (2, Some(status)) if colour && !status_colour(status).is_empty() => {
+                    let _ = write!(out, "{}{padded}{RESET}", status_colour(status));
+                }
+                _ => out.push_str(&padded),
+            }
+        }
+        text.push_str(out.trim_end());
+        text.push('\n');
+    };
+    line(header, None);
+    for (row, record) in rows.iter().zip(records) {
+        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6]], Some(record.status));
+    }
+    text
+}
+
+/// One `velos list --json` entry: a stable contract for scripts.
+#[derive(Debug, Serialize)]
+pub struct ListEntry<'a> {
+    pub name: &'a str,
+    pub pid: u32,
+    pub status: Status,
+    pub restarts: u32,
+    /// Percent of one core.
+    pub cpu: f64,
+    /// Resident bytes.
+    pub memory: u64,
+    pub uptime_ms: u64,
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<u8>,
+    pub last_error: Option<&'a str>,
+    pub spec_hash: &'a str,
+}
+
+impl<'a> From<&'a ProcessRecord> for ListEntry<'a> {
+    fn from(record: &'a ProcessRecord) -> Self {
+        ListEntry {
+            name: &record.name,
+            pid: record.pid,
+            status: record.status,
+            restarts: record.restarts,
+            cpu: record.cpu,
+            memory: record.memory,
+            uptime_ms: record.uptime_ms,
+            exit_code: record.exit_code,
+            exit_signal: record.exit_signal,
+            last_error: record.last_error.as_deref(),
+            spec_hash: &record.spec.spec_hash,
+        }
+    }
+}
+
+/// One `velos list --ai` entry: short keys, few tokens.
+#[derive(Debug, Serialize)]
+pub struct AiEntry<'a> {
+    pub n: &'a str,
+    pub s: Status,
+    /// CPU percent, one decimal.
+    pub c: f64,
+    /// Memory bytes.
+    pub m: u64,
+    pub r: u32,
+    /// Uptime seconds.
+    pub u: u64,
+    pub p: u32,
+}
+
+impl<'a> From<&'a ProcessRecord> for AiEntry<'a> {
+    fn from(record: &'a ProcessRecord) -> Self {
+        AiEntry {
+            n: &record.name,
+            s: record.status,
+            c: (record.cpu * 10.0).round() / 10.0,
+            m: record.memory,
+            r: record.restarts,
+            u: record.uptime_ms / 1000,
+            p: record.pid,
+        }
+    }
+}
+
+pub fn list_json(records: &[ProcessRecord]) -> String {
+    let entries: Vec<ListEntry<'_>> = records.iter().map(ListEntry::from).collect();
+    to_json_pretty(&entries)
+}
+
+pub fn list_ai(records: &[ProcessRecord]) -> String {
+    let entries: Vec<AiEntry<'_>> = records.iter().map(AiEntry::from).collect();
+    serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())
+}
+
+/// Pretty JSON of our own types (which always serialize); a newline-less fallback keeps this infallible.
+pub fn to_json_pretty<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value)
+        .unwrap_or_else(|error| format!("{{\"error\": {:?}}}", error.to_string()))
+}
+
+/// `key  value` lines with the keys padded to one width.
+pub fn key_values(pairs: &[(&str, String)]) -> String {
+    let width = pairs.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for (key, value) in pairs {
+        let _ = writeln!(text, "{key:<width$}  {value}");
+    }
+    text
+}
+
+// ---- declarative commands ---------------------------------------------------------------------------------
+
+/// What `velos diff` prints when the two sides describe the same apps.
+pub fn no_differences(plan: &velos_reconcile::Plan, against: &str) -> String {
+    format!("No changes: {} ({}) is the same as in {against}.", plan.project, plural(plan.apps, "app"))
+}
+
+/// `12s ago`, `3m ago`, `2d ago`; `just now` for a time in the future (another host's clock).
+pub fn ago(now_unix_ms: u64, then_unix_ms: u64) -> String {
+    match now_unix_ms.checked_sub(then_unix_ms) {
+        Some(elapsed) => format!("{} ago", uptime_short(elapsed)),
+        None => "just now".into(),
+    }
+}
+
+/// `2026-05-01 12:03:04` (UTC) from milliseconds since the Unix epoch.
+pub fn utc_time(unix_ms: u64) -> String {
+    let seconds = unix_ms / 1000;
+    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
+    // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", in_day / 3_600, in_day / 60 % 60, in_day % 60)
+}
+
+/// Rows of cells as a table with two spaces between columns, the last column unpadded.
+fn table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    colour_of: impl Fn(usize, usize) -> Option<&'static str>,
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut line = |cells: Vec<&str>, row: Option<usize>| {
+        let mut out = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index > 0 {
+                out.push_str("  ");
+            }
+            let width = widths[index];
+            let padded = format!("{cell:<width$}");
+            match row.and_then(|row| colour_of(row, index)) {
+                Some(code) => {
+                    let _ = write!(out, "{code}{padded}{RESET}");
+                }
+                None => out.push_str(&padded),
+            }
+        }
+        text.push_str(out.trim_end());
+        text.push('\n');
+    };
+    line(header.to_vec(), None);
+    for (index, row) in rows.iter().enumerate() {
+        line(row.iter().map(String::as_str).collect(), Some(index));
+    }
+    text
+}
+
+/// The `velos status` table. `now_unix_ms` is passed in so the output is testable.
+pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u64, colour: bool) -> String {
+    use velos_reconcile::{LastResult, SyncState};
+    let state_word = |state: SyncState| match state {
+        SyncState::Synced => "synced",
+        SyncState::Progressing => "progressing",
+        SyncState::OutOfSync => "out of sync",
+        SyncState::Error => "error",
+    };
+    let rows: Vec<Vec<String>> = statuses
+        .iter()
+        .map(|status| {
+            let last_apply = match &status.last_apply {
+                Some(last) => {
+                    let result = match last.result {
+                        LastResult::Ok => "ok",
+                        LastResult::Failed => "failed",
+                    };
+                    format!("{}, {result}", ago(now_unix_ms, last.time_unix_ms))
+                }
+                None => "-".into(),
+            };
+            // What is wrong now, else what went wrong in the last apply.
+            let message = match (&status.message, &status.last_apply) {
+                (message, _) if !message.is_empty() => message.clone(),
+                (_, Some(last)) if last.result == LastResult::Failed => last.message.clone(),
+                _ => "-".to_string(),
+            };
+            vec![
+                status.project.clone(),
+                state_word(status.state).to_string(),
+                velos_reconcile::short_revision(&status.revision),
+                status.source.clone(),
+                last_apply,
+                message,
+            ]
+        })
+        .collect();
+    let header = ["PROJECT", "STATE", "REVISION", "SOURCE", "LAST APPLY", "MESSAGE"];
+    table(&header, &rows, |row, column| {
+        if !colour || column != 1 {
+            return None;
+        }
+        Some(match statuses[row].state {
+            SyncState::Synced => "\x1b[32m",
+            SyncState::Progressing => "\x1b[36m",
+            SyncState::OutOfSync => "\x1b[33m",
+            SyncState::Error => "\x1b[31m",
+        })
+    })
+}
+
+/// `2 create, 1 replace`, or `no changes`, from a recorded plan (`velos plan --json`).
+pub fn plan_counts(plan: &serde_json::Value) -> String {
+    use velos_reconcile::ActionType;
+    let actions =
+        plan.get("actions").and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let counts: Vec<String> = ActionType::ALL
+        .iter()
+        .filter_map(|kind| {
+            let count = actions.iter().filter(|action| action["action"] == kind.as_str()).count();
+            (count > 0).then(|| format!("{count} {}", kind.verb()))
+        })
+        .collect();
+    if counts.is_empty() {
+        "no changes".into()
+    } else {
+        counts.join(", ")
+    }
+}
+
+/// The `velos history` table, oldest first.
+pub fn history_table(entries: &[velos_reconcile::HistoryEntry]) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|entry| {
+            vec![
+                entry.seq.to_string(),
+                entry.project.clone(),
+                velos_reconcile::short_revision(&entry.revision),
+                utc_time(entry.time_unix_ms),
+                if entry.ok() { "ok".into() } else { "failed".into() },
+                plan_counts(&entry.plan),
+            ]
+        })
+        .collect();
+    table(&["#", "PROJECT", "REVISION", "TIME (UTC)", "RESULT", "CHANGES"], &rows, |_, _| None)
+}
+
+/// `velos history --json`: the entries without the file texts (`velos rollback` restores those).
+pub fn history_json(entries: &[velos_reconcile::HistoryEntry]) -> String {
+    let values: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "seq": entry.seq,
+                "project": entry.project,
+                "file": entry.file,
+                "revision": entry.revision,
+                "time_unix_ms": entry.time_unix_ms,
+                "ok": entry.ok(),
+                "plan": entry.plan,
+                "report": entry.report,
+            })
+        })
+        .collect();
+    to_json_pretty(&values)
+}
