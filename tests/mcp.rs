@@ -108,7 +108,7 @@ fn an_agent_reads_within_budget_and_proposes_and_a_human_approves() {
     let before_text = std::fs::read_to_string(shop.file()).unwrap();
     let before = shop.pids();
 
-    let report = shop.session("read", &["chatty", "shop"]);
+    let report = shop.session("read", &["chatty", "shop", &shop.file().display().to_string()]);
     assert_eq!(report["protocol"], "2026-07-28");
     check_golden(&report["tools"]);
     for (call, tokens) in report["sizes"].as_object().unwrap() {

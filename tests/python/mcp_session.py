@@ -72,7 +72,7 @@ def snapshot(tools):
     return listed
 
 
-async def read(velos, home, chatty, project):
+async def read(velos, home, chatty, project, file):
     """Discover, list tools, call every read tool, page, propose, and try the tools the policy denies."""
     async with Client(params(velos, home), mode="auto") as client:
         assert client.protocol_version == "2026-07-28", client.protocol_version
@@ -92,6 +92,8 @@ async def read(velos, home, chatty, project):
             ("history", {}),
             ("plan", {"project": project}),
             ("diff", {"project": project}),
+            ("plan", {"file": file}),
+            ("diff", {"file": file, "patch": {"apps": {"worker": None}}}),
         ]:
             structured, used = await call_ok(client, name, arguments)
             sizes[f"{name} {json.dumps(arguments, sort_keys=True)}"] = used
@@ -111,6 +113,8 @@ async def read(velos, home, chatty, project):
         # Unknown names get the close ones.
         result, text = await call(client, "app_info", {"name": chatty[:-1]})
         assert result.is_error and "did you mean" in text, text
+        both, text = await call(client, "plan", {"project": project, "file": file})
+        assert both.is_error and "not both" in text, text
         # A patch planned (changes nothing), then proposed.
         patch = {"apps": {"web": {"env": {"PORT": "8081"}}}}
         planned, _ = await call_ok(client, "plan", {"project": project, "patch": patch})

@@ -4,6 +4,8 @@ use crate::host::{Failure, Host};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::path::PathBuf;
+use velos_config::Project;
 use velos_proposals::{Problem, State};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -150,8 +152,10 @@ pub fn history(host: &Host, params: &HistoryParams) -> Result<History, Failure> 
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlanParams {
-    /// The project (project_status lists them).
-    pub project: String,
+    /// The project (project_status lists them); or name a file instead.
+    pub project: Option<String>,
+    /// A velos.toml on this host (absolute path), instead of an applied project.
+    pub file: Option<String>,
     /// A change to plan instead of the file as it is: a JSON merge patch of velos.toml (objects merge,
     /// null deletes, arrays replace; e.g. {"apps": {"web": {"env": {"PORT": "8081"}}}}), or the whole
     /// file as TOML text.
@@ -190,13 +194,29 @@ fn fit(mut output: PlanOutput, budget: Budget) -> PlanOutput {
     output
 }
 
+/// The file a plan or diff is about: an applied project's, or one named by path.
+fn target(host: &Host, params: &PlanParams) -> Result<(PathBuf, String, Project), Failure> {
+    match (&params.project, &params.file) {
+        (Some(project), None) => host.project(project),
+        (None, Some(file)) => {
+            let file = PathBuf::from(file);
+            let (source, project) = velos_config::load_source(&file)
+                .map_err(|error| Failure::new(error.render().trim_end().to_string()))?;
+            Ok((file, source, project))
+        }
+        _ => {
+            Err(Failure::new("name a project or a file, not both").hint("project_status lists the projects"))
+        }
+    }
+}
+
 pub fn plan(host: &Host, params: &PlanParams) -> Result<PlanOutput, Failure> {
-    let (file, source, _) = host.project(&params.project)?;
+    let (file, source, project) = target(host, params)?;
     let live = host.live()?;
     let patch = params.patch.clone().unwrap_or_else(|| serde_json::json!({}));
-    let prepared = velos_proposals::prepare(&file, &source, &params.project, &patch, &live);
+    let prepared = velos_proposals::prepare(&file, &source, &project.name, &patch, &live);
     let output = PlanOutput {
-        project: params.project.clone(),
+        project: project.name.clone(),
         valid: prepared.valid(),
         diagnostics: prepared.diagnostics.clone(),
         diff: prepared.diff.clone(),
@@ -209,9 +229,9 @@ pub fn plan(host: &Host, params: &PlanParams) -> Result<PlanOutput, Failure> {
 /// `diff`: no daemon needed. Compares the project's last applied revision with its file now, or with the
 /// file as `patch` would make it.
 pub fn diff(host: &Host, params: &PlanParams) -> Result<PlanOutput, Failure> {
-    let (file, source, current) = host.project(&params.project)?;
+    let (file, source, current) = target(host, params)?;
     let applied = velos_reconcile::History::open(host.home())
-        .and_then(|history| history.list(Some(&params.project)))
+        .and_then(|history| history.list(Some(&current.name)))
         .ok()
         .and_then(|entries| entries.last().map(|entry| entry.source_text.clone()))
         .unwrap_or_else(|| source.clone());
@@ -225,7 +245,7 @@ pub fn diff(host: &Host, params: &PlanParams) -> Result<PlanOutput, Failure> {
         None => (applied, source.clone()),
     };
     let mut output = PlanOutput {
-        project: params.project.clone(),
+        project: current.name.clone(),
         valid: true,
         diagnostics: vec![],
         diff: velos_proposals::unified_diff(&base_text, &new_text),
