@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use velos_client::{Client, ClientError, PIPELINE_DEPTH_MAX};
-use velos_core::{encode_frame, AppSpec, ErrorCode, FrameDecoder, Op, Status, Stream};
+use velos_core::{encode_frame, AppSpec, ErrorCode, FrameDecoder, Op, StartSpec, Status, Stream};
 
 /// One decoded request.
 #[derive(Debug, Clone)]
@@ -217,8 +217,9 @@ fn start_many_pipelines_instead_of_waiting_for_each_reply() {
             })
             .collect()
     });
-    let specs: Vec<AppSpec> =
-        (0..APPS).map(|index| AppSpec::new(format!("app-{index:03}"), "/bin/sleep", "/")).collect();
+    let specs: Vec<StartSpec> = (0..APPS)
+        .map(|index| StartSpec::plain(AppSpec::new(format!("app-{index:03}"), "/bin/sleep", "/")))
+        .collect();
     let mut client = daemon.client();
     client.set_timeout(Duration::from_secs(2)).unwrap();
     let began = Instant::now();

@@ -31,7 +31,7 @@ pub use controller::{
     POLL_DEFAULT_MS, RESYNC_DEFAULT_MS,
 };
 pub use diagnostic::{ConfigError, Diagnostic};
-pub use edit::{apply_edits, write_atomically, Edit};
+pub use edit::{apply_edits, write_atomically, write_atomically_with_mode, Edit};
 pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;
