@@ -37,6 +37,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("controller") {
         rows.extend(crate::gitops::controller_scenarios(velos));
     }
+    if wanted("monit") {
+        rows.extend(crate::monit::monit_scenarios(velos));
+    }
     if wanted("mcp") {
         rows.extend(crate::mcp::mcp_scenarios(velos));
     }

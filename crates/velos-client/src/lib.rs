@@ -328,6 +328,31 @@ pub struct LogStream {
     ended: bool,
 }
 
+impl LogStream {
+    /// A handle that ends this stream from another thread: a blocked read returns, and the iterator ends.
+    pub fn stopper(&self) -> Result<StreamStopper, ClientError> {
+        let stream = self
+            .client
+            .stream
+            .try_clone()
+            .map_err(|error| ClientError::io("could not share the log stream's socket", error))?;
+        Ok(StreamStopper { stream })
+    }
+}
+
+/// Ends a [`LogStream`] (see [`LogStream::stopper`]), closing its connection to the daemon.
+#[derive(Debug)]
+pub struct StreamStopper {
+    stream: UnixStream,
+}
+
+impl StreamStopper {
+    pub fn stop(&self) {
+        // Already closed is as good as closed.
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
 impl Iterator for LogStream {
     type Item = Result<Vec<u8>, ClientError>;
 

@@ -257,6 +257,20 @@ fn log_stream_yields_chunks_until_the_end() {
 }
 
 #[test]
+fn a_stopper_ends_a_stream_blocked_waiting_for_output() {
+    // One chunk, then silence: the reader blocks until the stopper closes the connection.
+    let daemon = answering(|request| ok(request.id, map(vec![("data", Value::Binary(b"one\n".to_vec()))])));
+    let mut stream = daemon.client().log_stream("web", Stream::Out, 5).unwrap();
+    assert_eq!(stream.next().unwrap().unwrap(), b"one\n");
+    let stopper = stream.stopper().unwrap();
+    let reader = std::thread::spawn(move || stream.map(|chunk| chunk.is_ok()).collect::<Vec<bool>>());
+    std::thread::sleep(std::time::Duration::from_millis(50)); // let it block in the read
+    stopper.stop();
+    let rest = reader.join().unwrap();
+    assert_eq!(rest, [false], "one error (the closed connection), then the end");
+}
+
+#[test]
 fn log_read_returns_raw_bytes() {
     let daemon = answering(|request| ok(request.id, map(vec![("data", Value::Binary(vec![0xff, b'\n']))])));
     let mut client = daemon.client();

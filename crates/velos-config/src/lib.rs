@@ -18,6 +18,7 @@
 mod controller;
 mod diagnostic;
 mod edit;
+mod git_auth;
 mod patch;
 pub mod raw;
 mod read;
@@ -32,6 +33,7 @@ pub use controller::{
 };
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use edit::{apply_edits, write_atomically, write_atomically_with_mode, Edit};
+pub use git_auth::{host as repo_host, transport, GitAuth, TokenSource, Transport, GIT_USERNAME_DEFAULT};
 pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;

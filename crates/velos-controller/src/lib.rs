@@ -19,6 +19,7 @@
 //! channel until the next deadline and never polls.
 mod git;
 mod hook;
+pub mod remote;
 pub mod revision;
 mod socket;
 mod source;

@@ -54,6 +54,7 @@ impl Controller {
                 let failure = |error: SourceError| Failure {
                     class: error.class(),
                     message: error.to_string(),
+                    hint: error.hint(),
                     source: described.clone(),
                 };
                 let (fetched, project) = load(&mut file).map_err(failure)?;
@@ -79,12 +80,18 @@ impl Controller {
             state.git = Some((key.clone(), GitSource::new(&self.home, &git)));
         }
         let Some((_, source)) = state.git.as_mut() else {
-            return Err(Failure { class: ErrorClass::Transient, message: "no source".into(), source: key });
+            return Err(Failure {
+                class: ErrorClass::Transient,
+                message: "no source".into(),
+                hint: None,
+                source: key,
+            });
         };
         let described = source.describe();
         let (fetched, project) = load(source).map_err(|error| Failure {
             class: error.class(),
             message: error.to_string(),
+            hint: error.hint(),
             source: described.clone(),
         })?;
         Ok(Some(Desired { fetched, project, source: described }))
@@ -163,6 +170,7 @@ impl Controller {
             state: converged.state,
             message: converged.message.clone(),
             error_class: converged.class,
+            hint: converged.hint.clone(),
             self_heal: state.settings.self_heal,
             updated_unix_ms: unix_ms,
             last_apply_unix_ms: state.last_apply_unix_ms,
@@ -199,7 +207,8 @@ impl Controller {
                 }
             }
         }
-        let converged = Converged { state: SyncState::Error, message, class: Some(failure.class) };
+        let converged =
+            Converged { state: SyncState::Error, message, class: Some(failure.class), hint: failure.hint };
         self.write(state, &failure.source, None, &converged);
         Some(failure.class)
     }
@@ -221,9 +230,12 @@ impl Controller {
                 state.last_good = Some((fetched.text.clone(), project.clone()));
                 converged
             }
-            Err(failure) => {
-                Converged { state: SyncState::Error, message: failure.message, class: Some(failure.class) }
-            }
+            Err(failure) => Converged {
+                state: SyncState::Error,
+                message: failure.message,
+                class: Some(failure.class),
+                hint: failure.hint,
+            },
         };
         self.write(state, &source, Some(&project.revision), &converged);
         converged.class
@@ -242,8 +254,12 @@ impl Controller {
         source: &str,
         report: bool,
     ) -> Result<Converged, Failure> {
-        let transient =
-            |message: String| Failure { class: ErrorClass::Transient, message, source: source.to_string() };
+        let transient = |message: String| Failure {
+            class: ErrorClass::Transient,
+            message,
+            hint: None,
+            source: source.to_string(),
+        };
         // From the list to the record, as a velos command does: a `velos apply` or an edit of the same
         // file (which the watch sees too) is waited for, never interleaved with. What was applied is then
         // read again from the registry: that command may have applied this very revision.
@@ -276,13 +292,18 @@ impl Controller {
             clock.as_mut(),
             &mut |plan, live, clock| {
                 if plan.is_empty() && !revision_changed {
-                    held =
-                        Some(Ok(Converged { state: SyncState::Synced, message: String::new(), class: None }));
+                    held = Some(Ok(Converged {
+                        state: SyncState::Synced,
+                        message: String::new(),
+                        class: None,
+                        hint: None,
+                    }));
                     return Gate::Hold;
                 }
                 if !plan.is_empty() && !revision_changed && !state.settings.self_heal {
                     let message = format!("self_heal is off: {}", drift_message(plan, live));
-                    held = Some(Ok(Converged { state: SyncState::OutOfSync, message, class: None }));
+                    held =
+                        Some(Ok(Converged { state: SyncState::OutOfSync, message, class: None, hint: None }));
                     return Gate::Hold;
                 }
                 if report && !plan.is_empty() {
@@ -290,6 +311,7 @@ impl Controller {
                         state: SyncState::Progressing,
                         message: format!("applying {short}: {}", plan.describe_actions().join(", ")),
                         class: None,
+                        hint: None,
                     };
                     this.write_at(state, source, Some(&project.revision), &progressing, clock.unix_ms());
                 }
@@ -323,6 +345,7 @@ impl Controller {
                 return Err(Failure {
                     class: ErrorClass::Terminal,
                     message: error.to_string(),
+                    hint: None,
                     source: source.to_string(),
                 })
             }
@@ -341,7 +364,7 @@ impl Controller {
             } else {
                 format!("undid drift: {}", converged.plan.describe_actions().join(", "))
             };
-            Ok(Converged { state: SyncState::Synced, message, class: None })
+            Ok(Converged { state: SyncState::Synced, message, class: None, hint: None })
         } else {
             let summary = converged.report.summary();
             self.log(&format!("{}: apply of {short} failed: {summary}", project.name));

@@ -86,6 +86,8 @@ pub(crate) struct Desired {
 pub(crate) struct Failure {
     pub(crate) class: ErrorClass,
     pub(crate) message: String,
+    /// The next step for the user, when the error has one.
+    pub(crate) hint: Option<String>,
     /// Where the desired state was to come from.
     pub(crate) source: String,
 }
@@ -95,4 +97,5 @@ pub(crate) struct Converged {
     pub(crate) state: SyncState,
     pub(crate) message: String,
     pub(crate) class: Option<ErrorClass>,
+    pub(crate) hint: Option<String>,
 }
