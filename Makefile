@@ -19,8 +19,9 @@ $(ZIG_BIN):
 	python3 -m pip install --disable-pip-version-check --quiet --target $(ZIG_DIR) ziglang==$(ZIG_VERSION)
 	@$(ZIG_BIN) version | grep -qx $(ZIG_VERSION) || { echo "error: $(ZIG_BIN) is not Zig $(ZIG_VERSION)"; exit 1; }
 
-# Python tools the end-to-end tests drive (HTTP and MCP clients, validators), pinned, into .tools/python;
-# re-installed only when tests/python/requirements.txt changes. Tests put it on PYTHONPATH.
+# Python packages the end-to-end tests drive Velos with (HTTP and MCP clients, OpenAPI and Prometheus
+# parsers), pinned in tests/python/requirements.txt, into .tools/python; re-installed only when that file
+# changes. Tests put it on PYTHONPATH.
 PY_TOOLS := $(TOOLS)/python
 py-tools: $(PY_TOOLS)/.stamp
 $(PY_TOOLS)/.stamp: tests/python/requirements.txt

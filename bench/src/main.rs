@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod api;
 mod declarative;
 mod gitops;
+mod mcp;
 mod monit;
 mod scale;
 mod scenarios;

@@ -43,6 +43,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("api") {
         rows.extend(crate::api::api_scenarios(velos));
     }
+    if wanted("mcp") {
+        rows.extend(crate::mcp::mcp_scenarios(velos));
+    }
     print_table(&rows);
 }
 

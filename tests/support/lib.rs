@@ -228,3 +228,23 @@ fn describe(pids: &[i32]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The repository's root (tests/ is this crate's folder).
+pub fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// `python3 tests/python/SCRIPT ARGS` with the pinned packages of tests/python/requirements.txt on
+/// `PYTHONPATH` (installed by `make py-tools` into `.tools/python`). Panics with that hint when they are
+/// missing, so a test never runs against whatever Python packages the machine happens to have.
+pub fn python(script: &str) -> Command {
+    let packages = repository().join(".tools/python");
+    assert!(
+        packages.join(".stamp").exists(),
+        "{} is missing: run `make py-tools` (it installs tests/python/requirements.txt)",
+        packages.display()
+    );
+    let mut command = Command::new("python3");
+    command.arg(repository().join("tests/python").join(script)).env("PYTHONPATH", packages);
+    command
+}

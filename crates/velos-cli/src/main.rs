@@ -30,6 +30,10 @@ fn main() -> ExitCode {
         }
     };
     let result = context(cli.home).and_then(|context| {
+        // `velos mcp` writes the protocol to stdout from its own threads: it must not hold stdout's lock.
+        if let cli::Command::Mcp(args) = &cli.command {
+            return commands::mcp(&context, args).map(|()| commands::Exit::Success);
+        }
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
         let result = commands::run(cli.command, &context, &mut out);

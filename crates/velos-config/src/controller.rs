@@ -251,3 +251,26 @@ impl Resolver<'_, '_> {
         Some(normal.join("/"))
     }
 }
+
+/// `[velos.agents]`: what AI agents may do to a project beyond reading it and proposing changes. Part of
+/// no spec, and no reason to run the controller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentPolicy {
+    /// `apply_proposal`: apply a proposal without a human.
+    pub apply: bool,
+    /// `restart_app`.
+    pub restart: bool,
+}
+
+impl AgentPolicy {
+    // (`document["velos"]` would panic on a file without `[velos]`: look keys up instead.)
+    /// The policy a velos.toml's text sets (defaults for a file that does not parse: it grants nothing).
+    pub fn of_source(source: &str) -> AgentPolicy {
+        let Ok(document) = source.parse::<toml_edit::DocumentMut>() else { return AgentPolicy::default() };
+        let agents = document.get("velos").and_then(|velos| velos.get("agents"));
+        let flag = |key: &str| {
+            agents.and_then(|agents| agents.get(key)).and_then(toml_edit::Item::as_bool).unwrap_or(false)
+        };
+        AgentPolicy { apply: flag("apply"), restart: flag("restart") }
+    }
+}

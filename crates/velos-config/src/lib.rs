@@ -28,13 +28,13 @@ mod units;
 pub use units::human;
 
 pub use controller::{
-    ControllerSettings, GitSource, GIT_PATH_DEFAULT, GIT_REF_DEFAULT, INTERVAL_MIN_MS, POLL_DEFAULT_MS,
-    RESYNC_DEFAULT_MS,
+    AgentPolicy, ControllerSettings, GitSource, GIT_PATH_DEFAULT, GIT_REF_DEFAULT, INTERVAL_MIN_MS,
+    POLL_DEFAULT_MS, RESYNC_DEFAULT_MS,
 };
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use edit::{apply_edits, write_atomically, write_atomically_with_mode, Edit};
 pub use git_auth::{host as repo_host, transport, GitAuth, TokenSource, Transport, GIT_USERNAME_DEFAULT};
-pub use patch::{apply_patch, Patch};
+pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};

@@ -44,8 +44,20 @@ impl Patch {
 /// ([`ConfigError::BadPatch`]) or a result that is not a valid velos.toml ([`ConfigError::Invalid`], its
 /// diagnostics pointing into the new text).
 pub fn apply_patch(source: &str, path: &Path, patch: &Patch) -> Result<(String, Project), ConfigError> {
-    let text = match patch {
-        Patch::Toml(text) => text.clone(),
+    let text = patched_text(source, path, patch)?;
+    let file = crate::canonical_file_path(path)
+        .or_else(|_| crate::absolute(path))
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let project = parse_file(&text, path, file)?;
+    Ok((text, project))
+}
+
+/// The text `patch` gives, not validated: what a proposal shows as a diff even when the result is refused.
+/// Errors only when the patch cannot be applied at all ([`ConfigError::BadPatch`], or a `source` that is not
+/// TOML).
+pub fn patched_text(source: &str, path: &Path, patch: &Patch) -> Result<String, ConfigError> {
+    match patch {
+        Patch::Toml(text) => Ok(text.clone()),
         Patch::Merge(json) => {
             let Json::Object(object) = json else {
                 return Err(bad_patch(
@@ -55,14 +67,9 @@ pub fn apply_patch(source: &str, path: &Path, patch: &Patch) -> Result<(String, 
             };
             let mut document: DocumentMut = parse_document(source, path)?;
             merge_root(&mut document, object, path)?;
-            document.to_string()
+            Ok(document.to_string())
         }
-    };
-    let file = crate::canonical_file_path(path)
-        .or_else(|_| crate::absolute(path))
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    let project = parse_file(&text, path, file)?;
-    Ok((text, project))
+    }
 }
 
 fn bad_patch(path: &Path, reason: String) -> ConfigError {

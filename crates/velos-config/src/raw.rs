@@ -52,6 +52,23 @@ pub struct RawVelos {
     /// Follow a git repository: the apps are those of the file at `path` in the commit `ref` points to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<RawGit>,
+    /// What AI agents connected with `velos mcp` may do to this project beyond reading it and proposing
+    /// changes (which they always may; a human approves with `velos proposals approve ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<RawAgents>,
+}
+
+/// `[velos.agents]`: the policy for AI agents (docs/MCP.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Agents")]
+pub struct RawAgents {
+    /// Let agents apply their own proposals (`apply_proposal`) without a human's approval (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply: Option<bool>,
+    /// Let agents restart this project's apps (`restart_app`) (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<bool>,
 }
 
 /// `[velos.git]`: where the desired state lives.

@@ -94,7 +94,9 @@ pub(crate) const VELOS: &[Field] = &[
     optional("self_heal", Kind::Boolean),
     optional("resync", Kind::Duration),
     optional("git", Kind::Table(GIT)),
+    optional("agents", Kind::Table(AGENTS)),
 ];
+pub(crate) const AGENTS: &[Field] = &[optional("apply", Kind::Boolean), optional("restart", Kind::Boolean)];
 pub(crate) const GIT: &[Field] = &[
     Field { name: "repo", kind: Kind::String, required: true },
     optional("ref", Kind::String),
@@ -601,6 +603,7 @@ mod tests {
         assert_eq!(keys(&schema["$defs"]["Log"]), names(LOG));
         assert_eq!(keys(&schema["$defs"]["Velos"]), names(VELOS));
         assert_eq!(keys(&schema["$defs"]["Git"]), names(GIT));
+        assert_eq!(keys(&schema["$defs"]["Agents"]), names(AGENTS));
         let required: Vec<&str> = GIT.iter().filter(|field| field.required).map(|field| field.name).collect();
         assert_eq!(schema["$defs"]["Git"]["required"], serde_json::json!(required));
         let required: Vec<&str> = APP.iter().filter(|field| field.required).map(|field| field.name).collect();

@@ -171,6 +171,25 @@ fn bad_repository_ref_and_path() {
 }
 
 #[test]
+fn the_agent_policy_grants_nothing_by_default() {
+    use velos_config::AgentPolicy;
+    assert_eq!(AgentPolicy::of_source("[apps.web]\ncommand = \"x\"\n"), AgentPolicy::default());
+    assert_eq!(AgentPolicy::of_source("[velos]\nwatch = true\n"), AgentPolicy::default());
+    assert_eq!(AgentPolicy::of_source("not toml ["), AgentPolicy::default());
+    let both = AgentPolicy::of_source("[velos.agents]\napply = true\nrestart = true\n");
+    assert_eq!(both, AgentPolicy { apply: true, restart: true });
+    let project =
+        velos_config::parse("[velos.agents]\napply = true\n", std::path::Path::new("/srv/x/velos.toml"));
+    assert!(
+        project.is_ok_and(|project| !project.controller.is_some_and(|settings| settings.wants_controller()))
+    );
+    let typo =
+        velos_config::parse("[velos.agents]\naply = true\n", std::path::Path::new("/srv/x/velos.toml"));
+    let message = typo.err().map(|error| error.render()).unwrap_or_default();
+    assert!(message.contains("did you mean `apply`?"), "{message}");
+}
+
+#[test]
 fn remote_repositories_and_where_their_credentials_are() {
     let git = |text: &str| project(text).controller.and_then(|settings| settings.git).expect("git");
     let https = git(

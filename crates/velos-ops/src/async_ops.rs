@@ -72,4 +72,9 @@ async_verbs! {
     ping: PingRequest => PingOutcome;
     save: SaveRequest => SaveOutcome;
     resurrect: ResurrectRequest => ResurrectOutcome;
+    propose: ProposeRequest => ProposalOutcome;
+    proposals: ProposalsRequest => ProposalsOutcome;
+    proposal: ProposalRequest => ProposalOutcome;
+    approve: ApproveRequest => ApproveOutcome;
+    reject: RejectRequest => ProposalOutcome;
 }

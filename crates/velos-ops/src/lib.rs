@@ -25,6 +25,10 @@
 //! | `forget` | [`ForgetRequest`] → [`ForgetOutcome`] | starts it |
 //! | `save` | [`SaveRequest`] → [`SaveOutcome`] | starts it |
 //! | `resurrect` | [`ResurrectRequest`] → [`ResurrectOutcome`] | starts it (it brings back its saved apps) |
+//! | `propose` | [`ProposeRequest`] → [`ProposalOutcome`] (changes nothing but the proposal store) | read |
+//! | `proposals`, `proposal` | [`ProposalsRequest`], [`ProposalRequest`] → [`ProposalsOutcome`], [`ProposalOutcome`] | none |
+//! | `approve` | [`ApproveRequest`] → [`ApproveOutcome`] (the one edit path) | starts it |
+//! | `reject` | [`RejectRequest`] → [`ProposalOutcome`] | none |
 //!
 //! The verbs that apply have a `*_with` form taking a [`Progress`] callback (the plan before anything is
 //! done, then each step). Requests and outcomes are plain data: `Serialize`, `Deserialize`, `JsonSchema`,
@@ -84,6 +88,10 @@ pub use verbs::process::{
 };
 pub use verbs::project::{
     HistoryOutcome, HistoryRequest, RollbackOutcome, RollbackRequest, StatusOutcome, StatusRequest,
+};
+pub use verbs::proposals::{
+    proposal_error, ApproveOutcome, ApproveRequest, ProposalOutcome, ProposalRequest, ProposalsOutcome,
+    ProposalsRequest, ProposeRequest, RejectRequest,
 };
 pub use verbs::read::{
     AppInfo, InfoOutcome, InfoRequest, ListOutcome, ListRequest, PingOutcome, PingRequest,

@@ -1,6 +1,8 @@
 //! The command line as typed (clap). Raw values only; commands turn them into requests.
+mod agents;
 mod args;
 
+pub use agents::*;
 pub use args::*;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -89,6 +91,14 @@ pub enum Command {
     Serve(crate::commands::serve::ServeArgs),
     /// Print the Prometheus metrics that /metrics serves, once
     Metrics(crate::commands::serve::MetricsArgs),
+
+    /// Serve MCP (Model Context Protocol) on stdin/stdout, for AI agents (docs/MCP.md)
+    Mcp(McpArgs),
+    /// Config changes proposed by AI agents: list, show, approve, reject
+    Proposals {
+        #[command(subcommand)]
+        command: ProposalsCommand,
+    },
 }
 
 /// The file a declarative command reads when none is named.

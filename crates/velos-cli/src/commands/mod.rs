@@ -1,5 +1,6 @@
 //! One module per command group: each turns its arguments into a velos-ops request, calls the verb, and
 //! renders the outcome. The decisions are the ops layer's.
+mod agents;
 mod apply;
 mod apps;
 pub mod completions;
@@ -11,6 +12,7 @@ mod read;
 pub mod serve;
 mod startup;
 
+pub use agents::mcp;
 pub use daemon::daemon_foreground;
 
 use crate::cli::{Command, HookArgs, HookCommand, WaitArgs};
@@ -83,5 +85,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Controller => done(projects::controller(context)),
         Command::Serve(args) => done(serve::serve(context, &args, out)),
         Command::Metrics(args) => done(serve::metrics(context, &args, out)),
+        Command::Mcp(args) => done(agents::mcp(context, &args)),
+        Command::Proposals { command } => done(agents::proposals(context, &command, out)),
     }
 }

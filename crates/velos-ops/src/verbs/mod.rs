@@ -7,6 +7,7 @@ pub mod git_source;
 pub mod logs;
 pub mod process;
 pub mod project;
+pub mod proposals;
 pub mod read;
 pub mod start;
 pub mod sync;
