@@ -1,0 +1,32 @@
+//! Smart logs for Velos, algorithmic and pure: no IO, no clock. The daemon-facing layers feed lines in and
+//! persist the serializable state; everything here can be printed and tested.
+//!
+//! - [`header`]: finds the header (time, pid, level, component) of raw lines without settings;
+//! - [`miner`]: online template mining over masked tokens;
+//! - [`level`]: OpenTelemetry severities from headers, JSON fields, level words and crashes.
+pub mod header;
+pub mod intern;
+pub mod level;
+pub mod mask;
+pub mod miner;
+pub mod token;
+
+pub use header::HeaderModel;
+pub use level::Severity;
+pub use miner::{Miner, TemplateId};
+
+/// Mines a whole file's lines at once (what `velos logs mine` does): learns the header from the first
+/// lines, then mines every line's message. Returns the miner and each line's final template id.
+pub fn mine_lines(lines: &[&[u8]]) -> (Miner, Vec<TemplateId>) {
+    let header = HeaderModel::learn(lines.iter().copied());
+    let mut miner = Miner::default();
+    let mut ids = Vec::with_capacity(lines.len());
+    for line in lines {
+        let split = header.split(line);
+        ids.push(miner.add(&line[split.content_start..]));
+    }
+    for id in &mut ids {
+        *id = miner.find(*id);
+    }
+    (miner, ids)
+}
