@@ -1,6 +1,6 @@
-//! Which tokens of a message are variables. A token is masked whole when it holds a digit (numbers, hex,
-//! IPs, UUIDs, timestamps, ids like `blk_-1608`), is a path or URL, or is a month or weekday name; a
-//! `key=value` token keeps its key and masks its value. Masking before mining is what lets the miner
+//! Which tokens of a message are variables. A token is masked whole when it is mostly digits (numbers, hex,
+//! IPs, UUIDs, timestamps, ids like `blk_-1608`), a path or URL, or a month or weekday name; a word with a
+//! few digits keeps its letters (`node-<*>`); a `key=value` token keeps its key and masks a variable value. Masking before mining is what lets the miner
 //! group by exact token sequences and stay fast.
 use crate::token::is_calendar_word;
 
@@ -13,32 +13,83 @@ pub enum Masked {
     Variable,
     /// `key=<*>`: the first `usize` bytes (the key and its `=`) are kept.
     KeyValue(usize),
+    /// A word with digits in it (`node-148`, `isA2dpOn`): each run of digits becomes `<*>`, the letters stay.
+    Digits,
 }
 
-/// Masks `token`. `key=value` keeps its key; its value is masked when it looks variable itself, or
-/// always with `mask_word_values` (`user=root` and `user=guest` are often two different events).
-pub fn mask(token: &[u8], mask_word_values: bool) -> Masked {
+/// How much masking hides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MaskOptions {
+    /// `key=value` hides word values too (`user=root`), not only variable-looking ones.
+    pub word_values: bool,
+    /// A token with a digit is masked whole; otherwise only its digit runs, unless it is a number, hex or id.
+    pub whole_tokens: bool,
+}
+
+/// Masks `token`. `key=value` keeps its key; its value is masked when it looks variable itself or is
+/// quoted (`user=root` and `user=guest` are often two different events, `tag="x"` is data).
+pub fn mask(token: &[u8], options: MaskOptions) -> Masked {
     if let Some(equals) = token.iter().position(|&byte| byte == b'=') {
         if equals > 0 && equals + 1 < token.len() && is_key(&token[..equals]) {
             let value = &token[equals + 1..];
-            if mask_word_values || variable(value) {
+            let quoted = matches!(value[0], b'"' | b'\'');
+            if options.word_values || quoted || variable(value) != Masked::Constant {
                 return Masked::KeyValue(equals + 1);
             }
             return Masked::Constant;
         }
     }
-    if variable(token) {
-        Masked::Variable
-    } else {
-        Masked::Constant
+    match variable(token) {
+        Masked::Digits if options.whole_tokens => Masked::Variable,
+        masked => masked,
     }
 }
 
-fn variable(token: &[u8]) -> bool {
-    if token.iter().any(u8::is_ascii_digit) {
-        return true;
+/// Writes `token` masked as `Masked::Digits` says into `out`.
+pub fn mask_digits(token: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut in_digits = false;
+    for (index, &byte) in token.iter().enumerate() {
+        if byte.is_ascii_digit() || signed_number_at(token, index) {
+            if !in_digits {
+                out.extend_from_slice(b"<*>");
+            }
+            in_digits = true;
+        } else {
+            out.push(byte);
+            in_digits = false;
+        }
     }
-    is_path(token) || is_calendar_word(trim_punctuation(token)) || is_long_hex(token)
+}
+
+/// A `-` that starts a negative number (`blk_-695`, `-0.5`), as opposed to one joining words (`a-1`).
+fn signed_number_at(token: &[u8], index: usize) -> bool {
+    token[index] == b'-'
+        && token.get(index + 1).is_some_and(u8::is_ascii_digit)
+        && (index == 0 || !token[index - 1].is_ascii_alphanumeric())
+}
+
+fn variable(token: &[u8]) -> Masked {
+    if token.iter().any(u8::is_ascii_digit) {
+        let letters = token.iter().filter(|byte| byte.is_ascii_alphabetic()).count();
+        let core = trim_punctuation(token);
+        let core = core.strip_prefix(b"0x").unwrap_or(core);
+        let hex = core.len() >= 6 && core.iter().all(|byte| byte.is_ascii_hexdigit() || b"-:".contains(byte));
+        // Only digits (`10.0.0.1:80`, `-24.0`), hex (`3f2a91c0`, uuids), or digits spread among letters
+        // (`u0a13`, `R02-M1-N0`): an id, masked whole. A word with one number in it keeps its word
+        // (`core.<*>`), whatever the number's length, so that every value of a variable masks alike.
+        let runs =
+            token.windows(2).filter(|pair| !pair[0].is_ascii_digit() && pair[1].is_ascii_digit()).count()
+                + usize::from(token[0].is_ascii_digit());
+        if letters == 0 || hex || runs > 1 || is_path(token) {
+            return Masked::Variable;
+        }
+        return Masked::Digits;
+    }
+    if is_path(token) || is_calendar_word(trim_punctuation(token)) || is_long_hex(token) {
+        return Masked::Variable;
+    }
+    Masked::Constant
 }
 
 /// A key is a short identifier, so `a==b` or `x=1=2` in free text are not taken apart.
@@ -74,8 +125,21 @@ mod tests {
 
     #[test]
     fn variables_are_masked_and_words_kept() {
-        assert_eq!(mask(b"user=root", false), Masked::Constant);
-        assert_eq!(mask(b"user=root", true), Masked::KeyValue(5));
+        let whole = MaskOptions { word_values: false, whole_tokens: true };
+        assert_eq!(mask(b"user=root", whole), Masked::Constant);
+        assert_eq!(
+            mask(b"user=root", MaskOptions { word_values: true, whole_tokens: true }),
+            Masked::KeyValue(5)
+        );
+        let options = MaskOptions { word_values: false, whole_tokens: false };
+        assert_eq!(mask(b"node-148", options), Masked::Digits);
+        assert_eq!(mask(b"isBluetoothA2dpOn...", options), Masked::Digits);
+        let mut out = Vec::new();
+        mask_digits(b"core.25350", &mut out);
+        assert_eq!(out, b"core.<*>");
+        mask_digits(b"blk_-695", &mut out);
+        assert_eq!(out, b"blk_<*>");
+        assert_eq!(mask(b"tag=\"View", options), Masked::KeyValue(4));
         let cases: [(&str, Masked); 13] = [
             ("terminating", Masked::Constant),
             ("blk_-6952295868487656571", Masked::Variable),
@@ -92,7 +156,7 @@ mod tests {
             ("deadbeefcafe", Masked::Variable),
         ];
         for (token, expected) in cases {
-            assert_eq!(mask(token.as_bytes(), false), expected, "{token}");
+            assert_eq!(mask(token.as_bytes(), whole), expected, "{token}");
         }
     }
 }

@@ -6,7 +6,7 @@
 //! identifier-like). We deliberately do not join by Drain's similarity threshold: it merges events that
 //! differ by one meaningful word (`VM Started` / `VM Paused`).
 use crate::intern::{hash_ids, FastMap, Interner, MERGED, WILDCARD};
-use crate::mask::{mask, Masked};
+use crate::mask::{mask, mask_digits, MaskOptions, Masked};
 use crate::token::{split_into, Span};
 use serde::{Deserialize, Serialize};
 
@@ -36,13 +36,17 @@ pub struct Params {
     pub siblings_min: usize,
     /// Whether two identifier-like values (`com.foo.A`, `user_1`) are enough to merge.
     pub identifier_merge: bool,
-    /// Whether `key=value` hides word values too (`user=root`), not only variable-looking ones.
-    pub mask_word_values: bool,
+    /// What masking hides.
+    pub mask: MaskOptions,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { siblings_min: 3, identifier_merge: true, mask_word_values: false }
+        Params {
+            siblings_min: 3,
+            identifier_merge: true,
+            mask: MaskOptions { word_values: false, whole_tokens: false },
+        }
     }
 }
 
@@ -130,9 +134,14 @@ impl Miner {
         split_into(message, 0, &mut self.spans);
         for &(start, end) in self.spans.iter().take(TOKENS_MAX) {
             let token = &message[start as usize..end as usize];
-            let id = match mask(token, self.params.mask_word_values) {
+            let id = match mask(token, self.params.mask) {
+                Masked::Constant if self.ids.last() == Some(&WILDCARD) && is_unit(token) => WILDCARD,
                 Masked::Constant => self.interner.intern(token),
                 Masked::Variable => WILDCARD,
+                Masked::Digits => {
+                    mask_digits(token, &mut self.scratch);
+                    self.interner.intern(&self.scratch)
+                }
                 Masked::KeyValue(key_len) => {
                     self.scratch.clear();
                     self.scratch.extend_from_slice(&token[..key_len]);
@@ -251,6 +260,16 @@ impl Miner {
             }
         }
     }
+}
+
+/// A unit after a number is part of the quantity: `5.2 KB` and `93.0 B` are one variable.
+fn is_unit(token: &[u8]) -> bool {
+    const UNITS: [&[u8]; 16] = [
+        b"B", b"KB", b"MB", b"GB", b"TB", b"KiB", b"MiB", b"GiB", b"TiB", b"ns", b"us", b"ms", b"s", b"sec",
+        b"secs", b"min",
+    ];
+    let token = token.strip_suffix(b",").unwrap_or(token);
+    UNITS.contains(&token)
 }
 
 fn past_tense(token: &[u8]) -> bool {

@@ -66,6 +66,10 @@ fn score(dir: &Path, system: &str) -> (f64, usize, usize) {
     let truth = event_ids(&csv);
     assert_eq!(lines.len(), truth.len(), "{system}: lines and labels differ in number");
     let (miner, ids) = velos_log_engine::mine_lines(&lines);
+    if std::env::var_os("VELOS_GA_DEBUG").is_some() {
+        let header = velos_log_engine::HeaderModel::learn(lines.iter().copied());
+        eprintln!("{system} header: {:?}", header.columns);
+    }
     if std::env::var_os("VELOS_GA_DEBUG").is_some_and(|s| s == system) {
         dump_errors(&lines, &truth, &ids, &miner);
     }
