@@ -208,7 +208,8 @@ impl Miner {
     /// with. Two identifier-like values (`com.foo.A` / `com.foo.B`), or a merged variable and anything, are
     /// enough; plain words need `siblings_min` distinct values, so that `opened` / `closed` or `true` /
     /// `false` stay two events while `user cyrus` / `user news` / `user test` become one. Past-tense
-    /// words (`Started` / `Paused` / `Stopped` / `Resumed`) are states of an event and never merge.
+    /// words (`Started` / `Paused` / `Stopped` / `Resumed`) are states of an event and names in code
+    /// (`onNotificationClick`) are the event itself: they never merge that way.
     fn mergeable(&self, id: TemplateId) -> Option<(usize, Vec<TemplateId>)> {
         let tokens = &self.templates[id as usize].tokens;
         let mut by_position: Vec<(usize, TemplateId)> = Vec::new();
@@ -228,7 +229,8 @@ impl Miner {
         by_position.sort_unstable();
         for group in by_position.chunk_by(|a, b| a.0 == b.0) {
             let position = group[0].0;
-            if group.len() + 1 < self.params.siblings_min {
+            // A message's first word is its verb or subject far more often than a value (Drain's premise).
+            if position == 0 || group.len() + 1 < self.params.siblings_min {
                 continue;
             }
             let values = group.iter().map(|&(_, other)| self.templates[other as usize].tokens[position]);
@@ -241,6 +243,17 @@ impl Miner {
         None
     }
 
+    /// A word that, with enough siblings, may be a value (`cyrus`, `news`): not a past-tense state, not a
+    /// name in code, not a `key=value` (two keys are two fields), not a masked word (`alt<*>`: its letters
+    /// were kept because they mean something).
+    fn plain_word(&self, token: u32) -> bool {
+        if token <= MERGED {
+            return token == WILDCARD;
+        }
+        let text = self.interner.text(token);
+        !past_tense(text) && !camel_case(text) && !text.contains(&b'=') && !contains_wildcard(text)
+    }
+
     /// Whether two values at one position are enough to call it a variable: a merged variable and anything;
     /// a masked one and a value that is no word (`()`, `-`, `host.example.org`); two identifiers.
     fn variable_pair(&self, a: u32, b: u32) -> bool {
@@ -249,7 +262,7 @@ impl Miner {
         }
         let valueish = |token: u32| {
             let text = self.interner.text(token);
-            !text.iter().any(u8::is_ascii_alphabetic) || identifier_like(text)
+            !text.iter().any(u8::is_ascii_alphabetic) || identifier_like(text) || null_word(text)
         };
         match (a, b) {
             (WILDCARD, other) | (other, WILDCARD) => valueish(other),
@@ -272,8 +285,27 @@ fn is_unit(token: &[u8]) -> bool {
     UNITS.contains(&token)
 }
 
+fn contains_wildcard(token: &[u8]) -> bool {
+    token.windows(3).any(|window| window == b"<*>")
+}
+
 fn past_tense(token: &[u8]) -> bool {
     token.len() > 3 && token.ends_with(b"ed") && token.iter().all(u8::is_ascii_alphabetic)
+}
+
+/// `onNotificationClick`, `getTasks:`: a name in code, the constant part of a message.
+fn camel_case(token: &[u8]) -> bool {
+    token.windows(2).any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
+}
+
+/// `null`, `none`: an absent value stands where a variable would.
+fn null_word(token: &[u8]) -> bool {
+    let token = token.strip_prefix(b"(").unwrap_or(token);
+    let token = token.strip_suffix(b",").unwrap_or(token);
+    let token = token.strip_suffix(b")").unwrap_or(token);
+    [&b"null"[..], b"none", b"nil", b"undefined", b"unknown"]
+        .iter()
+        .any(|word| token.eq_ignore_ascii_case(word))
 }
 
 /// The one position where two equally long token sequences differ, if there is exactly one and they
@@ -297,7 +329,7 @@ fn single_difference(a: &[u32], b: &[u32]) -> Option<usize> {
 /// Names of things rather than words of a sentence: `com.foo.Bar`, `user_name`, `/x`.
 /// A `key=value` is not: two different keys are two different fields, two values often two events.
 fn identifier_like(token: &[u8]) -> bool {
-    if token.windows(3).any(|window| window == b"<*>") || token.contains(&b'=') {
+    if contains_wildcard(token) || token.contains(&b'=') {
         return false;
     }
     let end = token.iter().rposition(u8::is_ascii_alphanumeric).map_or(0, |end| end + 1);
