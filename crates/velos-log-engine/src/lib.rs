@@ -13,13 +13,18 @@ pub mod token;
 
 pub use header::HeaderModel;
 pub use level::Severity;
-pub use miner::{Miner, TemplateId};
+pub use miner::{Miner, Params, TemplateId};
 
 /// Mines a whole file's lines at once (what `velos logs mine` does): learns the header from the first
 /// lines, then mines every line's message. Returns the miner and each line's final template id.
 pub fn mine_lines(lines: &[&[u8]]) -> (Miner, Vec<TemplateId>) {
+    mine_lines_with(Params::default(), lines)
+}
+
+/// `mine_lines` with other knobs (the accuracy test measures how a choice carries over between systems).
+pub fn mine_lines_with(params: Params, lines: &[&[u8]]) -> (Miner, Vec<TemplateId>) {
     let header = HeaderModel::learn(lines.iter().copied());
-    let mut miner = Miner::default();
+    let mut miner = Miner::with_params(params);
     let mut ids = Vec::with_capacity(lines.len());
     for line in lines {
         let split = header.split(line);

@@ -26,14 +26,16 @@ pub struct MaskOptions {
     pub whole_tokens: bool,
 }
 
-/// Masks `token`. `key=value` keeps its key; its value is masked when it looks variable itself or is
-/// quoted (`user=root` and `user=guest` are often two different events, `tag="x"` is data).
+/// Masks `token`. `key=value` keeps its key; its value is masked when it looks variable itself, is quoted
+/// or names something (`host=a.example.org`): `user=root` and `user=guest` are often two different events,
+/// `tag="x"` is data.
 pub fn mask(token: &[u8], options: MaskOptions) -> Masked {
     if let Some(equals) = token.iter().position(|&byte| byte == b'=') {
         if equals > 0 && equals + 1 < token.len() && is_key(&token[..equals]) {
             let value = &token[equals + 1..];
             let quoted = matches!(value[0], b'"' | b'\'');
-            if options.word_values || quoted || variable(value) != Masked::Constant {
+            let named = value.iter().any(|byte| b"._/@:".contains(byte)) && value.len() > 1;
+            if options.word_values || quoted || named || variable(value) != Masked::Constant {
                 return Masked::KeyValue(equals + 1);
             }
             return Masked::Constant;
@@ -102,6 +104,7 @@ fn is_key(key: &[u8]) -> bool {
 
 fn is_path(token: &[u8]) -> bool {
     let token = token.strip_prefix(b"(").or_else(|| token.strip_prefix(b"\"")).unwrap_or(token);
+    let token = token.strip_prefix(b"'").unwrap_or(token);
     (token.len() > 1
         && token[0] == b'/'
         && token[1] != b'/'

@@ -233,10 +233,8 @@ impl Miner {
             if position == 0 || group.len() + 1 < self.params.siblings_min {
                 continue;
             }
-            let values = group.iter().map(|&(_, other)| self.templates[other as usize].tokens[position]);
-            let all_past_tense =
-                values.chain([tokens[position]]).all(|token| past_tense(self.interner.text(token)));
-            if !all_past_tense {
+            let mut values = group.iter().map(|&(_, other)| self.templates[other as usize].tokens[position]);
+            if values.all(|token| self.plain_word(token)) && self.plain_word(tokens[position]) {
                 return Some((position, group.iter().map(|&(_, other)| other).collect()));
             }
         }
