@@ -187,7 +187,7 @@ impl Miner {
             if self.find(current) != current {
                 continue;
             }
-            if let Some((position, others)) = self.mergeable(current) {
+            if let Some((positions, others)) = self.mergeable(current) {
                 let keep = others.iter().copied().fold(current, TemplateId::min);
                 let len = self.templates[current as usize].tokens.len();
                 for gone in others.into_iter().chain([current]).filter(|&gone| gone != keep) {
@@ -198,7 +198,9 @@ impl Miner {
                         live.retain(|&id| id != gone);
                     }
                 }
-                self.templates[keep as usize].tokens[position] = MERGED;
+                for position in positions {
+                    self.templates[keep as usize].tokens[position] = MERGED;
+                }
                 pending.push(keep);
             }
         }
@@ -210,20 +212,31 @@ impl Miner {
     /// `false` stay two events while `user cyrus` / `user news` / `user test` become one. Past-tense
     /// words (`Started` / `Paused` / `Stopped` / `Resumed`) are states of an event and names in code
     /// (`onNotificationClick`) are the event itself: they never merge that way.
-    fn mergeable(&self, id: TemplateId) -> Option<(usize, Vec<TemplateId>)> {
+    fn mergeable(&self, id: TemplateId) -> Option<(Vec<usize>, Vec<TemplateId>)> {
         let tokens = &self.templates[id as usize].tokens;
         let mut by_position: Vec<(usize, TemplateId)> = Vec::new();
         for &other in self.by_len.get(&tokens.len())? {
             if other == id || self.find(other) != other {
                 continue;
             }
-            let Some(position) = single_difference(tokens, &self.templates[other as usize].tokens) else {
-                continue;
-            };
-            let theirs = self.templates[other as usize].tokens[position];
-            if self.variable_pair(tokens[position], theirs) {
-                return Some((position, vec![other]));
+            let theirs = &self.templates[other as usize].tokens;
+            let Some(difference) = difference(tokens, theirs) else { continue };
+            let [Some(first), second] = difference.positions else { continue };
+            match second {
+                // Two names (`Registering class A for class B`) may differ together; two words may not.
+                Some(second) => {
+                    let names = |p: usize| self.identifier_pair(tokens[p], theirs[p]);
+                    if difference.shared_constants >= 2 && names(first) && names(second) {
+                        return Some((vec![first, second], vec![other]));
+                    }
+                    continue;
+                }
+                None if self.variable_pair(tokens[first], theirs[first]) => {
+                    return Some((vec![first], vec![other]));
+                }
+                None => {}
             }
+            let position = first;
             by_position.push((position, other));
         }
         by_position.sort_unstable();
@@ -235,7 +248,7 @@ impl Miner {
             }
             let mut values = group.iter().map(|&(_, other)| self.templates[other as usize].tokens[position]);
             if values.all(|token| self.plain_word(token)) && self.plain_word(tokens[position]) {
-                return Some((position, group.iter().map(|&(_, other)| other).collect()));
+                return Some((vec![position], group.iter().map(|&(_, other)| other).collect()));
             }
         }
         None
@@ -254,6 +267,16 @@ impl Miner {
 
     /// Whether two values at one position are enough to call it a variable: a merged variable and anything;
     /// a masked one and a value that is no word (`()`, `-`, `host.example.org`); two identifiers.
+    fn identifier_pair(&self, a: u32, b: u32) -> bool {
+        a == MERGED
+            || b == MERGED
+            || (self.params.identifier_merge
+                && a > MERGED
+                && b > MERGED
+                && identifier_like(self.interner.text(a))
+                && identifier_like(self.interner.text(b)))
+    }
+
     fn variable_pair(&self, a: u32, b: u32) -> bool {
         if a == MERGED || b == MERGED {
             return true;
@@ -306,34 +329,43 @@ fn null_word(token: &[u8]) -> bool {
         .any(|word| token.eq_ignore_ascii_case(word))
 }
 
-/// The one position where two equally long token sequences differ, if there is exactly one and they
-/// share at least one constant token elsewhere (two wildcards in common say nothing about an event).
-fn single_difference(a: &[u32], b: &[u32]) -> Option<usize> {
-    let mut found = None;
+/// Where two equally long token sequences differ (when at one or two positions) and how many constant
+/// tokens they share elsewhere.
+struct Difference {
+    positions: [Option<usize>; 2],
+    shared_constants: usize,
+}
+
+fn difference(a: &[u32], b: &[u32]) -> Option<Difference> {
+    let mut positions = [None, None];
+    let mut count = 0;
     let mut shared_constants = 0;
     for (index, (x, y)) in a.iter().zip(b).enumerate() {
         if x != y {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(index);
+            *positions.get_mut(count)? = Some(index);
+            count += 1;
         } else if *x > MERGED {
             shared_constants += 1;
         }
     }
-    found.filter(|_| shared_constants > 0)
+    // Two sequences that share no constant token (two wildcards in common) say nothing about an event.
+    let first = positions[0].filter(|_| shared_constants > 0)?;
+    Some(Difference { positions: [Some(first), positions[1]], shared_constants })
 }
 
 /// Names of things rather than words of a sentence: `com.foo.Bar`, `user_name`, `/x`.
 /// A `key=value` is not: two different keys are two different fields, two values often two events.
 fn identifier_like(token: &[u8]) -> bool {
-    if contains_wildcard(token) || token.contains(&b'=') {
+    if token.contains(&b'=') {
         return false;
     }
     let end = token.iter().rposition(u8::is_ascii_alphanumeric).map_or(0, |end| end + 1);
     let start = token.iter().position(u8::is_ascii_alphanumeric).unwrap_or(end);
     let core = &token[start..end.max(start)];
-    core.iter().any(|byte| b"._/\\@$#".contains(byte))
+    // A partly masked name still names something (`MSRA-SA-<*>.corp.com`), a partly masked word does
+    // not (`alt<*>`).
+    let separators: &[u8] = if contains_wildcard(token) { b"./" } else { b"._/\\@$#" };
+    core.iter().any(|byte| separators.contains(byte))
 }
 
 /// What is persisted: the exact-sequence cache and the length index are rebuilt on load.
