@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 /// The six OpenTelemetry severity ranges; each maps to the first number of its range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
+    #[default]
     Unspecified,
     Trace,
     Debug,

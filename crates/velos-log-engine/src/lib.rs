@@ -3,13 +3,25 @@
 //!
 //! - [`header`]: finds the header (time, pid, level, component) of raw lines without settings;
 //! - [`miner`]: online template mining over masked tokens;
-//! - [`level`]: OpenTelemetry severities from headers, JSON fields, level words and crashes.
+//! - [`level`]: OpenTelemetry severities from headers, JSON fields, level words and crashes;
+//! - [`repeats`]: consecutive and near-consecutive duplicates collapsed with counts;
+//! - [`app_log`]: one app's persisted model (counts, rates, anomalies, the last error);
+//! - [`summary`]: what an app's log says, cut to a token budget.
+pub mod app_log;
+pub mod budget;
 pub mod header;
 pub mod intern;
 pub mod level;
 pub mod mask;
 pub mod miner;
+pub mod rate;
+pub mod repeats;
+pub mod summary;
+pub mod time;
 pub mod token;
+
+pub use app_log::{AppLog, LineFacts, Stream};
+pub use summary::{Format, Request, Summary, SummaryError};
 
 pub use header::HeaderModel;
 pub use level::Severity;

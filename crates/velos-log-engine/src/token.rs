@@ -120,6 +120,8 @@ pub fn shape(token: &[u8]) -> Shape {
         let inner = &trimmed[..trimmed.len() - 1];
         return match shape(inner) {
             Shape::Number | Shape::Time => Shape::Time,
+            // `ERROR:` starts a message with its level; it names no component.
+            Shape::Level => Shape::Level,
             _ => Shape::Component,
         };
     }
@@ -208,7 +210,7 @@ mod tests {
 
     #[test]
     fn shapes_of_common_header_columns() {
-        let cases: [(&str, Shape); 14] = [
+        let cases: [(&str, Shape); 15] = [
             ("148", Shape::Number),
             ("16:13:38.811", Shape::Time),
             ("2005-06-03-15.42.50.675872", Shape::Time),
@@ -223,6 +225,7 @@ mod tests {
             ("combo", Shape::Word),
             ("ambient=30", Shape::Other),
             ("jun", Shape::Word),
+            ("ERROR:", Shape::Level),
         ];
         for (token, expected) in cases {
             assert_eq!(shape(token.as_bytes()), expected, "{token}");

@@ -1,0 +1,59 @@
+//! UTC timestamps as text, without a clock or a date library (days-to-civil after H. Hinnant).
+
+/// `2026-11-30T10:41:02Z` for milliseconds since the Unix epoch.
+pub fn format_utc(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// A duration as `45s`, `12m`, `3h`, `2d`.
+pub fn format_duration(ms: i64) -> String {
+    let seconds = ms.max(0) / 1000;
+    match seconds {
+        0..=119 => format!("{seconds}s"),
+        120..=7199 => format!("{}m", seconds / 60),
+        7200..=172_799 => format!("{}h", seconds / 3600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(format_utc(1_796_035_262_000), "2026-11-30T10:41:02Z");
+        assert_eq!(format_utc(-1000), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn durations_read_short() {
+        assert_eq!(format_duration(45_000), "45s");
+        assert_eq!(format_duration(12 * 60_000), "12m");
+        assert_eq!(format_duration(3 * 3_600_000), "3h");
+        assert_eq!(format_duration(2 * 86_400_000), "2d");
+    }
+}
