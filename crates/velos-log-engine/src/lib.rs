@@ -15,6 +15,7 @@ pub mod level;
 pub mod mask;
 pub mod miner;
 pub mod rate;
+pub mod reader;
 pub mod repeats;
 pub mod summary;
 pub mod time;
@@ -27,23 +28,103 @@ pub use header::HeaderModel;
 pub use level::Severity;
 pub use miner::{Miner, Params, TemplateId};
 
-/// Mines a whole file's lines at once (what `velos logs mine` does): learns the header from the first
-/// lines, then mines every line's message. Returns the miner and each line's final template id.
+/// Mines a whole file (what `velos logs mine` does): buffers the first lines until the header is learned,
+/// then mines every line's message. With `labels`, remembers each line's template (4 bytes a line) so
+/// that the final ids, after every merge, can be given per line.
+#[derive(Debug, Default)]
+pub struct FileMiner {
+    miner: Miner,
+    header: Option<HeaderModel>,
+    pending: Vec<Vec<u8>>,
+    labels: Option<Vec<TemplateId>>,
+    counts: std::collections::BTreeMap<TemplateId, (u64, String)>,
+    lines: u64,
+}
+
+/// A mined template, for `velos logs mine --json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MinedTemplate {
+    pub template_id: String,
+    pub count: u64,
+    pub template: String,
+    pub example: String,
+}
+
+impl FileMiner {
+    pub fn new(params: Params, labels: bool) -> FileMiner {
+        FileMiner { miner: Miner::with_params(params), labels: labels.then(Vec::new), ..FileMiner::default() }
+    }
+
+    pub fn push(&mut self, line: &[u8]) {
+        if self.header.is_some() {
+            self.mine(line);
+            return;
+        }
+        self.pending.push(line.to_vec());
+        if self.pending.len() >= header::SAMPLE_LINES {
+            self.learn();
+        }
+    }
+
+    fn learn(&mut self) {
+        self.header = Some(HeaderModel::learn(self.pending.iter().map(Vec::as_slice)));
+        for line in std::mem::take(&mut self.pending) {
+            self.mine(&line);
+        }
+    }
+
+    fn mine(&mut self, line: &[u8]) {
+        let start = self.header.as_ref().map_or(0, |header| header.split(line).content_start);
+        let id = self.miner.add(&line[start..]);
+        self.lines += 1;
+        if let Some(labels) = self.labels.as_mut() {
+            labels.push(id);
+        }
+        let entry = self.counts.entry(id).or_insert_with(|| (0, String::new()));
+        if entry.0 == 0 {
+            let message = &line[start..line.len().min(start + 240)];
+            entry.1 = String::from_utf8_lossy(message).trim().to_string();
+        }
+        entry.0 += 1;
+    }
+
+    /// Finishes: the templates by count (most first), and each line's final template id if asked.
+    pub fn finish(mut self) -> (Vec<MinedTemplate>, Option<Vec<TemplateId>>, Miner) {
+        if self.header.is_none() {
+            self.learn();
+        }
+        let mut merged: std::collections::BTreeMap<TemplateId, (u64, String)> = Default::default();
+        for (id, (count, example)) in std::mem::take(&mut self.counts) {
+            let entry = merged.entry(self.miner.find(id)).or_insert_with(|| (0, example));
+            entry.0 += count;
+        }
+        let mut templates: Vec<MinedTemplate> = merged
+            .into_iter()
+            .map(|(id, (count, example))| MinedTemplate {
+                template_id: format!("t{id}"),
+                count,
+                template: self.miner.render(id),
+                example,
+            })
+            .collect();
+        templates.sort_by(|a, b| b.count.cmp(&a.count));
+        let labels =
+            self.labels.take().map(|labels| labels.into_iter().map(|id| self.miner.find(id)).collect());
+        (templates, labels, self.miner)
+    }
+}
+
+/// Mines a whole file's lines at once. Returns the miner and each line's final template id.
 pub fn mine_lines(lines: &[&[u8]]) -> (Miner, Vec<TemplateId>) {
     mine_lines_with(Params::default(), lines)
 }
 
 /// `mine_lines` with other knobs (the accuracy test measures how a choice carries over between systems).
 pub fn mine_lines_with(params: Params, lines: &[&[u8]]) -> (Miner, Vec<TemplateId>) {
-    let header = HeaderModel::learn(lines.iter().copied());
-    let mut miner = Miner::with_params(params);
-    let mut ids = Vec::with_capacity(lines.len());
+    let mut file = FileMiner::new(params, true);
     for line in lines {
-        let split = header.split(line);
-        ids.push(miner.add(&line[split.content_start..]));
+        file.push(line);
     }
-    for id in &mut ids {
-        *id = miner.find(*id);
-    }
-    (miner, ids)
+    let (_, labels, miner) = file.finish();
+    (miner, labels.unwrap_or_default())
 }
