@@ -275,9 +275,13 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LogsArgs {
+    #[command(subcommand)]
+    pub command: Option<crate::commands::logs_mine::LogsCommand>,
     /// The app's name
-    pub name: String,
+    #[arg(required = true)]
+    pub name: Option<String>,
     /// How many lines to print first
     #[arg(long, short = 'n', default_value_t = 20)]
     pub lines: u32,

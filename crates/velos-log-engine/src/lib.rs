@@ -83,7 +83,8 @@ impl FileMiner {
         let entry = self.counts.entry(id).or_insert_with(|| (0, String::new()));
         if entry.0 == 0 {
             let message = &line[start..line.len().min(start + 240)];
-            entry.1 = String::from_utf8_lossy(message).trim().to_string();
+            let text = String::from_utf8_lossy(message);
+            entry.1 = text.trim().chars().map(|c| if c.is_control() { '?' } else { c }).collect();
         }
         entry.0 += 1;
     }
@@ -107,7 +108,7 @@ impl FileMiner {
                 example,
             })
             .collect();
-        templates.sort_by(|a, b| b.count.cmp(&a.count));
+        templates.sort_by_key(|template| std::cmp::Reverse(template.count));
         let labels =
             self.labels.take().map(|labels| labels.into_iter().map(|id| self.miner.find(id)).collect());
         (templates, labels, self.miner)

@@ -115,7 +115,8 @@ impl Miner {
         self.templates.get(self.find(id) as usize)
     }
 
-    /// A template as text: its tokens joined by spaces, `<*>` for variables.
+    /// A template as text: its tokens joined by spaces, `<*>` for variables, control characters as `?`
+    /// (a template of binary output must not drive a terminal).
     pub fn render(&self, id: TemplateId) -> String {
         let Some(template) = self.template(id) else { return String::new() };
         let mut text = Vec::new();
@@ -125,7 +126,7 @@ impl Miner {
             }
             text.extend_from_slice(self.interner.text(token));
         }
-        String::from_utf8_lossy(&text).into_owned()
+        String::from_utf8_lossy(&text).chars().map(|c| if c.is_control() { '?' } else { c }).collect()
     }
 
     fn tokenize(&mut self, message: &[u8]) {

@@ -6,9 +6,14 @@ use std::io::Write;
 use velos_core::Stream;
 
 pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    if let Some(command) = &args.command {
+        return super::logs_mine::run(command, out);
+    }
+    let Some(name) = args.name.as_deref() else {
+        return Err(CliError::new("which app's logs?").hint("velos logs APP (velos list shows the apps)"));
+    };
     let stream = if args.stderr { Stream::Err } else { Stream::Out };
     let client = context.client()?;
-    let name = args.name.as_str();
     if !args.follow {
         let mut client = client;
         let bytes =

@@ -8,6 +8,7 @@ mod edit;
 mod gitops;
 mod list;
 mod logs;
+pub mod logs_mine;
 mod process;
 
 use crate::cli::{Command, HookArgs, HookCommand};
