@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod declarative;
 mod gitops;
+mod logmine;
 mod scenarios;
 
 const LINE_BYTES: usize = 100;

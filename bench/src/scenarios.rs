@@ -34,6 +34,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("controller") {
         rows.extend(crate::gitops::controller_scenarios(velos));
     }
+    if wanted("mine") {
+        rows.extend(crate::logmine::mining_scenarios(velos));
+    }
     print_table(&rows);
 }
 

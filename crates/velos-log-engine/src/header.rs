@@ -102,9 +102,13 @@ impl HeaderModel {
         let mut level = None;
         for column in &self.columns {
             let Some(span) = next_column(line, from) else { return split };
-            let token = &line[span.0 as usize..span.1 as usize];
-            let found = shape(token);
-            if column.strong && !found.is_headerish() && found != column.shape {
+            from = span.1 as usize;
+            // Weak columns are skipped unread: only strong columns vote, and levels sit in strong ones.
+            if !column.strong {
+                continue;
+            }
+            let found = shape(&line[span.0 as usize..span.1 as usize]);
+            if !found.is_headerish() && found != column.shape {
                 misses += 1;
                 if misses > misses_allowed {
                     return split;
@@ -113,7 +117,6 @@ impl HeaderModel {
             if found == Shape::Level || (column.shape == Shape::Level && found == Shape::Bracket) {
                 level = level.or(Some(span));
             }
-            from = span.1 as usize;
         }
         split.content_start = from;
         split.level = level;

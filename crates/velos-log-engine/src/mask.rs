@@ -72,26 +72,43 @@ fn signed_number_at(token: &[u8], index: usize) -> bool {
 }
 
 fn variable(token: &[u8]) -> Masked {
-    if token.iter().any(u8::is_ascii_digit) {
-        let letters = token.iter().filter(|byte| byte.is_ascii_alphabetic()).count();
-        let core = trim_punctuation(token);
-        let core = core.strip_prefix(b"0x").unwrap_or(core);
-        let hex = core.len() >= 6 && core.iter().all(|byte| byte.is_ascii_hexdigit() || b"-:".contains(byte));
+    // One pass: digits, letters, runs of digits, and whether a `/` or `:` calls for the path test.
+    let (mut digits, mut letters, mut runs, mut slash) = (0usize, 0usize, 0usize, false);
+    let mut in_digits = false;
+    for &byte in token {
+        let digit = byte.is_ascii_digit();
+        if digit {
+            digits += 1;
+            runs += usize::from(!in_digits);
+        } else if byte.is_ascii_alphabetic() {
+            letters += 1;
+        } else {
+            slash |= byte == b'/';
+        }
+        in_digits = digit;
+    }
+    if digits > 0 {
         // Only digits (`10.0.0.1:80`, `-24.0`), hex (`3f2a91c0`, uuids), or digits spread among letters
         // (`u0a13`, `R02-M1-N0`): an id, masked whole. A word with one number in it keeps its word
         // (`core.<*>`), whatever the number's length, so that every value of a variable masks alike.
-        let runs =
-            token.windows(2).filter(|pair| !pair[0].is_ascii_digit() && pair[1].is_ascii_digit()).count()
-                + usize::from(token[0].is_ascii_digit());
-        if letters == 0 || hex || runs > 1 || is_path(token) {
+        if letters == 0 || runs > 1 || is_hex_id(token) || (slash && is_path(token)) {
             return Masked::Variable;
         }
         return Masked::Digits;
     }
-    if is_path(token) || is_calendar_word(trim_punctuation(token)) || is_long_hex(token) {
+    if (slash && is_path(token))
+        || is_long_hex(token)
+        || (token.len() <= 6 && is_calendar_word(trim_punctuation(token)))
+    {
         return Masked::Variable;
     }
     Masked::Constant
+}
+
+fn is_hex_id(token: &[u8]) -> bool {
+    let core = trim_punctuation(token);
+    let core = core.strip_prefix(b"0x").unwrap_or(core);
+    core.len() >= 6 && core.iter().all(|byte| byte.is_ascii_hexdigit() || b"-:".contains(byte))
 }
 
 /// A key is a short identifier, so `a==b` or `x=1=2` in free text are not taken apart.

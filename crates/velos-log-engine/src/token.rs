@@ -128,18 +128,30 @@ pub fn shape(token: &[u8]) -> Shape {
     if trimmed.is_empty() {
         return Shape::Other;
     }
-    let digits = trimmed.iter().filter(|byte| byte.is_ascii_digit()).count();
-    let letters = trimmed.iter().filter(|byte| byte.is_ascii_alphabetic()).count();
+    // One pass over the bytes: counts, and whether every byte fits a time, an id, a word.
+    let (mut digits, mut letters) = (0, 0);
+    let (mut time_bytes, mut id_bytes, mut word_bytes) = (true, true, true);
+    for &byte in trimmed {
+        if byte.is_ascii_digit() {
+            digits += 1;
+            word_bytes = false;
+        } else if byte.is_ascii_alphabetic() {
+            letters += 1;
+            time_bytes &= byte == b'T';
+        } else {
+            time_bytes &= b"-:/.,_".contains(&byte);
+            id_bytes &= b"-:/._@$#".contains(&byte);
+            word_bytes &= b"._-$".contains(&byte);
+        }
+    }
     let signed = matches!(trimmed[0], b'-' | b'+') && trimmed.len() > 1;
     if digits == trimmed.len() || (signed && digits == trimmed.len() - 1) {
         return Shape::Number;
     }
     if digits > 0 && letters == 0 {
-        let time_bytes = trimmed.iter().all(|byte| byte.is_ascii_digit() || b"-:/.,T_".contains(byte));
         return if time_bytes { Shape::Time } else { Shape::Other };
     }
     if digits > 0 {
-        let id_bytes = trimmed.iter().all(|byte| byte.is_ascii_alphanumeric() || b"-:/._@$#".contains(byte));
         return if id_bytes { Shape::Id } else { Shape::Other };
     }
     if crate::level::level_word(trimmed).is_some() {
@@ -148,7 +160,7 @@ pub fn shape(token: &[u8]) -> Shape {
     if is_calendar_word(trimmed) {
         return Shape::Calendar;
     }
-    if trimmed.iter().all(|byte| byte.is_ascii_alphabetic() || b"._-$".contains(byte)) {
+    if word_bytes {
         return Shape::Word;
     }
     Shape::Other
