@@ -118,6 +118,10 @@ impl HeaderModel {
                 level = level.or(Some(span));
             }
         }
+        // The message starts at its first byte, after the separators that ended the header.
+        while from < line.len() && crate::token::is_separator(line[from]) {
+            from += 1;
+        }
         split.content_start = from;
         split.level = level;
         split
