@@ -74,11 +74,15 @@ impl HeaderModel {
             if (!strong && !weak) || weak_run > WEAK_RUN_MAX {
                 break;
             }
+            let after = columns.last().map(|column: &Column| column.shape);
             columns.push(Column { shape: best, strong });
             if strong {
                 header_len = columns.len();
-                // `component:` closes a header in every format we know; what follows is the message.
-                if best == Shape::Component {
+                // `component:` closes a header, and so does a `-` after a thread or program name
+                // (`[main] - msg`, `chrome.exe - msg`): what follows is the message.
+                let dash_after_name =
+                    best == Shape::Dash && matches!(after, Some(Shape::Bracket | Shape::Word));
+                if best == Shape::Component || dash_after_name {
                     break;
                 }
             }
