@@ -1,4 +1,4 @@
-//! Smart logs for Velos, algorithmic and pure: no IO, no clock. The daemon-facing layers feed lines in and
+//! Smart logs for Velos, algorithmic and pure (no IO, no clock) but for the `files` edge. The daemon-facing layers feed lines in and
 //! persist the serializable state; everything here can be printed and tested.
 //!
 //! - [`header`]: finds the header (time, pid, level, component) of raw lines without settings;
@@ -6,10 +6,12 @@
 //! - [`level`]: OpenTelemetry severities from headers, JSON fields, level words and crashes;
 //! - [`repeats`]: consecutive and near-consecutive duplicates collapsed with counts;
 //! - [`app_log`]: one app's persisted model (counts, rates, anomalies, the last error);
-//! - [`summary`]: what an app's log says, cut to a token budget.
+//! - [`summary`]: what an app's log says, cut to a token budget;
+//! - [`files`]: the IO edge: an app's log files, read from the end or incrementally into a saved model.
 pub mod app_log;
 pub mod budget;
 mod file_miner;
+pub mod files;
 pub mod header;
 pub mod intern;
 pub mod level;
