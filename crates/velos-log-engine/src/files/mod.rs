@@ -7,4 +7,4 @@ mod tail;
 
 pub use set::{stream_files, LogFile};
 pub use store::{load_state, save_state, update, Cursor, SavedState, StoreError, Update};
-pub use tail::{last_lines, TailLine};
+pub use tail::{last_lines, Backward, TailLine};

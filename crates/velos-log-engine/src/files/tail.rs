@@ -18,79 +18,123 @@ pub struct TailLine {
     pub file: usize,
 }
 
-/// The last `count` lines of `files` (oldest first, as `stream_files` orders them), oldest line first. A
-/// file that disappeared since it was listed (rotated away) is skipped.
+/// The last `count` lines of `files` (oldest first, as `stream_files` orders them), oldest line first.
 pub fn last_lines(files: &[LogFile], count: usize, line_bytes_max: usize) -> std::io::Result<Vec<TailLine>> {
-    let mut spans: Vec<(usize, u64, u64)> = Vec::new();
-    for (index, log) in files.iter().enumerate().rev() {
-        if spans.len() >= count {
-            break;
+    let mut backward = Backward::new(files, line_bytes_max);
+    let mut lines = Vec::new();
+    while lines.len() < count {
+        match backward.next_line()? {
+            Some(line) => lines.push(line),
+            None => break,
         }
-        let file = match File::open(&log.path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == ErrorKind::NotFound => continue,
-            Err(error) => return Err(error),
-        };
-        let len = file.metadata()?.len();
-        let mut found = Vec::new();
-        line_spans_backward(&file, len, count - spans.len(), &mut found)?;
-        spans.extend(found.into_iter().map(|(start, end)| (index, start, end)));
     }
-    spans.reverse();
-    let mut lines = Vec::with_capacity(spans.len());
-    for (index, start, end) in spans {
-        let file = File::open(&files[index].path)?;
-        let keep = (end - start).min(line_bytes_max as u64);
-        let mut bytes = vec![0; keep as usize];
-        let read = read_full_at(&file, &mut bytes, start)?;
-        bytes.truncate(read);
-        let cut_from = (end - start > keep).then_some(end - start);
-        lines.push(TailLine { bytes, cut_from, file: index });
-    }
+    lines.reverse();
     Ok(lines)
 }
 
-/// Up to `wanted` line spans `(start, end)` (end excludes the newline), newest first, of `file[..len]`.
-fn line_spans_backward(
-    file: &File,
-    len: u64,
-    wanted: usize,
-    spans: &mut Vec<(u64, u64)>,
-) -> std::io::Result<()> {
-    let mut block = vec![0u8; BLOCK_BYTES as usize];
-    // The end of the line being assembled; a final line without a newline counts (it is being written).
-    let mut line_end = len;
-    let mut position = len;
-    let mut first_byte = true;
-    while position > 0 && spans.len() < wanted {
-        let start = position.saturating_sub(BLOCK_BYTES);
-        let chunk = &mut block[..(position - start) as usize];
-        let read = read_full_at(file, chunk, start)?;
-        let chunk = &chunk[..read];
-        for (offset, &byte) in chunk.iter().enumerate().rev() {
-            let at = start + offset as u64;
-            if byte != b'\n' {
-                first_byte = false;
-                continue;
+/// The lines of a stream's files, newest first, read lazily block by block: a caller that filters
+/// (`--grep`, `--level`, `--since`) reads back only as far as it needs. A file that disappeared since it
+/// was listed (rotated away) is skipped.
+pub struct Backward<'a> {
+    files: &'a [LogFile],
+    line_bytes_max: usize,
+    /// Files not opened yet are `files[..next_file]`.
+    next_file: usize,
+    current: Option<Open>,
+    block: Vec<u8>,
+}
+
+struct Open {
+    file: File,
+    index: usize,
+    /// End (exclusive, without its newline) of the line being looked for.
+    line_end: u64,
+    /// The bytes `[block_start, block_start + block_len)` are in `block`; `scan` is how far down it was read.
+    block_start: u64,
+    scan: usize,
+}
+
+impl<'a> Backward<'a> {
+    pub fn new(files: &'a [LogFile], line_bytes_max: usize) -> Self {
+        Backward { files, line_bytes_max, next_file: files.len(), current: None, block: Vec::new() }
+    }
+
+    /// The next line back, or None when every file is read.
+    pub fn next_line(&mut self) -> std::io::Result<Option<TailLine>> {
+        loop {
+            if self.current.is_none() && !self.open_previous()? {
+                return Ok(None);
             }
-            if first_byte && at + 1 == len {
-                // The file's final newline ends the last line; it does not start an empty one.
-                line_end = at;
-                first_byte = false;
-                continue;
+            if let Some(span) = self.next_span()? {
+                return self.read_line(span).map(Some);
             }
-            spans.push((at + 1, line_end));
-            line_end = at;
-            if spans.len() == wanted {
-                return Ok(());
-            }
+            self.current = None;
         }
-        position = start;
     }
-    if position == 0 && spans.len() < wanted && line_end > 0 {
-        spans.push((0, line_end));
+
+    /// Opens the next older file; false when there is none.
+    fn open_previous(&mut self) -> std::io::Result<bool> {
+        while self.next_file > 0 {
+            self.next_file -= 1;
+            let file = match File::open(&self.files[self.next_file].path) {
+                Ok(file) => file,
+                Err(error) if error.kind() == ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            let len = file.metadata()?.len();
+            if len == 0 {
+                continue;
+            }
+            // The file's final newline ends its last line; it does not start an empty one.
+            let mut last = [0u8; 1];
+            read_full_at(&file, &mut last, len - 1)?;
+            let line_end = if last[0] == b'\n' { len - 1 } else { len };
+            self.block.clear();
+            self.current =
+                Some(Open { file, index: self.next_file, line_end, block_start: line_end, scan: 0 });
+            return Ok(true);
+        }
+        Ok(false)
     }
-    Ok(())
+
+    /// The next line's `(start, end)` in the open file, newest first; None when the file is done.
+    fn next_span(&mut self) -> std::io::Result<Option<(u64, u64)>> {
+        let Some(open) = self.current.as_mut() else { return Ok(None) };
+        loop {
+            if let Some(offset) = self.block[..open.scan].iter().rposition(|&byte| byte == b'\n') {
+                open.scan = offset;
+                let at = open.block_start + offset as u64;
+                let span = (at + 1, open.line_end);
+                open.line_end = at;
+                return Ok(Some(span));
+            }
+            if open.block_start == 0 {
+                // The first line of the file; `u64::MAX` marks it as given.
+                if open.line_end == u64::MAX {
+                    return Ok(None);
+                }
+                let span = (0, open.line_end);
+                open.line_end = u64::MAX;
+                return Ok(Some(span));
+            }
+            let start = open.block_start.saturating_sub(BLOCK_BYTES);
+            self.block.resize((open.block_start - start) as usize, 0);
+            let read = read_full_at(&open.file, &mut self.block, start)?;
+            self.block.truncate(read);
+            open.block_start = start;
+            open.scan = self.block.len();
+        }
+    }
+
+    fn read_line(&self, (start, end): (u64, u64)) -> std::io::Result<TailLine> {
+        let Some(open) = self.current.as_ref() else { return Err(std::io::Error::other("no file open")) };
+        let keep = (end - start).min(self.line_bytes_max as u64);
+        let mut bytes = vec![0; keep as usize];
+        let read = read_full_at(&open.file, &mut bytes, start)?;
+        bytes.truncate(read);
+        let cut_from = (end - start > keep).then_some(end - start);
+        Ok(TailLine { bytes, cut_from, file: open.index })
+    }
 }
 
 fn read_full_at(file: &File, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
@@ -152,6 +196,9 @@ mod tests {
         let lines = last_lines(&files, 10, 1000).unwrap();
         assert_eq!(lines.len(), 4);
         assert_eq!(texts(&lines)[..2], ["first", ""]);
+        std::fs::write(dir.path().join("b-out.log"), "\n\nz").unwrap();
+        let files = stream_files(dir.path(), "b", Stream::Out).unwrap();
+        assert_eq!(texts(&last_lines(&files, 10, 1000).unwrap()), ["", "", "z"], "leading empty lines count");
         assert_eq!((lines[2].bytes.len(), lines[2].cut_from), (1000, Some(300_000)));
         assert_eq!(texts(&lines)[3], "last");
     }
