@@ -157,6 +157,18 @@ impl AppLog {
         LineFacts { template_id, severity, message_start: split.content_start }
     }
 
+    /// What the model makes of a line without learning from it: its level and, if it fits a known
+    /// template, that template's id (for lines shown to a reader, labelled like `--templates`).
+    pub fn classify(&self, line: &[u8], stream: Stream) -> (Severity, Option<TemplateId>, usize) {
+        let split = self.headers[stream as usize].model.split(line);
+        let message = &line[split.content_start..];
+        let severity = split
+            .level
+            .and_then(|(start, end)| level_token(&line[start as usize..end as usize]))
+            .unwrap_or_else(|| classify_message(message));
+        (severity, self.miner.lookup(message), split.content_start)
+    }
+
     /// Marks an apply or restart at `ts_ms`: counts "since" restart from here, and templates first seen
     /// after it are new.
     pub fn mark_epoch(&mut self, ts_ms: i64) {

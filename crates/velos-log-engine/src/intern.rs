@@ -10,6 +10,8 @@ pub const WILDCARD: u32 = 0;
 /// any token. Kept apart from `WILDCARD` so that a template made of masked numbers does not swallow every
 /// message of its length.
 pub const MERGED: u32 = 1;
+/// A token never seen, in a lookup that must not add it: equal to no template token.
+pub const UNKNOWN: u32 = u32::MAX;
 
 /// A small multiplicative hasher (the rustc "Fx" scheme): the keys are short byte strings and integer
 /// sequences that we produce ourselves, so resistance to chosen collisions is not needed, speed is.
@@ -108,6 +110,11 @@ impl Interner {
         self.tokens.push(token.into());
         self.ids.insert(token.into(), id);
         id
+    }
+
+    /// The id of `token` if it was seen; `UNKNOWN` otherwise (nothing is added).
+    pub fn get(&self, token: &[u8]) -> u32 {
+        self.ids.get(token).copied().unwrap_or(UNKNOWN)
     }
 
     pub fn text(&self, id: u32) -> &[u8] {

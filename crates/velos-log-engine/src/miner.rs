@@ -132,38 +132,53 @@ impl Miner {
         String::from_utf8_lossy(&text).chars().map(|c| if c.is_control() { '?' } else { c }).collect()
     }
 
+    /// The template a message belongs to, without learning anything from it (no new template, no
+    /// count, no new token): for labelling lines shown to a reader with the ids of `--templates`.
+    pub fn lookup(&self, message: &[u8]) -> Option<TemplateId> {
+        let message = &message[..message.len().min(MESSAGE_BYTES_MAX)];
+        let mut spans = Vec::new();
+        let mut ids = Vec::new();
+        let mut scratch = Vec::new();
+        split_into(message, 0, &mut spans);
+        for &(start, end) in spans.iter().take(TOKENS_MAX) {
+            let token = &message[start as usize..end as usize];
+            let previous = ids.last().copied();
+            ids.push(masked_id(token, previous, self.params.mask, &mut scratch, |bytes| {
+                self.interner.get(bytes)
+            }));
+        }
+        if let Some(&id) = self.exact.get(&hash_ids(&ids)) {
+            return Some(self.find(id));
+        }
+        self.scan_for(&ids)
+    }
+
     fn tokenize(&mut self, message: &[u8]) {
         self.spans.clear();
         self.ids.clear();
         split_into(message, 0, &mut self.spans);
         for &(start, end) in self.spans.iter().take(TOKENS_MAX) {
             let token = &message[start as usize..end as usize];
-            let id = match mask(token, self.params.mask) {
-                Masked::Constant if self.ids.last() == Some(&WILDCARD) && is_unit(token) => WILDCARD,
-                Masked::Constant => self.interner.intern(token),
-                Masked::Variable => WILDCARD,
-                Masked::Digits => {
-                    mask_digits(token, &mut self.scratch);
-                    self.interner.intern(&self.scratch)
-                }
-                Masked::KeyValue(key_len) => {
-                    self.scratch.clear();
-                    self.scratch.extend_from_slice(&token[..key_len]);
-                    self.scratch.extend_from_slice(b"<*>");
-                    self.interner.intern(&self.scratch)
-                }
-            };
+            let previous = self.ids.last().copied();
+            let interner = &mut self.interner;
+            let id = masked_id(token, previous, self.params.mask, &mut self.scratch, |bytes| {
+                interner.intern(bytes)
+            });
             self.ids.push(id);
         }
     }
 
     /// The most specific live template of the same length that matches the current message.
     fn scan(&self) -> Option<TemplateId> {
-        let candidates = self.by_len.get(&self.ids.len())?;
+        self.scan_for(&self.ids)
+    }
+
+    fn scan_for(&self, ids: &[u32]) -> Option<TemplateId> {
+        let candidates = self.by_len.get(&ids.len())?;
         let mut best: Option<(TemplateId, usize)> = None;
         for &id in candidates {
             let tokens = &self.templates[id as usize].tokens;
-            let matches = tokens.iter().zip(&self.ids).all(|(&t, &m)| t == MERGED || t == m);
+            let matches = tokens.iter().zip(ids).all(|(&t, &m)| t == MERGED || t == m);
             if matches {
                 let constants = tokens.iter().filter(|&&t| t != MERGED).count();
                 if best.is_none_or(|(_, most)| constants > most) {
@@ -181,6 +196,31 @@ impl Miner {
         self.by_len.entry(self.ids.len()).or_default().push(id);
         self.merge_around(id);
         self.find(id)
+    }
+}
+
+/// A token's id after masking; `id_of` interns (mining) or only looks up (`lookup`).
+fn masked_id(
+    token: &[u8],
+    previous: Option<u32>,
+    options: MaskOptions,
+    scratch: &mut Vec<u8>,
+    mut id_of: impl FnMut(&[u8]) -> u32,
+) -> u32 {
+    match mask(token, options) {
+        Masked::Constant if previous == Some(WILDCARD) && is_unit(token) => WILDCARD,
+        Masked::Constant => id_of(token),
+        Masked::Variable => WILDCARD,
+        Masked::Digits => {
+            mask_digits(token, scratch);
+            id_of(scratch)
+        }
+        Masked::KeyValue(key_len) => {
+            scratch.clear();
+            scratch.extend_from_slice(&token[..key_len]);
+            scratch.extend_from_slice(b"<*>");
+            id_of(scratch)
+        }
     }
 }
 

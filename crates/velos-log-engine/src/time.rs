@@ -13,6 +13,12 @@ pub fn format_utc(ms: i64) -> String {
     )
 }
 
+/// `2026-11-30T10:41:02.345Z`: as the daemon writes `log.timestamps`.
+pub fn format_utc_ms(ms: i64) -> String {
+    let seconds = format_utc(ms);
+    format!("{}.{:03}Z", &seconds[..seconds.len() - 1], ms.rem_euclid(1000))
+}
+
 /// A duration as `45s`, `12m`, `3h`, `2d`.
 pub fn format_duration(ms: i64) -> String {
     let seconds = ms.max(0) / 1000;

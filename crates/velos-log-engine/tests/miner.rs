@@ -155,3 +155,21 @@ fn whole_files_get_one_label_per_line() {
     assert_eq!(labels.len(), 4);
     assert_eq!(labels[0], labels[2]);
 }
+
+#[test]
+fn lookup_labels_a_line_without_learning_from_it() {
+    let mut miner = Miner::default();
+    let known = miner.add(b"GET /a 200 5ms");
+    miner.add(b"session opened for user cyrus");
+    miner.add(b"session opened for user news");
+    let users = miner.add(b"session opened for user test");
+    let before = miner.templates().count();
+    assert_eq!(miner.lookup(b"GET /b/c 404 17ms"), Some(known));
+    assert_eq!(
+        miner.lookup(b"session opened for user mallory"),
+        Some(miner.find(users)),
+        "a learned variable"
+    );
+    assert_eq!(miner.lookup(b"never seen before"), None);
+    assert_eq!(miner.templates().count(), before);
+}
