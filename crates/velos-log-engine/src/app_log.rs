@@ -134,7 +134,13 @@ impl AppLog {
         self.first_ms.get_or_insert(ts_ms);
         self.last_ms = Some(self.last_ms.map_or(ts_ms, |last| last.max(ts_ms)));
         self.levels[severity as usize] += 1;
-        self.levels_since_epoch[severity as usize] += 1;
+        // A line read after the mark but dated before it (read late) belongs before it.
+        let since_epoch = self.epoch_ms.is_none_or(|epoch| ts_ms >= epoch);
+        if since_epoch {
+            self.levels_since_epoch[severity as usize] += 1;
+        } else {
+            self.lines_before_epoch += 1;
+        }
 
         let stats = self.stats.entry(template_id).or_insert_with(|| TemplateStats {
             first_seen_ms: ts_ms,
@@ -142,7 +148,7 @@ impl AppLog {
             ..TemplateStats::default()
         });
         stats.count += 1;
-        stats.count_since_epoch += 1;
+        stats.count_since_epoch += u64::from(since_epoch);
         stats.last_seen_ms = ts_ms;
         stats.severity = stats.severity.max(severity);
         if let Some(spike) = stats.rate.add(ts_ms) {

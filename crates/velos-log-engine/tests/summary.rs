@@ -191,3 +191,24 @@ fn binary_invalid_utf8_and_huge_lines_have_a_defined_result() {
     let (_, text) = Summary::build(&log, &request(400, START_MS), Format::Text).unwrap();
     assert!(estimate_tokens(&text) <= 400);
 }
+
+#[test]
+fn lines_dated_before_the_restart_count_before_it_even_when_read_after() {
+    let mut log = AppLog::default();
+    log.ingest(b"2026-11-30 10:00:00,000 INFO [main] app: warming cache", Stream::Out, START_MS);
+    log.mark_epoch(START_MS + 1_000);
+    log.ingest(
+        b"2026-11-30 10:00:00,500 INFO [main] app: late line from before",
+        Stream::Out,
+        START_MS + 500,
+    );
+    log.ingest(
+        b"2026-11-30 10:00:02,000 ERROR [main] app: boom after the restart",
+        Stream::Out,
+        START_MS + 2_000,
+    );
+    let (summary, text) = Summary::build(&log, &request(400, START_MS + 3_000), Format::Text).unwrap();
+    assert_eq!(summary.lines, 1, "{text}");
+    assert_eq!(summary.new_templates.len(), 1, "{text}");
+    assert!(summary.new_templates[0].template.contains("boom"), "{text}");
+}

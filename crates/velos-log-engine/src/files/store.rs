@@ -3,11 +3,12 @@
 //! even after a rotation renamed it, reads on from there and then every newer file; a file that shrank
 //! (flushed, truncated) is read from its start. A state file that does not parse is reported, so the
 //! caller can warn and rebuild from the files.
-use super::set::{stream_files, LogFile};
+use super::set::{live_name, stream_files, LogFile};
 use crate::app_log::{AppLog, Stream};
 use crate::reader::LineReader;
 use crate::time::parse_utc_prefix;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -25,8 +26,8 @@ pub struct Cursor {
 pub struct SavedState {
     pub version: u32,
     pub log: AppLog,
-    /// stdout, stderr.
-    pub cursors: [Cursor; 2],
+    /// Per live file name (`web-1-out.log`): where reading stopped. An app's instances share one model.
+    pub cursors: BTreeMap<String, Cursor>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,13 +81,19 @@ pub fn save_state(path: &Path, state: &SavedState) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
-/// Reads what `app`'s files in `dir` gained since `state` was saved into it. Lines carrying the daemon's
-/// timestamp prefix are dated by it (and stripped of it); others by `now_ms`.
-pub fn update(state: &mut SavedState, dir: &Path, app: &str, now_ms: i64) -> std::io::Result<Update> {
+/// Reads what the files of `instances` (process names: `web`, or `web-1`, `web-2`) in `dir` gained since
+/// `state` was saved into it. Lines carrying the daemon's timestamp prefix are dated by it (and stripped of
+/// it); others by `now_ms`.
+pub fn update(
+    state: &mut SavedState,
+    dir: &Path,
+    instances: &[&str],
+    now_ms: i64,
+) -> std::io::Result<Update> {
     let mut total = Update::default();
-    for stream in [Stream::Out, Stream::Err] {
-        let files = stream_files(dir, app, stream)?;
-        let cursor = &mut state.cursors[stream as usize];
+    for (instance, stream) in instances.iter().flat_map(|i| [(*i, Stream::Out), (*i, Stream::Err)]) {
+        let files = stream_files(dir, instance, stream)?;
+        let cursor = state.cursors.entry(live_name(instance, stream)).or_default();
         let (first, offset) = resume_point(&files, *cursor);
         for (index, file) in files.iter().enumerate().skip(first) {
             let from = if index == first { offset } else { 0 };
@@ -172,12 +179,12 @@ mod tests {
         let live = dir.path().join("web-out.log");
         append(&live, "2026-11-30T10:00:00.000Z GET /a 200\nGET /b 200\nGET /c");
         let mut state = SavedState::default();
-        let first = update(&mut state, dir.path(), "web", 5).unwrap();
+        let first = update(&mut state, dir.path(), &["web"], 5).unwrap();
         assert_eq!(first.lines, 2, "the unfinished last line waits");
         append(&live, " 200\n");
-        assert_eq!(update(&mut state, dir.path(), "web", 5).unwrap().lines, 1);
+        assert_eq!(update(&mut state, dir.path(), &["web"], 5).unwrap().lines, 1);
         assert_eq!(
-            update(&mut state, dir.path(), "web", 5).unwrap(),
+            update(&mut state, dir.path(), &["web"], 5).unwrap(),
             Update::default(),
             "nothing new, nothing read"
         );
@@ -186,13 +193,13 @@ mod tests {
         append(&live, "GET /d 200\n");
         std::fs::rename(&live, dir.path().join("web-out.log.1")).unwrap();
         append(&live, "GET /e 200\n");
-        assert_eq!(update(&mut state, dir.path(), "web", 5).unwrap().lines, 2);
+        assert_eq!(update(&mut state, dir.path(), &["web"], 5).unwrap().lines, 2);
         assert_eq!(total_lines(&state), 5);
 
         // A flush: the live file is truncated, then written again.
         std::fs::File::create(&live).unwrap();
         append(&live, "x\n");
-        assert_eq!(update(&mut state, dir.path(), "web", 5).unwrap().lines, 1);
+        assert_eq!(update(&mut state, dir.path(), &["web"], 5).unwrap().lines, 1);
 
         let path = dir.path().join("state/web.json");
         save_state(&path, &state).unwrap();
