@@ -10,7 +10,7 @@ fn a_chatty_apps_log_is_complete_and_in_order() {
     let velos = Velos::new();
     let lines = 300_000;
     velos.start("chatty", &["/usr/bin/seq", "1", &lines.to_string()], &["--restart", "never"]);
-    velos.wait_status("chatty", "stopped", Duration::from_secs(20));
+    velos.wait_status("chatty", "completed", Duration::from_secs(20));
     let path = velos.log_path("chatty", "out");
     // The process has exited; the daemon drains the pipe to EOF, so the file completes shortly after.
     wait_until(Duration::from_secs(10), "the whole log on disk", || {
@@ -34,7 +34,7 @@ fn expected_len(lines: u64) -> u64 {
 fn stdout_and_stderr_go_to_their_own_files_without_prefix() {
     let velos = Velos::new();
     velos.start("both", &["/bin/sh", "-c", "echo to-out; echo to-err >&2"], &["--restart", "never"]);
-    velos.wait_status("both", "stopped", Duration::from_secs(5));
+    velos.wait_status("both", "completed", Duration::from_secs(5));
     wait_until(Duration::from_secs(5), "both files", || {
         std::fs::read_to_string(velos.log_path("both", "err")).unwrap_or_default() == "to-err\n"
     });

@@ -22,7 +22,7 @@ fn an_app_killed_with_sigkill_is_restarted() {
 fn on_failure_does_not_restart_a_clean_exit() {
     let velos = Velos::new();
     velos.start("once", &["/bin/sh", "-c", "exit 0"], &["--restart", "on-failure"]);
-    let app = velos.wait_status("once", "stopped", Duration::from_secs(5));
+    let app = velos.wait_status("once", "completed", Duration::from_secs(5));
     assert_eq!(app["restarts"], 0);
     assert_eq!(app["exit_code"], 0);
 }

@@ -16,7 +16,11 @@ const server = @import("server.zig");
 const state = @import("state.zig");
 const protocol = @import("protocol.zig");
 const procfs = @import("procfs.zig");
-const root = @import("root.zig");
+const tracker_module = @import("tracker.zig");
+const tree = @import("tree.zig");
+const diag_module = @import("diag.zig");
+const restore = @import("restore.zig");
+const Status = @import("status.zig").Status;
 
 const assert = std.debug.assert;
 const fd_t = sys.fd_t;
@@ -41,8 +45,6 @@ const early_sample_delay_ms = 100;
 const group_poll_ms = 20;
 /// The descriptor limit the daemon raises itself to (pipes and log files: 4 per app, plus clients).
 const descriptor_limit_wanted = 65536;
-/// How long start-up waits for the processes of a previous daemon to die.
-const leftover_wait_ms = 2000;
 /// At shutdown, how long past the longest kill timeout the daemon waits for process groups to empty.
 const shutdown_grace_ms = 5000;
 
@@ -62,40 +64,22 @@ pub fn decodeToken(value: u64) ?Token {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Diagnostics: one line per event worth knowing, on stderr, with an ISO-8601 UTC timestamp.
+// Diagnostics (diag.zig): one line per event worth knowing, on stderr.
 
-pub fn diag(comptime format: []const u8, args: anytype) void {
-    var buffer: [2048]u8 = undefined;
-    var writer: std.Io.Writer = .fixed(&buffer);
-    writeTimestamp(&writer, sys.realtimeMs()) catch {};
-    writer.print(" velos: " ++ format ++ "\n", args) catch {
-        // Cut: end the line anyway.
-        buffer[buffer.len - 1] = '\n';
-        writer.end = buffer.len;
-    };
-    sys.writeAll(2, writer.buffered()) catch {};
-}
-
-const writeTimestamp = logs.writeTimestamp;
-
-test "timestamps are ISO-8601 UTC with milliseconds" {
-    var buffer: [64]u8 = undefined;
-    var writer: std.Io.Writer = .fixed(&buffer);
-    try writeTimestamp(&writer, 1_700_000_000_123);
-    try std.testing.expectEqualStrings("2023-11-14T22:13:20.123Z", writer.buffered());
-}
+pub const diag = diag_module.diag;
+const appDiag = diag_module.appDiag;
 
 // ---------------------------------------------------------------------------------------------------------
 // Entry point
 
 /// A failed start-up: the status for the C caller and a message saying what failed and the likely cause.
 pub const Failure = struct {
-    status: root.Status,
+    status: Status,
     holder_pid: i32 = 0,
     buffer: [512]u8 = undefined,
     len: usize = 0,
 
-    fn set(failure: *Failure, status: root.Status, comptime format: []const u8, args: anytype) error{Failed} {
+    fn set(failure: *Failure, status: Status, comptime format: []const u8, args: anytype) error{Failed} {
         failure.status = status;
         const written = std.fmt.bufPrint(&failure.buffer, format, args) catch blk: {
             @memcpy(failure.buffer[failure.buffer.len - 3 ..], "...");
@@ -115,7 +99,7 @@ pub const Options = struct {
 };
 
 /// Runs the daemon until it is told to stop. Returns .ok after a clean stop; otherwise `failure` says why.
-pub fn run(home: []const u8, options: Options, failure: *Failure) root.Status {
+pub fn run(home: []const u8, options: Options, failure: *Failure) Status {
     const allocator = std.heap.c_allocator;
     const daemon = allocator.create(Daemon) catch {
         _ = failure.set(.internal, "out of memory allocating the daemon", .{}) catch {};
@@ -215,6 +199,19 @@ pub const Daemon = struct {
     last_failure_buffer: [512]u8 = undefined,
     last_failure: []const u8 = "",
     page_size_bytes: u64 = 4096,
+    /// Every process of every app, from /proc (tracker.zig, tree.zig).
+    tracker: tracker_module.Tracker = .{},
+    /// `DEV.INODE` of VELOS_HOME: the part of each app's marker that says which daemon it belongs to.
+    home_id_buffer: [48]u8 = undefined,
+    home_id: []const u8 = "",
+    environ_buffer: []u8 = &.{},
+    roots_buffer: []tracker_module.Root = &.{},
+    /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
+    scan_due: bool = false,
+    /// When the next tree scan may run (tree.nextScanAllowedMs).
+    next_scan_allowed_ms: u64 = 0,
+    /// false off Linux (no /proc): only process groups are tracked.
+    tree_tracking: bool = sys.is_linux,
     // Put back on return: the caller (the Rust process) had these.
     old_mask: ?sys.SignalMask = null,
     old_pipe_action: ?sys.SignalAction = null,
@@ -232,10 +229,15 @@ pub const Daemon = struct {
         daemon.page_size_bytes = procfs.pageSizeBytes();
 
         if (daemon.options.detach) {
+            // Whatever the caller left open above stderr (a pipe of a CI step, make's jobserver) is not ours:
+            // kept, it would hold the caller's pipe open for as long as the daemon lives. Only when detached:
+            // a foreground daemon may run inside a process that owns its descriptors (the Zig tests do).
+            sys.closeFrom(3);
             sys.setsid() catch {}; // EPERM: already a session leader, which is what we wanted
             daemon.old_hup_action = sys.ignoreSignal(sys.SIG.HUP);
         }
         sys.ensureStdioOpen();
+        if (daemon.options.detach) sys.stdinFromDevNull();
         // Writes to a closed socket must fail with EPIPE, not kill the daemon (sends also use MSG_NOSIGNAL).
         daemon.old_pipe_action = sys.ignoreSignal(sys.SIG.PIPE);
 
@@ -243,7 +245,8 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory building the paths under {s}", .{home});
         const paths = &daemon.paths.?;
 
-        try prepareHome(paths, failure);
+        const home_stat = try prepareHome(paths, failure);
+        daemon.home_id = std.fmt.bufPrint(&daemon.home_id_buffer, "{d}.{d}", .{ home_stat.dev, home_stat.ino }) catch unreachable;
         try daemon.lockPidFile(failure);
 
         // Signals: blocked, then read as events (signalfd on Linux; kqueue's EVFILT_SIGNAL on macOS, where
@@ -277,6 +280,10 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.sort_buffer = allocator.alloc(u32, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.environ_buffer = allocator.alloc(u8, tree.environ_head_bytes) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.roots_buffer = allocator.alloc(tracker_module.Root, supervisor.apps_max) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
 
         try daemon.bindSocket(failure);
         daemon.restoreState();
@@ -284,7 +291,8 @@ pub const Daemon = struct {
         diag("started: pid {d}, home {s}, {d} apps restored", .{ daemon.pid, paths.home, daemon.table.count });
     }
 
-    fn prepareHome(paths: *const Paths, failure: *Failure) error{Failed}!void {
+    /// Returns the stat of the home directory (its device and inode name this daemon in app markers).
+    fn prepareHome(paths: *const Paths, failure: *Failure) error{Failed}!sys.Stat {
         if (paths.home.len == 0 or paths.home[0] != '/') {
             return failure.set(.invalid_argument, "VELOS_HOME must be an absolute path, got \"{s}\"", .{paths.home});
         }
@@ -314,6 +322,7 @@ pub const Daemon = struct {
         const logs_stat = sys.stat(paths.logs) catch |err|
             return failure.set(.home_unusable, "stat {s} failed: {s}", .{ paths.logs, sys.errnoName(err) });
         if (!sys.isDirectory(logs_stat)) return failure.set(.home_unusable, "{s} exists and is not a directory", .{paths.logs});
+        return st;
     }
 
     /// mkdir -p for the parents of `path` (0755, as mkdir -p); errors surface at the mkdir of `path`.
@@ -381,81 +390,28 @@ pub const Daemon = struct {
             return failure.set(.internal, "adding the socket to the poller failed: {s}", .{sys.errnoName(err)});
     }
 
-    /// Loads the state file, kills what a previous daemon left running, and registers (and starts) the apps.
+    /// Loads the state file, kills what a previous daemon left running (restore.zig), and registers (and
+    /// starts) the apps.
     fn restoreState(daemon: *Daemon) void {
         const paths = &daemon.paths.?;
         var arena_state = std.heap.ArenaAllocator.init(daemon.allocator);
         defer arena_state.deinit();
-        const loaded = state.load(arena_state.allocator(), paths.state) catch {
-            diag("warning: out of memory loading {s}: starting with no apps", .{paths.state});
-            return;
-        };
-        const apps = switch (loaded) {
-            .missing => return,
-            .apps => |apps| apps,
-            .unreadable => |err| {
-                diag("warning: reading {s} failed ({s}): starting with no apps", .{ paths.state, sys.errnoName(err) });
-                return;
-            },
-            .corrupt => |message| {
-                diag("warning: {s} is corrupt ({s}): moved to {s}, starting with no apps", .{ paths.state, message, paths.state_corrupt });
-                sys.rename(paths.state, paths.state_corrupt) catch |err|
-                    diag("warning: renaming it failed: {s}", .{sys.errnoName(err)});
-                return;
-            },
-        };
-
-        // Never a duplicate: every recorded process still alive (and provably ours) dies before anything
-        // starts again.
-        var killed: std.ArrayList(state.SavedApp) = .empty;
-        for (apps) |saved| {
-            switch (state.killLeftover(saved, &daemon.stat_buffer)) {
-                .none => {},
-                .killed => {
-                    killed.append(arena_state.allocator(), saved) catch {};
-                    diag("app {s}: killed its process group {d} left by the previous daemon", .{ saved.spec.name, saved.pgid });
-                },
-                .recycled => diag("app {s}: pid {d} now belongs to another process: not touched", .{ saved.spec.name, saved.pid }),
-                .unverifiable => diag("warning: app {s}: pid {d} cannot be verified on this system: not touched", .{ saved.spec.name, saved.pid }),
-            }
-        }
-        if (killed.items.len > 0) daemon.awaitLeftovers(killed.items);
-
+        const apps = restore.loadAndClear(
+            arena_state.allocator(),
+            .{ .state = paths.state, .state_corrupt = paths.state_corrupt },
+            if (daemon.tree_tracking) daemon.home_id else null,
+            .{ .stat_buffer = &daemon.stat_buffer, .environ_buffer = daemon.environ_buffer },
+        );
         for (apps) |saved| {
             const slot = daemon.registerApp(saved.spec) catch |err| {
                 diag("warning: app {s} from the state file could not be registered: {s}", .{ saved.spec.name, @errorName(err) });
                 continue;
             };
-            if (saved.desired_running) {
-                const app = daemon.table.get(slot);
-                daemon.apply(slot, app.machine.start(sys.monotonicMs()));
-            }
+            const app = daemon.table.get(slot);
+            app.machine = supervisor.Machine.restored(saved.desired_running, saved.outcome);
+            if (app.machine.startsOnRestore()) daemon.apply(slot, app.machine.start(sys.monotonicMs()));
         }
         daemon.table_touched = true;
-    }
-
-    /// Waits (bounded) until the processes killed in `apps` and their groups are gone.
-    fn awaitLeftovers(daemon: *Daemon, apps: []const state.SavedApp) void {
-        const pgids = daemon.allocator.alloc(i32, apps.len) catch return;
-        defer daemon.allocator.free(pgids);
-        const alive = daemon.allocator.alloc(bool, apps.len) catch return;
-        defer daemon.allocator.free(alive);
-        for (apps, pgids) |saved, *pgid| pgid.* = @intCast(saved.pgid);
-        const give_up_ms = sys.monotonicMs() + leftover_wait_ms;
-        while (true) {
-            while (sys.reapAny()) |_| {} // some may be ours if we are their subreaper
-            var leaders_gone = true;
-            for (apps) |saved| {
-                if (!state.leaderGone(saved, &daemon.stat_buffer)) leaders_gone = false;
-            }
-            if (leaders_gone) {
-                state.markLiveGroups(pgids, alive, &daemon.stat_buffer);
-                if (std.mem.indexOfScalar(bool, alive, true) == null) return;
-            }
-            if (sys.monotonicMs() >= give_up_ms) break;
-            sys.sleepMs(5);
-        }
-        diag("warning: some processes of the previous daemon were still alive {d} ms after SIGKILL", .{leftover_wait_ms});
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -508,8 +464,10 @@ pub const Daemon = struct {
 
     /// Deadlines, group polls, sampling, and when to wake next.
     fn tick(daemon: *Daemon) void {
-        const now_ms = sys.monotonicMs();
+        var now_ms = sys.monotonicMs();
         var next_ms: u64 = now_ms + 60_000;
+        const scanned_now = daemon.scanIfDue(now_ms, &next_ms);
+        now_ms = sys.monotonicMs();
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
             const machine = &entry.app.machine;
@@ -518,7 +476,9 @@ pub const Daemon = struct {
             }
             if (daemon.table.lookup(entry.slot, daemon.table.generation(entry.slot)) == null) continue; // removed
             if (machine.awaitsEmptyGroup()) {
-                if (!sys.groupExists(machine.pgid)) {
+                // Empty means the group and every descendant that left it, as of a scan made just now.
+                const tree_empty = !daemon.tree_tracking or (scanned_now and entry.app.descendants == 0);
+                if (!sys.groupExists(machine.pgid) and tree_empty) {
                     daemon.apply(entry.slot, machine.groupEmpty(now_ms));
                     if (daemon.table.lookup(entry.slot, daemon.table.generation(entry.slot)) == null) continue;
                 } else {
@@ -532,7 +492,7 @@ pub const Daemon = struct {
                 if (log.file_fd != -1) next_ms = @min(next_ms, log.last_data_ms + logs.file_idle_close_ms);
             }
         }
-        if (now_ms >= daemon.next_sample_ms) {
+        if (!daemon.tree_tracking and now_ms >= daemon.next_sample_ms) {
             daemon.sample(now_ms);
             daemon.next_sample_ms = now_ms + sample_interval_ms;
         }
@@ -547,7 +507,68 @@ pub const Daemon = struct {
         daemon.next_wake_ms = next_ms;
     }
 
-    /// CPU and memory of every running app; an app above its `max_memory_bytes` is restarted.
+    /// What PING reports as `tracking`: how an app's processes are known.
+    pub fn trackingMechanism(daemon: *const Daemon) []const u8 {
+        return if (daemon.tree_tracking) tracker_module.mechanism else "process-group";
+    }
+
+    /// Scans the process tree when a signal for descendants is pending, an app waits for its tree to empty,
+    /// or sampling is due, spaced by `tree.nextScanAllowedMs`; true when it scanned.
+    fn scanIfDue(daemon: *Daemon, now_ms: u64, next_ms: *u64) bool {
+        if (!daemon.tree_tracking) return false;
+        var due = daemon.scan_due or now_ms >= daemon.next_sample_ms;
+        if (!due) {
+            var iterator = daemon.table.iterator();
+            while (iterator.next()) |entry| {
+                if (entry.app.machine.awaitsEmptyGroup()) {
+                    due = true;
+                    break;
+                }
+            }
+        }
+        if (!due) return false;
+        if (now_ms < daemon.next_scan_allowed_ms) {
+            next_ms.* = @min(next_ms.*, daemon.next_scan_allowed_ms);
+            return false;
+        }
+        const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
+            .stat_buffer = &daemon.stat_buffer,
+            .environ_buffer = daemon.environ_buffer,
+            .roots = daemon.roots_buffer,
+        }) catch |err| {
+            if (err == error.Unsupported) {
+                diag("warning: /proc cannot be scanned: only process groups are tracked", .{});
+                daemon.tree_tracking = false;
+            }
+            return false;
+        };
+        if (report.leftovers_killed > 0) diag("killed {d} leftover processes of apps whose run had ended", .{report.leftovers_killed});
+        daemon.scan_due = false;
+        daemon.next_scan_allowed_ms = tree.nextScanAllowedMs(now_ms, sys.monotonicMs() -| now_ms);
+        if (now_ms >= daemon.next_sample_ms) {
+            daemon.sampleTree(now_ms);
+            daemon.next_sample_ms = now_ms + sample_interval_ms;
+        }
+        return true;
+    }
+
+    /// CPU and memory of every running app from the last scan, its whole tree; an app above its
+    /// `max_memory_bytes` is restarted.
+    fn sampleTree(daemon: *Daemon, now_ms: u64) void {
+        var iterator = daemon.table.iterator();
+        while (iterator.next()) |entry| {
+            const app = entry.app;
+            if (app.machine.pid == 0) continue;
+            app.cpu_percent = app.sampler.sample(app.tree_cpu_ticks, now_ms);
+            app.memory_bytes = app.tree_rss_pages * daemon.page_size_bytes;
+            if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {
+                daemon.apply(entry.slot, app.machine.memoryExceeded(app.policy(), now_ms));
+            }
+        }
+    }
+
+    /// CPU and memory of every running app's main process (no /proc tree); an app above its
+    /// `max_memory_bytes` is restarted.
     fn sample(daemon: *Daemon, now_ms: u64) void {
         var iterator = daemon.table.iterator();
         while (iterator.next()) |entry| {
@@ -614,11 +635,15 @@ pub const Daemon = struct {
                 error.SRCH => {}, // already empty
                 else => diag("app {s}: kill(-{d}, {d}) failed: {s}", .{ app.spec.name, group.pgid, group.signal, sys.errnoName(err) }),
             };
+            // The descendants that left the group get it from the next scan: the same signal when the app is
+            // stopping; after an exit they are leftovers of a run that ended, and the scan kills them.
+            if (app.machine.status == .stopping) app.descendant_signal = group.signal;
+            daemon.scan_due = true;
         }
         switch (effects.note) {
             .none, .restart_now => {},
             .exited_for_good => diag("app {s}: not restarted (restart = {s})", .{ app.spec.name, app.spec.restart.wireName() }),
-            .restart_scheduled_ms => |delay_ms| diag("app {s}: restart scheduled in {d} ms (restart {d})", .{ app.spec.name, delay_ms, app.machine.restarts }),
+            .restart_scheduled_ms => |delay_ms| appDiag(app, "restart scheduled in {d} ms (restart {d})", .{ delay_ms, app.machine.restarts }),
             .gave_up => {
                 var buffer: [256]u8 = undefined;
                 const message = std.fmt.bufPrint(&buffer, "restarted {d} times within {d} ms (max_restarts {d}): not restarting again until a start or restart", .{
@@ -653,12 +678,16 @@ pub const Daemon = struct {
     /// `automatic`: a restart the daemon decided (the app's `last_error`, which may say why, is kept).
     fn spawnApp(daemon: *Daemon, app: *App, automatic: bool) void {
         var diagnostic: spawn.Diagnostic = .{};
+        var marker_buffer: [tracker_module.marker_key.len + 1 + protocol.name_bytes_max + 1 + 48]u8 = undefined;
+        const marker = std.fmt.bufPrint(&marker_buffer, "{s}={s}/{s}", .{ tracker_module.marker_key, app.spec.name, daemon.home_id }) catch unreachable;
         const program: spawn.Program = .{
             .command = app.spec.command,
             .args = app.spec.args,
             .cwd = app.spec.cwd,
             .env = app.spec.env,
+            .marker = marker,
         };
+        app.run +%= 1;
         const stdio: spawn.Stdio = .{
             .stdin_fd = daemon.dev_null_fd,
             .stdout_fd = app.logs[0].write_fd,
@@ -686,7 +715,7 @@ pub const Daemon = struct {
         } else |_| {}
         // Sample soon rather than up to 1 s later, so `velos list` right after a start shows real figures.
         daemon.next_sample_ms = @min(daemon.next_sample_ms, sys.monotonicMs() + early_sample_delay_ms);
-        diag("app {s}: started, pid {d}", .{ app.spec.name, pid });
+        appDiag(app, "started, pid {d}", .{pid});
     }
 
     /// Closes the app's pipes (after reading what is left in them), ends its log streams, frees it.
@@ -749,8 +778,8 @@ pub const Daemon = struct {
                 .signal => |signal| .{ .signal = signal },
             };
             switch (exit) {
-                .code => |code| diag("app {s}: pid {d} exited with code {d}", .{ app.spec.name, reaped.pid, code }),
-                .signal => |signal| diag("app {s}: pid {d} killed by signal {d}", .{ app.spec.name, reaped.pid, signal }),
+                .code => |code| appDiag(app, "pid {d} exited with code {d}", .{ reaped.pid, code }),
+                .signal => |signal| appDiag(app, "pid {d} killed by signal {d}", .{ reaped.pid, signal }),
             }
             daemon.apply(slot, app.machine.exited(app.policy(), exit, sys.monotonicMs()));
         }
@@ -777,6 +806,7 @@ pub const Daemon = struct {
             std.hash.autoHash(&hasher, daemon.table.generation(entry.slot));
             std.hash.autoHash(&hasher, app.spec_version);
             std.hash.autoHash(&hasher, app.machine.desired_running);
+            std.hash.autoHash(&hasher, app.machine.outcome());
             std.hash.autoHash(&hasher, app.machine.pid);
             std.hash.autoHash(&hasher, app.machine.pgid);
         }
@@ -839,7 +869,7 @@ pub const Daemon = struct {
             kill_timeout_max_ms = @max(kill_timeout_max_ms, app.spec.kill_timeout_ms);
             daemon.apply(entry.slot, app.machine.stop(app.policy(), now_ms, .{ .keep_desired = true }));
         }
-        daemon.shutdown = .{ .reason = reason, .give_up_ms = now_ms + kill_timeout_max_ms + shutdown_grace_ms };
+        daemon.shutdown = .{ .reason = reason, .give_up_ms = now_ms +| kill_timeout_max_ms +| shutdown_grace_ms };
         diag("shutting down ({s}): stopping {d} apps", .{ reason, stopping });
     }
 
@@ -885,6 +915,9 @@ pub const Daemon = struct {
             for (&entry.app.logs) |*log| log.close(allocator);
         }
         daemon.table.deinit(allocator);
+        daemon.tracker.deinit(allocator);
+        allocator.free(daemon.environ_buffer);
+        allocator.free(daemon.roots_buffer);
         server.freeAll(daemon);
         if (daemon.poller) |*poller| poller.deinit();
         if (daemon.dev_null_fd != -1) sys.close(daemon.dev_null_fd);

@@ -190,7 +190,7 @@ test "daemon end to end: ping, spawn and exit code, logs, errors, bad frame, shu
     const deadline_ms = sys.monotonicMs() + 3000;
     while (true) {
         info = data(try client.call(.process_info, nameArgs, @as([]const u8, "hello")));
-        if (std.mem.eql(u8, info.mapGet("status").?.asStr().?, "stopped")) break;
+        if (std.mem.eql(u8, info.mapGet("status").?.asStr().?, "completed")) break;
         try testing.expect(sys.monotonicMs() < deadline_ms);
         sys.sleepMs(5);
     }
@@ -583,7 +583,9 @@ test "daemon end to end: log rotation through a running app keeps every byte it 
 
     const writer: App = .{
         .name = "writer",
-        .script = "i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; i=$((i+1)); done",
+        // A pause every 500 lines: at least six reads, so at least four rotations, however the scheduler
+        // interleaves the writer and the daemon (one read per write would otherwise depend on it).
+        .script = "i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; i=$((i+1)); [ $((i % 500)) -eq 0 ] && sleep 0.05; done; true",
         .restart = "never",
         .log_max_size_bytes = 2000,
         .log_max_files = 3,

@@ -21,7 +21,7 @@ const golden_names = [_][]const u8{
     "ping_request",     "start_request",         "start_by_name_request", "log_read_request",
     "ping_reply",       "list_reply",            "error_reply",           "log_reply",
     "stream_end_reply", "bad_magic",             "bad_version",           "too_large",
-    "truncated_header", "start_inplace_request", "info_inplace_reply",
+    "truncated_header", "start_inplace_request", "info_inplace_reply",    "ping_tracking_reply",
 };
 
 const Golden = struct {
@@ -342,6 +342,15 @@ test "golden ping_reply" {
     var out: std.ArrayList(u8) = .empty;
     defer out.deinit(testing.allocator);
     try protocol.writePing(&out, testing.allocator, 1, .{ .pid = 4242, .version = "0.1.0", .uptime_ms = 1500, .apps = 3 });
+    try golden.expectEqualBytes(out.items);
+}
+
+test "golden ping_tracking_reply" {
+    const golden = try loadGolden("ping_tracking_reply");
+    defer golden.deinit();
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(testing.allocator);
+    try protocol.writePing(&out, testing.allocator, 2, .{ .pid = 4242, .version = "0.1.0", .uptime_ms = 1500, .apps = 3, .tracking = "procfs" });
     try golden.expectEqualBytes(out.items);
 }
 

@@ -82,6 +82,9 @@ pub const Status = enum {
     stopped,
     waiting,
     errored,
+    /// The main process exited and the restart policy says it stays down (`never`, or `on-failure` with
+    /// exit code 0): a job that ran. Kept across daemon restarts.
+    completed,
 
     pub fn wireName(self: Status) []const u8 {
         return @tagName(self);
@@ -554,7 +557,14 @@ pub const Record = struct {
 };
 
 /// PING's data.
-pub const Ping = struct { pid: u32, version: []const u8, uptime_ms: u64, apps: u32 };
+pub const Ping = struct {
+    pid: u32,
+    version: []const u8,
+    uptime_ms: u64,
+    apps: u32,
+    /// How the daemon knows an app's processes ("procfs"; "process-group" without /proc); omitted when null.
+    tracking: ?[]const u8 = null,
+};
 
 /// A reply frame being written: `{id, ok: true, data: ` is in `out`, the caller encodes the data value and
 /// calls `end` (or `cancel`).
@@ -672,7 +682,7 @@ pub fn encodeRecords(enc: Encoder, records: []const Record) Encoder.Error!void {
 pub fn writePing(out: *std.ArrayList(u8), allocator: Allocator, id: u32, ping: Ping) error{OutOfMemory}!void {
     const reply = try beginOk(out, allocator, id);
     errdefer reply.cancel();
-    try encodePing(reply.encoder(), ping.pid, ping.version, ping.uptime_ms, ping.apps);
+    try encodePingData(reply.encoder(), ping);
     try reply.end();
 }
 
@@ -809,7 +819,16 @@ pub fn encodeSpec(enc: Encoder, spec: Spec) Encoder.Error!void {
 
 /// PING's data: `{pid, version, uptime_ms, apps}`.
 pub fn encodePing(enc: Encoder, pid: u32, version: []const u8, uptime_ms: u64, apps: u32) Encoder.Error!void {
-    try enc.mapHeader(4);
+    try encodePingData(enc, .{ .pid = pid, .version = version, .uptime_ms = uptime_ms, .apps = apps });
+}
+
+/// PING's data: `{pid, version, uptime_ms, apps, tracking?}` (`tracking` only when set).
+pub fn encodePingData(enc: Encoder, ping: Ping) Encoder.Error!void {
+    const pid = ping.pid;
+    const version = ping.version;
+    const uptime_ms = ping.uptime_ms;
+    const apps = ping.apps;
+    try enc.mapHeader(if (ping.tracking != null) 5 else 4);
     try enc.str("pid");
     try enc.uint(pid);
     try enc.str("version");
@@ -818,11 +837,26 @@ pub fn encodePing(enc: Encoder, pid: u32, version: []const u8, uptime_ms: u64, a
     try enc.uint(uptime_ms);
     try enc.str("apps");
     try enc.uint(apps);
+    if (ping.tracking) |tracking| {
+        try enc.str("tracking");
+        try enc.str(tracking);
+    }
 }
 
 // --------------------------------------------------------------------------------------------- state file
 
 pub const state_version: u64 = 1;
+
+/// How an app's last run ended, kept in the state file so a restarted daemon neither forgets it nor runs
+/// the app again: `completed` (finished) or `errored` (gave up).
+pub const Outcome = enum {
+    completed,
+    errored,
+
+    pub fn wireName(self: Outcome) []const u8 {
+        return @tagName(self);
+    }
+};
 
 /// One app as the state file keeps it: what to run, whether it should run, and which process (pid and its
 /// start time, so a recycled pid is never mistaken for ours) held it when the file was written.
@@ -834,6 +868,8 @@ pub const SavedApp = struct {
     /// Field 22 of /proc/PID/stat for `pid`.
     start_time_ticks: u64,
     pgid: u32,
+    /// Absent (null) while the app is neither finished nor given up.
+    outcome: ?Outcome = null,
 };
 
 pub const StateError = error{
@@ -856,7 +892,7 @@ pub fn encodeState(out: *std.ArrayList(u8), allocator: Allocator, apps: []const 
     try enc.str("apps");
     try enc.arrayHeader(@intCast(apps.len));
     for (apps) |app| {
-        try enc.mapHeader(5);
+        try enc.mapHeader(if (app.outcome != null) 6 else 5);
         try enc.str("spec");
         try encodeSpec(enc, app.spec);
         try enc.str("desired");
@@ -867,6 +903,10 @@ pub fn encodeState(out: *std.ArrayList(u8), allocator: Allocator, apps: []const 
         try enc.uint(app.start_time_ticks);
         try enc.str("pgid");
         try enc.uint(app.pgid);
+        if (app.outcome) |outcome| {
+            try enc.str("outcome");
+            try enc.str(outcome.wireName());
+        }
     }
 }
 
@@ -938,6 +978,10 @@ fn decodeApps(fields: Fields) Invalid![]SavedApp {
             .pid = try app_fields.unsigned(u32, "pid", std.math.maxInt(i32)) orelse 0,
             .start_time_ticks = try app_fields.unsigned(u64, "start_time_ticks", std.math.maxInt(u64)) orelse 0,
             .pgid = try app_fields.unsigned(u32, "pgid", std.math.maxInt(i32)) orelse 0,
+            .outcome = if (try app_fields.string("outcome")) |text|
+                std.meta.stringToEnum(Outcome, text) orelse return app_fields.fail("outcome", "expected \"completed\" or \"errored\"", .{})
+            else
+                null,
         };
     }
     return apps;

@@ -6,14 +6,7 @@ const daemon = @import("daemon.zig");
 
 pub const version = "0.1.0";
 
-pub const Status = enum(i32) {
-    ok = 0,
-    already_running = 1,
-    home_unusable = 2,
-    socket_failed = 3,
-    invalid_argument = 4,
-    internal = 5,
-};
+pub const Status = @import("status.zig").Status;
 
 pub const daemon_detach: u32 = 1;
 
@@ -118,6 +111,7 @@ test {
     _ = @import("protocol.zig");
     _ = @import("ring.zig");
     _ = @import("procfs.zig");
+    _ = @import("tracker.zig");
     _ = @import("golden_test.zig");
     // Daemon modules.
     _ = @import("sys.zig");
@@ -126,6 +120,9 @@ test {
     _ = @import("supervisor.zig");
     _ = @import("logs.zig");
     _ = @import("state.zig");
+    _ = @import("tree.zig");
+    _ = @import("diag.zig");
+    _ = @import("restore.zig");
     _ = @import("server.zig");
     _ = @import("daemon.zig");
     _ = @import("daemon_test.zig");

@@ -450,6 +450,7 @@ fn dispatch(daemon: *Daemon, client: *Client, request: protocol.Request) void {
             .version = root.version,
             .uptime_ms = now_ms -| daemon.started_ms,
             .apps = daemon.table.count,
+            .tracking = daemon.trackingMechanism(),
         }) catch return drop(daemon, client, "out of memory queueing a reply"),
         .shutdown => {
             // Reply first: the client learns it was heard before anything stops.

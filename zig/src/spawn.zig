@@ -23,6 +23,9 @@ pub const Program = struct {
     cwd: []const u8,
     /// "KEY=VALUE" entries: the whole environment.
     env: []const []const u8 = &.{},
+    /// "VELOS_APP_ID=NAME/HOME_ID" (tracker.zig): put first in the environment, replacing any entry of that
+    /// key in `env`, so every descendant inherits it and the daemon can tell whose process it is.
+    marker: ?[]const u8 = null,
 };
 
 pub const Stdio = struct {
@@ -163,14 +166,35 @@ pub fn buildExec(arena: std.mem.Allocator, program: Program, path: [:0]const u8,
     const argv = try arena.allocSentinel(?[*:0]const u8, program.args.len + 1, null);
     argv[0] = try dupeArg(arena, program.command, "command", diagnostic);
     for (program.args, 1..) |arg, index| argv[index] = try dupeArg(arena, arg, "an argument", diagnostic);
-    const envp = try arena.allocSentinel(?[*:0]const u8, program.env.len, null);
-    for (program.env, 0..) |entry, index| envp[index] = try dupeArg(arena, entry, "an env entry", diagnostic);
+    const marker_count: usize = if (program.marker != null) 1 else 0;
+    var kept: usize = 0;
+    for (program.env) |entry| {
+        if (program.marker == null or !sameKey(entry, program.marker.?)) kept += 1;
+    }
+    const envp = try arena.allocSentinel(?[*:0]const u8, marker_count + kept, null);
+    var used: usize = 0;
+    if (program.marker) |marker| {
+        envp[0] = try dupeArg(arena, marker, "the marker", diagnostic);
+        used = 1;
+    }
+    for (program.env) |entry| {
+        if (program.marker != null and sameKey(entry, program.marker.?)) continue;
+        envp[used] = try dupeArg(arena, entry, "an env entry", diagnostic);
+        used += 1;
+    }
     return .{
         .path = path,
         .argv = argv,
         .envp = envp,
         .cwd = try dupeArg(arena, program.cwd, "cwd", diagnostic),
     };
+}
+
+/// Whether two "KEY=VALUE" entries have the same key.
+fn sameKey(a: []const u8, b: []const u8) bool {
+    const a_key = a[0 .. std.mem.indexOfScalar(u8, a, '=') orelse a.len];
+    const b_key = b[0 .. std.mem.indexOfScalar(u8, b, '=') orelse b.len];
+    return std.mem.eql(u8, a_key, b_key);
 }
 
 fn dupeArg(arena: std.mem.Allocator, bytes: []const u8, what: []const u8, diagnostic: *Diagnostic) Error![:0]u8 {
@@ -352,6 +376,22 @@ test "buildExec: argv[0] is the command, envp is exactly env" {
         .cwd = "/",
     }, "/bin/x", &diagnostic));
     try testing.expectEqualStrings("EINVAL: an argument contains a NUL byte", diagnostic.message());
+}
+
+test "buildExec: the marker comes first and replaces an entry of the same key" {
+    var arena_state = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena_state.deinit();
+    var diagnostic: Diagnostic = .{};
+    const exec = try buildExec(arena_state.allocator(), .{
+        .command = "x",
+        .cwd = "/",
+        .env = &.{ "PATH=/bin", "VELOS_APP_ID=forged", "VELOS_APP_IDX=kept" },
+        .marker = "VELOS_APP_ID=web/1.2",
+    }, "/bin/x", &diagnostic);
+    try testing.expectEqual(@as(usize, 3), exec.envp.len);
+    try testing.expectEqualStrings("VELOS_APP_ID=web/1.2", std.mem.span(exec.envp[0].?));
+    try testing.expectEqualStrings("PATH=/bin", std.mem.span(exec.envp[1].?));
+    try testing.expectEqualStrings("VELOS_APP_IDX=kept", std.mem.span(exec.envp[2].?));
 }
 
 /// Runs `program` with stdout and stderr into one pipe; returns (output, exit).

@@ -37,6 +37,7 @@ pub fn encode(allocator: std.mem.Allocator, table: *const supervisor.Table, out:
             .pid = @intCast(app.machine.pid),
             .start_time_ticks = if (app.machine.pid != 0) app.start_time_ticks else 0,
             .pgid = @intCast(app.machine.pgid),
+            .outcome = app.machine.outcome(),
         };
         used += 1;
     }
@@ -267,4 +268,26 @@ test "a leftover is killed only when its start time matches" {
     markLiveGroups(&.{pid}, alive[0..1], &buffer);
     try testing.expect(!alive[0]);
     try testing.expectEqual(sys.Exit{ .signal = 9 }, sys.waitPidExit(pid));
+}
+
+test "the outcome of a finished or given-up app round-trips; a file without it reads as none" {
+    const allocator = testing.allocator;
+    var table: supervisor.Table = .{};
+    defer table.deinit(allocator);
+    const job = try table.add(allocator, .{ .name = "migrate", .command = "/bin/true", .cwd = "/" });
+    table.get(job).machine = supervisor.Machine.restored(true, .completed);
+    const broken = try table.add(allocator, .{ .name = "broken", .command = "/bin/false", .cwd = "/" });
+    table.get(broken).machine = supervisor.Machine.restored(true, .errored);
+    _ = try table.add(allocator, .{ .name = "idle", .command = "/bin/true", .cwd = "/" });
+
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(allocator);
+    try encode(allocator, &table, &out);
+    var arena_state = std.heap.ArenaAllocator.init(allocator);
+    defer arena_state.deinit();
+    const apps = try protocol.decodeState(arena_state.allocator(), out.items);
+    try testing.expectEqual(@as(?protocol.Outcome, .completed), apps[0].outcome);
+    try testing.expectEqual(@as(?protocol.Outcome, .errored), apps[1].outcome);
+    try testing.expectEqual(@as(?protocol.Outcome, null), apps[2].outcome);
+    try testing.expect(apps[0].desired_running);
 }

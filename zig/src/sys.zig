@@ -257,6 +257,14 @@ pub fn ensureStdioOpen() void {
     }
 }
 
+/// Puts stdin on /dev/null (a detached daemon reads nothing from whoever started it).
+pub fn stdinFromDevNull() void {
+    const fd = c.open("/dev/null", .{ .ACCMODE = .RDONLY, .CLOEXEC = true }, @as(mode_t, 0));
+    if (fd < 0) return;
+    _ = c.dup2(fd, 0);
+    _ = c.close(fd);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Processes
 
@@ -348,6 +356,58 @@ pub fn becomeChildSubreaper() Error!void {
     try check(c.prctl(@intFromEnum(c.PR.SET_CHILD_SUBREAPER), @as(c_ulong, 1), @as(c_ulong, 0), @as(c_ulong, 0), @as(c_ulong, 0)));
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Process handles and descriptor hygiene
+
+/// pidfd_open(2): a handle on one process that no recycled pid can alias. error.NOSYS off Linux and before
+/// Linux 5.3; error.SRCH when the process is gone.
+pub fn pidfdOpen(pid: pid_t) Error!fd_t {
+    if (!is_linux) return error.NOSYS;
+    const rc = std.os.linux.pidfd_open(pid, 0);
+    return switch (std.os.linux.E.init(rc)) {
+        .SUCCESS => @intCast(rc),
+        else => |errno_value| errorFromErrno(errno_value),
+    };
+}
+
+/// pidfd_send_signal(2) on a handle from `pidfdOpen`.
+pub fn pidfdSendSignal(pidfd: fd_t, signal: u8) Error!void {
+    if (!is_linux) return error.NOSYS;
+    const rc = std.os.linux.pidfd_send_signal(pidfd, signal, null, 0);
+    return switch (std.os.linux.E.init(rc)) {
+        .SUCCESS => {},
+        else => |errno_value| errorFromErrno(errno_value),
+    };
+}
+
+const close_range_cloexec: usize = 1 << 2; // CLOSE_RANGE_CLOEXEC, Linux 5.11
+
+/// Closes every descriptor from `first` on: close_range(2) (Linux 5.9), else a loop up to the soft limit.
+/// For start-up, before the process opens anything of its own.
+pub fn closeFrom(first: fd_t) void {
+    if (is_linux) {
+        const rc = std.os.linux.syscall3(.close_range, @intCast(first), std.math.maxInt(c_uint), 0);
+        if (std.os.linux.E.init(rc) == .SUCCESS) return;
+    }
+    var limit: Rlimit = undefined;
+    const highest: u64 = if (c.getrlimit(.NOFILE, &limit) == 0) @min(@as(u64, @intCast(limit.cur)), 1 << 20) else 1024;
+    var fd: fd_t = first;
+    while (fd < highest) : (fd += 1) _ = c.close(fd);
+}
+
+/// In a forked child: marks every descriptor from `first` on close-on-exec, so the program gets exactly what
+/// was set up below `first` (the exec-report pipe, already close-on-exec, keeps working until execve).
+/// close_range(CLOSE_RANGE_CLOEXEC) is one call; before Linux 5.11 a loop of fcntl up to `highest`.
+/// Async-signal-safe.
+fn childCloseOnExecFrom(first: fd_t, highest: u64) void {
+    if (is_linux) {
+        const rc = std.os.linux.syscall3(.close_range, @intCast(first), std.math.maxInt(c_uint), close_range_cloexec);
+        if (std.os.linux.E.init(rc) == .SUCCESS) return;
+    }
+    var fd: fd_t = first;
+    while (fd < highest) : (fd += 1) _ = c.fcntl(fd, c.F.SETFD, @as(c_int, c.FD_CLOEXEC));
+}
+
 pub const Rlimit = c.rlimit;
 
 /// Raise the soft limit on open descriptors towards `wanted` (capped by the hard limit). Returns the limit as
@@ -380,6 +440,9 @@ pub const ChildPlan = struct {
     report_fd: fd_t,
     /// The descriptor limit the daemon inherited, given back to the program.
     descriptor_limit: ?Rlimit,
+    /// Above every descriptor the daemon may hold (its raised soft limit): where the fallback loop of
+    /// `childCloseOnExecFrom` stops on kernels without CLOSE_RANGE_CLOEXEC.
+    descriptor_ceiling: u64 = 65536,
 };
 
 /// What the child writes to `report_fd` when it cannot exec.
@@ -414,7 +477,7 @@ fn childResetSignal(signal_number: u8) void {
 /// Runs in the forked child. Order: own process group, default signal dispositions and an empty mask
 /// (ignored signals survive exec — Rust ignores SIGPIPE, and the daemon ignores SIGHUP and blocks SIGCHLD,
 /// SIGTERM, SIGINT, SIGHUP — so the program would inherit them), stdio onto the pipes, cwd, the original
-/// descriptor limit, then execve. Any failure is reported as (step, errno) and the child exits with 127.
+/// descriptor limit, every descriptor above 2 close-on-exec (only 0-2 reach the program), then execve. Any failure is reported as (step, errno) and the child exits with 127.
 pub fn childExec(plan: *const ChildPlan) noreturn {
     if (c.setpgid(0, 0) != 0) childFail(plan.report_fd, .setpgid);
 
@@ -433,6 +496,7 @@ pub fn childExec(plan: *const ChildPlan) noreturn {
 
     if (c.chdir(plan.cwd) != 0) childFail(plan.report_fd, .chdir);
     if (plan.descriptor_limit) |limit| _ = c.setrlimit(.NOFILE, &limit);
+    childCloseOnExecFrom(3, plan.descriptor_ceiling);
 
     _ = c.execve(plan.path, plan.argv, plan.envp);
     childFail(plan.report_fd, .exec);

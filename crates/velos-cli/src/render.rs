@@ -83,6 +83,7 @@ fn status_colour(status: Status) -> &'static str {
         Status::Starting | Status::Stopping | Status::Waiting => "\x1b[33m", // yellow
         Status::Stopped => "\x1b[2m",                                        // dim
         Status::Errored => "\x1b[31m",                                       // red
+        Status::Completed => "\x1b[36m",                                     // cyan: done, not down
         Status::Unknown => "",
     }
 }

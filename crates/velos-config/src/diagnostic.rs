@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// One problem at one place in a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// The file as the caller named it (shown as is, so relative paths stay short).
     pub file: PathBuf,
@@ -76,6 +76,10 @@ pub enum ConfigError {
     /// An edit that cannot be expressed on this document (bad key path, a value where a table is needed).
     #[error("{}: cannot edit `{app}`: {reason}", file.display())]
     BadEdit { file: PathBuf, app: String, reason: String },
+    /// A patch that cannot be applied to this document (not an object, a null in an array, a number TOML
+    /// cannot hold, a key below a value that is not a table).
+    #[error("{}: cannot apply the patch: {reason}", file.display())]
+    BadPatch { file: PathBuf, reason: String },
 }
 
 fn summary(file: &Path, diagnostics: &[Diagnostic]) -> String {
@@ -112,7 +116,10 @@ impl ConfigError {
                 }
                 out
             }
-            ConfigError::Read { .. } | ConfigError::AppExists { .. } | ConfigError::BadEdit { .. } => {
+            ConfigError::Read { .. }
+            | ConfigError::AppExists { .. }
+            | ConfigError::BadEdit { .. }
+            | ConfigError::BadPatch { .. } => {
                 format!("error: {self}\n")
             }
         }

@@ -44,15 +44,7 @@ impl Edit {
 /// reason nothing can be written: an edit that does not apply, or a result that is not a valid velos.toml
 /// (its diagnostics point into the new text).
 pub fn apply_edits(source: &str, path: &Path, edits: &[Edit]) -> Result<(String, Project), ConfigError> {
-    let mut document: DocumentMut = source.parse().map_err(|error: toml_edit::TomlError| {
-        let map = SourceMap::new(path, source);
-        let diagnostic = map.diagnostic(
-            error.span().unwrap_or(0..0),
-            format!("invalid TOML: {}", error.message()),
-            Some("fix the file by hand before editing it with velos".into()),
-        );
-        ConfigError::Invalid { file: path.to_path_buf(), diagnostics: vec![diagnostic] }
-    })?;
+    let mut document = parse_document(source, path)?;
     for edit in edits {
         apply_one(&mut document, edit, path)?;
     }
@@ -62,6 +54,19 @@ pub fn apply_edits(source: &str, path: &Path, edits: &[Edit]) -> Result<(String,
         .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     let project = parse_file(&text, path, file)?;
     Ok((text, project))
+}
+
+/// The document to edit; a file that is not TOML cannot be edited, only fixed by hand.
+pub(crate) fn parse_document(source: &str, path: &Path) -> Result<DocumentMut, ConfigError> {
+    source.parse().map_err(|error: toml_edit::TomlError| {
+        let map = SourceMap::new(path, source);
+        let diagnostic = map.diagnostic(
+            error.span().unwrap_or(0..0),
+            format!("invalid TOML: {}", error.message()),
+            Some("fix the file by hand before editing it with velos".into()),
+        );
+        ConfigError::Invalid { file: path.to_path_buf(), diagnostics: vec![diagnostic] }
+    })
 }
 
 fn apply_one(document: &mut DocumentMut, edit: &Edit, path: &Path) -> Result<(), ConfigError> {
@@ -187,7 +192,7 @@ fn unknown_app(names: &[String], app: &str, path: &Path) -> ConfigError {
     }
 }
 
-fn add_app(
+pub(crate) fn add_app(
     document: &mut DocumentMut,
     app: &str,
     table: &toml_edit::Table,

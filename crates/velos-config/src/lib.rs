@@ -13,10 +13,12 @@
 //! never on the environment of the process reading it — so a CI job, a user and the controller compute the
 //! same spec hashes.
 //!
-//! Writes go through [`apply_edits`] (format-preserving, validated) and [`write_atomically`].
+//! Writes go through [`apply_edits`] or [`apply_patch`] (format-preserving, validated) and
+//! [`write_atomically`].
 mod controller;
 mod diagnostic;
 mod edit;
+mod patch;
 pub mod raw;
 mod read;
 mod resolve;
@@ -30,6 +32,7 @@ pub use controller::{
 };
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use edit::{apply_edits, write_atomically, Edit};
+pub use patch::{apply_patch, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
@@ -129,7 +132,7 @@ pub struct InPlace {
 }
 
 /// Whether an app should be running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DesiredState {
     #[default]

@@ -366,6 +366,8 @@ mod tests {
 /// The human units of velos.toml for other front ends (the CLI's `--kill-timeout 5s`, `--kill-signal TERM`):
 /// a value typed on the command line ends up in a velos.toml, so it is read by exactly these rules.
 pub mod human {
+    #[cfg(test)]
+    use super::SIGNAL_NUMBER_MAX;
     use super::{parse_duration_ms, parse_signal_name, UnitError, SIGNALS};
 
     fn message(error: UnitError) -> String {
@@ -385,13 +387,54 @@ pub mod human {
         parse_signal_name(text.trim()).map_err(message)
     }
 
-    /// `SIGTERM` for 15 on this platform; `signal 40` for a number without a name here.
+    /// `SIGTERM` for 15 on this platform; `signal 40` for a number without a name here (for prose; a
+    /// value to write into velos.toml is [`format_signal`]'s).
     pub fn signal_name(number: u8) -> String {
+        match signal_symbol(number) {
+            Some(name) => name,
+            None => format!("signal {number}"),
+        }
+    }
+
+    fn signal_symbol(number: u8) -> Option<String> {
         SIGNALS
             .iter()
             .find(|(_, candidate)| *candidate == i32::from(number))
             .map(|(name, _)| format!("SIG{name}"))
-            .unwrap_or_else(|| format!("signal {number}"))
+    }
+
+    // ---- the formatters: each one's output is read back by the parser above (velos.toml accepts it) ----
+
+    /// Milliseconds the way velos.toml writes them: `250ms`, `5s`, `1m30s`, `2h`, `1d2h`, `0s`.
+    pub fn format_duration_ms(milliseconds: u64) -> String {
+        if milliseconds == 0 {
+            return "0s".into();
+        }
+        let mut rest = milliseconds;
+        let mut text = String::new();
+        for (unit, size) in super::DURATION_UNITS {
+            if rest >= size {
+                text.push_str(&format!("{}{unit}", rest / size));
+                rest %= size;
+            }
+        }
+        text
+    }
+
+    /// Bytes the way velos.toml writes them: the largest binary unit that divides them (`512M`, `1G`, `64K`),
+    /// else bytes (`1000B`).
+    pub fn format_size(bytes: u64) -> String {
+        const UNITS: [(&str, u64); 4] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+        UNITS
+            .iter()
+            .find(|(_, unit)| bytes >= *unit && bytes.is_multiple_of(*unit))
+            .map(|(name, unit)| format!("{}{name}", bytes / unit))
+            .unwrap_or_else(|| format!("{bytes}B"))
+    }
+
+    /// A signal the way velos.toml writes it: its name on this platform (`SIGTERM`), else the number.
+    pub fn format_signal(number: u8) -> String {
+        signal_symbol(number).unwrap_or_else(|| number.to_string())
     }
 
     #[cfg(test)]
@@ -410,6 +453,31 @@ pub mod human {
             assert_eq!(signal_name(15), "SIGTERM");
             assert_eq!(signal_name(9), "SIGKILL");
             assert_eq!(signal_name(60), "signal 60");
+        }
+
+        #[test]
+        fn what_is_formatted_reads_back_the_same() {
+            for milliseconds in
+                [0, 1, 250, 1000, 1500, 60_000, 90_000, 3_600_000, 86_400_000 + 7_200_000, 93_784_005]
+            {
+                let text = format_duration_ms(milliseconds);
+                assert_eq!(duration_ms(&text), Ok(milliseconds), "{text}");
+            }
+            assert_eq!(format_duration_ms(90_000), "1m30s");
+            for bytes in [1, 1000, 1024, 512 << 20, 3 << 30, (1 << 40) + 1] {
+                let text = format_size(bytes);
+                assert_eq!(
+                    super::super::parse_size_bytes(&text).map_err(|error| error.message),
+                    Ok(bytes),
+                    "{text}"
+                );
+            }
+            assert_eq!(format_size(512 << 20), "512M");
+            for number in 1..=SIGNAL_NUMBER_MAX {
+                let text = format_signal(number);
+                assert_eq!(signal(&text), Ok(number), "{text}");
+            }
+            assert_eq!(format_signal(15), "SIGTERM");
         }
     }
 }

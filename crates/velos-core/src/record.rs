@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The state of one app (docs/PROTOCOL.md "Process record"). Deserialized through a string, as
 /// [`crate::RestartPolicy`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", from = "String")]
 pub enum Status {
     /// Forked, not yet executed.
@@ -18,6 +18,9 @@ pub enum Status {
     Waiting,
     /// Gave up: restart budget spent, or the program could not be executed. `last_error` says why.
     Errored,
+    /// Finished: exited, and its restart policy keeps it down (`never`, or `on-failure` with exit code 0).
+    /// Kept across daemon restarts; not run again until a client starts it.
+    Completed,
     /// A status this client does not know (a newer daemon).
     Unknown,
 }
@@ -31,13 +34,14 @@ impl Status {
             Status::Stopped => "stopped",
             Status::Waiting => "waiting",
             Status::Errored => "errored",
+            Status::Completed => "completed",
             Status::Unknown => "unknown",
         }
     }
 
     /// No process runs and none will be started without a client asking.
     pub fn is_at_rest(self) -> bool {
-        matches!(self, Status::Stopped | Status::Errored)
+        matches!(self, Status::Stopped | Status::Errored | Status::Completed)
     }
 }
 
@@ -50,6 +54,7 @@ impl From<String> for Status {
             Status::Stopped,
             Status::Waiting,
             Status::Errored,
+            Status::Completed,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
@@ -64,7 +69,7 @@ impl std::fmt::Display for Status {
 }
 
 /// One app as the daemon sees it. Field order is the wire key order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessRecord {
     pub name: String,
     /// 0 when no process runs.
@@ -121,7 +126,7 @@ impl ProcessRecord {
 }
 
 /// Which output of a program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Stream {
     Out,
@@ -150,12 +155,16 @@ impl Stream {
 }
 
 /// Data of `PING`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PingInfo {
     pub pid: u32,
     pub version: String,
     pub uptime_ms: u64,
     pub apps: u32,
+    /// How the daemon knows each app's processes: `procfs` (the whole tree, from /proc) or `process-group`
+    /// (the group only, where /proc is missing); absent from an older daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
 }
 
 /// Args `{}` (LIST, PING, SHUTDOWN, SAVE) and data `{}` (SHUTDOWN).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 ///
 /// Deserialized through a string (not serde's enum model) so it reads the same from any self-describing
 /// format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case", try_from = "String")]
 pub enum RestartPolicy {
     Always,
@@ -68,7 +68,7 @@ pub const LOG_MAX_FILES_DEFAULT: u32 = 5;
 pub const NAME_LENGTH_MAX: usize = 64;
 
 /// One app as the daemon runs it. Field order is the wire key order (the golden frames check it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppSpec {
     /// Unique on the host; see [`validate_name`].
     pub name: String,

@@ -96,6 +96,7 @@ fn every_golden_file_is_covered() {
         "log_reply.hex",
         "ping_reply.hex",
         "ping_request.hex",
+        "ping_tracking_reply.hex",
         "start_by_name_request.hex",
         "start_inplace_request.hex",
         "start_request.hex",
@@ -167,7 +168,27 @@ fn ping_reply() {
     let reply = reply("ping_reply.hex");
     assert_eq!(reply.id, 1);
     let ping: PingInfo = data(reply);
-    assert_eq!(ping, PingInfo { pid: 4242, version: "0.1.0".into(), uptime_ms: 1500, apps: 3 });
+    assert_eq!(
+        ping,
+        PingInfo { pid: 4242, version: "0.1.0".into(), uptime_ms: 1500, apps: 3, tracking: None }
+    );
+}
+
+#[test]
+fn ping_tracking_reply() {
+    let reply = reply("ping_tracking_reply.hex");
+    assert_eq!(reply.id, 2);
+    let ping: PingInfo = data(reply);
+    assert_eq!(
+        ping,
+        PingInfo {
+            pid: 4242,
+            version: "0.1.0".into(),
+            uptime_ms: 1500,
+            apps: 3,
+            tracking: Some("procfs".into())
+        }
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! The effects go through the [`Daemon`] trait (implemented for `velos_client::Client` and, for tests, by
 //! [`crate::testing::FakeDaemon`]), and time through [`Clock`], so every path is tested without a daemon
 //! and without sleeping.
+pub use crate::clock::{Clock, SystemClock};
 use crate::plan::{Action, ActionKind, ActionType, Plan};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,26 +72,6 @@ impl From<ClientError> for DaemonError {
     }
 }
 
-/// The time source of [`apply_with_clock`]: the system's, or a manual one in tests.
-pub trait Clock {
-    fn now(&self) -> Instant;
-    fn sleep(&mut self, duration: Duration);
-}
-
-/// The real clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep(&mut self, duration: Duration) {
-        std::thread::sleep(duration);
-    }
-}
-
 /// How apply waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApplyOptions {
@@ -126,7 +107,7 @@ pub enum ApplyEvent<'a> {
 }
 
 /// What became of one action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionResult {
     pub name: String,
     pub action: ActionType,
@@ -135,7 +116,7 @@ pub struct ActionResult {
 }
 
 /// `{"outcome": "done"}`, `{"outcome": "failed", "message": ...}`, `{"outcome": "skipped", "reason": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Done,
@@ -144,7 +125,7 @@ pub enum Outcome {
 }
 
 /// An app the project wants running that is not, when apply stopped waiting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NotRunning {
     pub name: String,
     /// Its status and why: `errored: spawn failed: ENOENT`, `still starting after 60s`, `not found`.
@@ -235,8 +216,17 @@ pub fn apply_with_clock(
     clock: &mut dyn Clock,
     progress: &mut dyn FnMut(ApplyEvent<'_>),
 ) -> ApplyReport {
-    let mut waiter = Waiter { deadline: clock.now() + options.timeout, options, clock };
     let total = plan.actions.len();
+    if !plan.is_applicable() {
+        // A plan read back from JSON has no specs to send: each action fails, none is half done.
+        let results = plan.actions.iter().map(|action| ActionResult {
+            name: action.name.clone(),
+            action: action.kind.kind(),
+            outcome: Outcome::Failed { message: "a plan read back from JSON cannot be applied".into() },
+        });
+        return ApplyReport { results: results.collect(), not_running: Vec::new() };
+    }
+    let mut waiter = Waiter { deadline: clock.now() + options.timeout, options, clock };
     let depends_on_of: BTreeMap<&str, &[String]> =
         plan.actions.iter().map(|action| (action.name.as_str(), action.depends_on.as_slice())).collect();
     let mut unapplied: BTreeSet<&str> = BTreeSet::new();
@@ -482,7 +472,8 @@ impl Waiter<'_> {
             let mut not_running = Vec::new();
             for &name in wanted {
                 match by_name.get(name) {
-                    Some(record) if record.status == Status::Running => {}
+                    // A job that ran to its end is where it should be.
+                    Some(record) if matches!(record.status, Status::Running | Status::Completed) => {}
                     None => not_running.push(NotRunning { name: name.into(), reason: "not found".into() }),
                     Some(record) if record.status.is_at_rest() => {
                         not_running.push(NotRunning { name: name.into(), reason: at_rest_reason(record) });

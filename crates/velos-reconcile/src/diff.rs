@@ -9,7 +9,7 @@ use velos_core::AppSpec;
 
 /// One field that differs, old → new. `None` means "not set" (an env key added or removed, a limit unset):
 /// `null` in JSON, `(none)` when rendered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FieldChange {
     /// The velos.toml name of the field: `command`, `args`, `cwd`, `env.KEY`, `restart`, `max_restarts`,
     /// `restart_window`, `backoff.initial`, `backoff.max`, `min_uptime`, `kill_signal`, `kill_timeout`;
@@ -138,50 +138,10 @@ pub fn in_place_changes(old: &InPlace, new: &InPlace) -> Vec<FieldChange> {
     changes
 }
 
-/// A duration in milliseconds the way velos.toml writes it: `250ms`, `5s`, `1m30s`, `2h`, `1d2h`.
-pub fn duration_ms(milliseconds: u64) -> String {
-    if milliseconds == 0 {
-        return "0s".into();
-    }
-    const UNITS: [(&str, u64); 5] =
-        [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
-    let mut rest = milliseconds;
-    let mut text = String::new();
-    for (unit, size) in UNITS {
-        if rest >= size {
-            text.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    text
-}
-
-/// A size in bytes the way velos.toml writes it: the largest binary unit that divides it (`512M`, `1G`,
-/// `64K`), else bytes (`1000B`).
-pub fn size(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
-    UNITS
-        .iter()
-        .find(|(_, unit)| bytes >= *unit && bytes.is_multiple_of(*unit))
-        .map(|(name, unit)| format!("{}{name}", bytes / unit))
-        .unwrap_or_else(|| format!("{bytes}B"))
-}
-
-/// A signal number with its name when the number means the same on Linux and macOS (`SIGTERM`), else the
-/// number alone.
-pub fn signal(number: u8) -> String {
-    let name = match number {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        6 => "SIGABRT",
-        9 => "SIGKILL",
-        14 => "SIGALRM",
-        15 => "SIGTERM",
-        _ => return number.to_string(),
-    };
-    name.to_string()
-}
+// The one formatter of durations, sizes and signals is velos-config's: what it writes, velos.toml reads.
+pub use velos_config::human::{
+    format_duration_ms as duration_ms, format_signal as signal, format_size as size,
+};
 
 /// The labels Velos keeps on each process, beyond the `project`, `app`, `instance` and `source_rev` that
 /// velos-config sets.

@@ -27,16 +27,30 @@ const LOCK_FILE: &str = ".lock";
 /// their read-plan-apply on one host.
 pub const EDIT_LOCK_FILE: &str = "edit.lock";
 
-/// Takes [`EDIT_LOCK_FILE`] in `home` (which must exist), waiting for whoever holds it. Held until the
-/// file is dropped (or the process ends).
+/// Takes [`EDIT_LOCK_FILE`] in `home`, waiting for whoever holds it. Held until the file is dropped (or
+/// the process ends).
 pub fn lock_edits(home: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
+    lock_edits_or_wait(home, &mut || {})
+}
+
+/// [`lock_edits`], creating `home` (mode 0700, as the daemon requires) if needed, and calling `waiting`
+/// once before it blocks on another holder (a command says "waiting for another velos command"). The lock
+/// file is opened with `O_NOFOLLOW`: a symlink planted in its place is refused, never followed.
+pub fn lock_edits_or_wait(home: &Path, waiting: &mut dyn FnMut()) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(home)?;
     let file = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(home.join(EDIT_LOCK_FILE))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(fs::TryLockError::WouldBlock) => waiting(),
+        Err(fs::TryLockError::Error(error)) => return Err(error),
+    }
     file.lock()?;
     Ok(file)
 }
@@ -73,7 +87,7 @@ fn io<'a>(context: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) 
 }
 
 /// One recorded apply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistoryEntry {
     pub seq: u64,
     pub project: String,
@@ -242,7 +256,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, HistoryErro
 // ---- the registry of projects ----------------------------------------------------------------------------
 
 /// How the last apply of a project ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LastResult {
     Ok,
@@ -250,7 +264,7 @@ pub enum LastResult {
 }
 
 /// `projects/<project>.json`: a project applied on this host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProjectRecord {
     pub project: String,
     /// Its velos.toml (absolute): what `status` re-reads.
@@ -343,21 +357,25 @@ pub fn record_apply(
 }
 
 /// Records an apply that failed before acting (the plan could not be made: a name owned by another
-/// project, ...), so `status` says so. No history entry: nothing was applied.
+/// project, ...), so `status` says so. No history entry: nothing was applied. A project not registered yet
+/// stays unregistered: a refused apply registers nothing.
 pub fn record_failure(
     home: &Path,
     project: &Project,
     message: &str,
     time_unix_ms: u64,
 ) -> Result<(), HistoryError> {
-    let previous = read_projects(home)?.into_iter().find(|record| record.project == project.name);
+    let Some(previous) = read_projects(home)?.into_iter().find(|record| record.project == project.name)
+    else {
+        return Ok(());
+    };
     write_project(
         home,
         &ProjectRecord {
             project: project.name.clone(),
             file: project.file.clone(),
             revision: project.revision.clone(),
-            last_apply_seq: previous.and_then(|record| record.last_apply_seq),
+            last_apply_seq: previous.last_apply_seq,
             last_apply_time_unix_ms: time_unix_ms,
             last_result: LastResult::Failed,
             message: message.to_string(),
@@ -365,13 +383,7 @@ pub fn record_failure(
     )
 }
 
-/// The time now, for `time_unix_ms` (the planner never reads the clock; the CLI does, through this).
-pub fn now_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+pub use crate::clock::now_unix_ms;
 
 // ---- rollback ----------------------------------------------------------------------------------------------
 

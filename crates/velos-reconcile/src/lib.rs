@@ -17,13 +17,16 @@
 //! [`Project`]: velos_config::Project
 mod apply;
 mod client;
+pub mod clock;
 mod compare;
 pub mod controller;
+mod converge;
 mod diff;
 pub mod git;
 pub mod history;
 pub mod ownership;
 mod plan;
+mod plan_document;
 mod render;
 mod status;
 pub mod testing;
@@ -33,6 +36,7 @@ pub use apply::{
     NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
 };
 pub use compare::{diff_projects, pseudo_live};
+pub use converge::{ConvergeError, Converged, Gate, Pass, Scope};
 pub use diff::{
     desired_in_place, duration_ms, in_place_changes, is_secret_key, labels, live_in_place, size,
     spec_changes, FieldChange, MASK,

@@ -27,9 +27,18 @@ pub struct Plan {
     /// Every app the project wants running, sorted: what `apply` waits for.
     #[serde(skip)]
     pub desired_running: Vec<String>,
+    /// Made by [`plan`] from a project (its actions carry the specs to send), not read back from JSON.
+    #[serde(skip)]
+    pub(crate) applicable: bool,
 }
 
 impl Plan {
+    /// Whether [`crate::apply()`] can carry this plan out: false for a plan read back from its JSON form,
+    /// whose specs were left out (see `plan_document.rs`).
+    pub fn is_applicable(&self) -> bool {
+        self.applicable
+    }
+
     /// Nothing to do: the host runs what the file says.
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
@@ -69,7 +78,8 @@ pub enum ActionKind {
     Replace { spec: Box<AppSpec>, old_hash: String, state: DesiredState, changes: Vec<FieldChange> },
     /// Same hash, in-place settings differ: see [`crate::Daemon::update_in_place`].
     UpdateInPlace { spec: Box<AppSpec>, changes: Vec<FieldChange> },
-    /// Wanted running, at rest (stopped, errored) or stopping: START by name.
+    /// Wanted running, stopped or stopping: START by name. Not for an app that completed or errored with
+    /// the spec it has: that outcome stands until the spec changes or a user restarts it.
     Start,
     /// Wanted stopped, running (or starting, or waiting to restart): STOP, then wait until stopped.
     Stop,
@@ -92,7 +102,19 @@ impl ActionKind {
 
 /// The type of an action, without its data: `"create"`, `"replace"`, `"update_in_place"`, `"start"`,
 /// `"stop"`, `"delete"` in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
     Create,
@@ -162,7 +184,7 @@ impl Serialize for Action {
 }
 
 /// An app whose instance count changes: `~ scale web: 2 → 3`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScaleSummary {
     /// The `[apps.NAME]` key.
     pub app: String,
@@ -212,7 +234,9 @@ pub fn project_of(record: &ProcessRecord) -> Option<&str> {
 ///   only those are ever replaced, stopped or deleted (Flux's inventory: prune only what we created).
 ///   A desired name held by any other record is [`PlanError::NameOwnedElsewhere`].
 /// - **Decisions**, per name: absent → create; another spec hash → replace (the changed fields listed);
-///   same hash, other in-place settings → update in place; wanted running and at rest or stopping → start;
+///   same hash, other in-place settings → update in place; wanted running and stopped or stopping → start
+///   (a `completed` job or an `errored` app with an unchanged spec is left as it is: a job runs once, and a
+///   self-heal pass must not restart a crash loop the daemon gave up on);
 ///   wanted stopped and running, starting or waiting → stop; live in the project but not declared → delete.
 ///   A record in a status this version does not know is left alone unless its spec changed.
 /// - **Order.** Stops and deletes first, in reverse dependency waves (dependents before what they depend
@@ -292,7 +316,7 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             actions.push(action(ActionKind::UpdateInPlace { spec: Box::new(spec), changes: in_place }));
         }
         match (app.state, record.status) {
-            (DesiredState::Running, status) if status.is_at_rest() || status == Status::Stopping => {
+            (DesiredState::Running, Status::Stopped | Status::Stopping) => {
                 actions.push(action(ActionKind::Start));
             }
             (DesiredState::Stopped, Status::Running | Status::Starting | Status::Waiting) => {
@@ -353,6 +377,7 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             .filter(|(_, app)| app.state == DesiredState::Running)
             .map(|(name, _)| name.to_string())
             .collect(),
+        applicable: true,
     })
 }
 

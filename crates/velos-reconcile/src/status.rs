@@ -13,7 +13,7 @@ use velos_core::ProcessRecord;
 pub const PENDING_NAMED_MAX: usize = 5;
 
 /// One project's line of `velos status` (and its `--json` object).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProjectStatus {
     pub project: String,
     /// Where the desired state comes from: the velos.toml path.
@@ -27,7 +27,7 @@ pub struct ProjectStatus {
 }
 
 /// `"synced"`, `"progressing"`, `"out_of_sync"`, `"error"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// The file has not changed since the last apply, and the host runs what it says.
@@ -40,7 +40,7 @@ pub enum SyncState {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LastApply {
     pub seq: Option<u64>,
     pub time_unix_ms: u64,

@@ -4,9 +4,8 @@
 //! Public so the CLI's tests can use them too. Status changes happen when the app is next observed (a
 //! LIST or INFO): `starting` → `running` (or `errored` for an app told to crash), `stopping` → `stopped`
 //! (unless told to hang), a deleted app disappears. So waits loop at least once, as with a real daemon.
-use crate::apply::{Clock, Daemon, DaemonError};
+use crate::apply::{Daemon, DaemonError};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 use velos_core::{AppSpec, ErrorCode, ProcessRecord, Status};
 
 /// One mutating request the fake daemon received.
@@ -308,36 +307,5 @@ impl Daemon for FakeDaemon {
     }
 }
 
-/// A clock that moves only when slept on: waits in tests take no real time.
-#[derive(Debug, Clone)]
-pub struct ManualClock {
-    start: Instant,
-    elapsed: Duration,
-}
-
-impl ManualClock {
-    pub fn new() -> ManualClock {
-        ManualClock { start: Instant::now(), elapsed: Duration::ZERO }
-    }
-
-    /// How long the code under test has slept.
-    pub fn elapsed(&self) -> Duration {
-        self.elapsed
-    }
-}
-
-impl Default for ManualClock {
-    fn default() -> ManualClock {
-        ManualClock::new()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.start + self.elapsed
-    }
-
-    fn sleep(&mut self, duration: Duration) {
-        self.elapsed += duration;
-    }
-}
+/// The test clock under the name apply's tests know it by.
+pub use crate::clock::TestClock as ManualClock;

@@ -120,8 +120,10 @@ fn a_failure_skips_dependents_but_not_independent_apps() {
     );
     assert_eq!(json["results"][2]["reason"], "depends on db, which was not applied");
 
-    // A re-run finishes the job once the cause is gone.
+    // Once the cause is gone, the user starts the app that errored (apply leaves an errored app with an
+    // unchanged spec alone) and a re-run finishes the job.
     let mut fixed = FakeDaemon::with_records(daemon.records());
+    fixed.start_existing("db").expect("start db");
     let report = apply_plan(&shop, &mut fixed, options());
     assert!(report.ok(), "{report:?}");
     assert_eq!(fixed.request_log(), ["start-existing db", "create api", "create web"]);
@@ -253,14 +255,17 @@ fn update_in_place_keeps_the_process() {
 }
 
 #[test]
-fn update_in_place_and_start_of_an_errored_app() {
+fn update_in_place_of_an_errored_app_leaves_it_errored() {
     let before = project("shop", [app("worker")]);
     let live = set_status(live(&before), "worker", Status::Errored);
     let mut daemon = FakeDaemon::with_records(live);
     let after = project("shop", [app("worker").log_timestamps()]);
     let report = apply_plan(&after, &mut daemon, options());
-    assert!(report.ok(), "{report:?}");
-    assert_eq!(daemon.request_log(), ["update worker", "start-existing worker"]);
+    // Applied, and said: the app is not running, and why.
+    assert_eq!(daemon.request_log(), ["update worker"]);
+    assert_eq!(daemon.record("worker").expect("worker").status, Status::Errored);
+    assert_eq!(report.not_running.len(), 1, "{report:?}");
+    assert!(report.not_running[0].reason.starts_with("errored"), "{report:?}");
     replan_is_empty(&after, &mut daemon);
 }
 

@@ -201,7 +201,7 @@ fn status_says_synced_out_of_sync_or_error() {
 }
 
 #[test]
-fn status_reports_a_name_owned_elsewhere_and_a_failed_plan_is_registered() {
+fn status_reports_a_name_owned_elsewhere_and_a_refused_apply_registers_nothing() {
     let home = tempfile::tempdir().expect("home");
     let dir = tempfile::tempdir().expect("shop");
     let file = dir.path().join("velos.toml");
@@ -213,9 +213,25 @@ fn status_reports_a_name_owned_elsewhere_and_a_failed_plan_is_registered() {
     let live = daemon.list().expect("list");
     let error = plan(&shop, &live).expect_err("owned elsewhere");
     record_failure(home.path(), &shop, &error.to_string(), 5).expect("record");
+    assert!(
+        read_projects(home.path()).expect("projects").is_empty(),
+        "a refused first apply registers nothing"
+    );
+
+    // Once applied, a plan that cannot be made is recorded, and status says why.
+    let entry = velos_reconcile::record_apply(
+        home.path(),
+        &shop,
+        SHOP_V1,
+        &plan(&shop, &[]).expect("plan"),
+        &velos_reconcile::ApplyReport::default(),
+        4,
+    )
+    .expect("recorded");
+    record_failure(home.path(), &shop, &error.to_string(), 5).expect("record");
     let record = read_projects(home.path()).expect("projects").remove(0);
     assert_eq!(record.last_result, LastResult::Failed);
-    assert_eq!(record.last_apply_seq, None);
+    assert_eq!(record.last_apply_seq, Some(entry.seq), "the last apply that acted is kept");
     let statuses = status(home.path(), &live).expect("status");
     assert_eq!(statuses[0].state, SyncState::Error);
     assert_eq!(statuses[0].message, "the app name `web` is already used by project `blog` on this host");

@@ -124,10 +124,17 @@ fn stopped_state_both_ways() {
 }
 
 #[test]
-fn errored_app_wanted_running_is_started() {
-    let shop = project("shop", [app("web"), app("jobs")]);
+fn completed_or_errored_app_with_an_unchanged_spec_is_left_alone() {
+    let shop = project("shop", [app("web"), app("jobs"), app("migrate")]);
     let live = set_status(live(&shop), "jobs", Status::Errored);
-    insta::assert_snapshot!(rendered(&shop, &live));
+    let live = set_status(live, "migrate", Status::Completed);
+    assert!(
+        plan(&shop, &live).expect("plan").is_empty(),
+        "a finished job or a given-up app is not restarted"
+    );
+    // A stopped app wanted running is still started.
+    let live = set_status(live, "web", Status::Stopped);
+    assert_eq!(kinds(&plan(&shop, &live).expect("plan")), ["start web"]);
 }
 
 #[test]
@@ -341,4 +348,22 @@ max_memory = "256M"
     .expect("valid");
     let plan = plan(&changed, &live).expect("plan");
     insta::assert_snapshot!(render(&plan, false));
+}
+
+#[test]
+fn a_plan_read_back_from_json_says_the_same_and_is_not_applied() {
+    let before = project("shop", [app("web"), app("db")]);
+    let after = project("shop", [app("web").env("PORT", "8081"), app("api")]);
+    let made = plan(&after, &live(&before)).expect("plan");
+    assert!(made.is_applicable());
+    let json = serde_json::to_string(&made).expect("json");
+    let read: Plan = serde_json::from_str(&json).expect("reads back");
+    assert_eq!(serde_json::to_string(&read).expect("json"), json, "the same JSON again");
+    assert_eq!(read.describe_actions(), made.describe_actions());
+    assert!(!read.is_applicable());
+    let mut daemon = velos_reconcile::testing::FakeDaemon::new();
+    let report =
+        velos_reconcile::apply(&read, &mut daemon, velos_reconcile::ApplyOptions::default(), &mut |_| {});
+    assert!(!report.ok());
+    assert!(daemon.request_log().is_empty(), "nothing sent: {:?}", daemon.request_log());
 }

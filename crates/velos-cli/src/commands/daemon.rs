@@ -48,9 +48,11 @@ pub fn ping(context: &Context, args: &JsonArgs, out: &mut dyn Write) -> Result<(
         writeln!(out, "{}", render::to_json_pretty(&ping))?;
     } else {
         let apps = if ping.apps == 1 { "1 app".to_string() } else { format!("{} apps", ping.apps) };
+        let tracking =
+            ping.tracking.as_deref().map(|mechanism| format!(", tracking {mechanism}")).unwrap_or_default();
         writeln!(
             out,
-            "daemon running (pid {}), version {}, up {}, {apps}",
+            "daemon running (pid {}), version {}, up {}, {apps}{tracking}",
             ping.pid,
             ping.version,
             render::uptime_long(ping.uptime_ms)

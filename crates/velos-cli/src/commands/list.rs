@@ -33,17 +33,20 @@ pub fn is_system(record: &ProcessRecord) -> bool {
 }
 
 pub fn info(context: &Context, args: &InfoArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let record = context.client()?.info(&args.name).map_err(|error| client_error(error, Some(&args.name)))?;
+    let mut client = context.client()?;
+    let record = client.info(&args.name).map_err(|error| client_error(error, Some(&args.name)))?;
     if args.json {
         writeln!(out, "{}", render::to_json_pretty(&record))?;
     } else {
-        out.write_all(info_text(&record, context.home()).as_bytes())?;
+        // Which mechanism covers the app's processes is the daemon's (PING), not the record's.
+        let tracking = client.ping().ok().and_then(|ping| ping.tracking);
+        out.write_all(info_text(&record, context.home(), tracking.as_deref()).as_bytes())?;
     }
     Ok(())
 }
 
-/// The `velos info` key/value view.
-pub fn info_text(record: &ProcessRecord, home: &Path) -> String {
+/// The `velos info` key/value view; `tracking` is the daemon's mechanism (PING), when it says.
+pub fn info_text(record: &ProcessRecord, home: &Path, tracking: Option<&str>) -> String {
     let spec = &record.spec;
     let running = record.pid != 0;
     let dash = || "-".to_string();
@@ -88,10 +91,20 @@ pub fn info_text(record: &ProcessRecord, home: &Path) -> String {
         (
             "stop",
             format!(
-                "{} to the process group, SIGKILL after {}",
+                "{} to the process tree, SIGKILL after {}",
                 signal_name(spec.kill_signal),
                 render::duration_exact(spec.kill_timeout_ms)
             ),
+        ),
+        (
+            "tracking",
+            match tracking {
+                Some("procfs") => {
+                    "procfs: the whole process tree, setsid and double forks included".to_string()
+                }
+                Some(other) => other.to_string(),
+                None => dash(),
+            },
         ),
         ("env", if env_names.is_empty() { dash() } else { env_names.join(" ") }),
         ("out log", logs.join(format!("{}-out.log", record.name)).display().to_string()),
@@ -133,14 +146,18 @@ memory      2.0 MiB
 last exit   killed by SIGKILL
 last error  -
 restart     on-failure (at most 10 in 1m, backoff 100ms to 5s, reset after 1s up)
-stop        SIGTERM to the process group, SIGKILL after 5s
+stop        SIGTERM to the process tree, SIGKILL after 5s
+tracking    procfs: the whole process tree, setsid and double forks included
 env         PATH TOKEN
 out log     /h/logs/web-out.log
 err log     /h/logs/web-err.log
 spec hash   0123456789abcdef
 labels      app=web
 ";
-        assert_eq!(info_text(&web, Path::new("/h")), expected);
-        assert!(!info_text(&web, Path::new("/h")).contains("secret"), "env values are not shown");
+        assert_eq!(info_text(&web, Path::new("/h"), Some("procfs")), expected);
+        assert!(
+            !info_text(&web, Path::new("/h"), Some("procfs")).contains("secret"),
+            "env values are not shown"
+        );
     }
 }

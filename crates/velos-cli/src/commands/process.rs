@@ -204,7 +204,7 @@ pub fn restart(context: &Context, name: &str, out: &mut dyn Write) -> Result<(),
             return Err(CliError::new(format!("{name} did not restart: {reason}"))
                 .hint(format!("velos logs {name} --stderr shows its last output")));
         }
-        (Status::Stopped, _) => {
+        (Status::Stopped | Status::Completed, _) => {
             writeln!(out, "restarted {name}; it has exited since ({})", describe_exit(&after))?
         }
         (_, 0) => writeln!(out, "restarted {name} (pid {})", after.pid)?,

@@ -15,7 +15,7 @@
 //! twice at once in a process; across processes the controller holds `controller/<project>.lock` for as
 //! long as it follows the project ([`record::lock_project`]).
 //!
-//! Time comes from a [`ControllerClock`], so tests drive the timers without sleeping; the loop blocks on its
+//! Time comes from a [`Clock`], so tests drive the timers without sleeping; the loop blocks on its
 //! channel until the next deadline and never polls.
 mod git;
 mod hook;
@@ -40,9 +40,10 @@ pub use system::{
 };
 pub use watch::FileWatch;
 
-use crate::apply::{apply_with_clock, ApplyOptions, ApplyReport, Clock, Daemon, DaemonError, SystemClock};
-use crate::history::{lock_edits, now_unix_ms, read_projects, record_apply, LastResult, EDIT_LOCK_FILE};
-use crate::plan::{plan, ActionKind, Plan};
+use crate::apply::{ApplyOptions, Clock, Daemon, DaemonError, SystemClock};
+use crate::converge::{ConvergeError, Gate, Pass, Scope};
+use crate::history::{lock_edits, read_projects, LastResult, EDIT_LOCK_FILE};
+use crate::plan::{ActionKind, Plan};
 use crate::status::{SyncState, PENDING_NAMED_MAX};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,63 +61,7 @@ pub const DEBOUNCE_DEFAULT: Duration = Duration::from_millis(100);
 /// The first retry after a transient error; doubled at each failure in a row, up to the resync period.
 pub const RETRY_MIN_DEFAULT: Duration = Duration::from_secs(1);
 
-// ---- time ----------------------------------------------------------------------------------------------
-
-/// The controller's time: [`Clock`] for its timers and apply's waits, plus wall time for status.
-pub trait ControllerClock: Clock + Send {
-    fn unix_ms(&self) -> u64;
-}
-
-impl ControllerClock for SystemClock {
-    fn unix_ms(&self) -> u64 {
-        now_unix_ms()
-    }
-}
-
-/// A clock for tests, shared between the test and the controller: it moves only when told to
-/// ([`TestClock::advance`]) or slept on (apply's waits).
-#[derive(Debug, Clone)]
-pub struct TestClock {
-    start: Instant,
-    unix_start_ms: u64,
-    elapsed: Arc<Mutex<Duration>>,
-}
-
-impl TestClock {
-    pub fn new() -> TestClock {
-        TestClock { start: Instant::now(), unix_start_ms: 1_700_000_000_000, elapsed: Arc::default() }
-    }
-
-    pub fn advance(&self, duration: Duration) {
-        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner) += duration;
-    }
-
-    pub fn elapsed(&self) -> Duration {
-        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Default for TestClock {
-    fn default() -> TestClock {
-        TestClock::new()
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Instant {
-        self.start + self.elapsed()
-    }
-
-    fn sleep(&mut self, duration: Duration) {
-        self.advance(duration);
-    }
-}
-
-impl ControllerClock for TestClock {
-    fn unix_ms(&self) -> u64 {
-        self.unix_start_ms + u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-}
+pub use crate::clock::TestClock;
 
 // ---- triggers ------------------------------------------------------------------------------------------
 
@@ -254,6 +199,10 @@ impl<D: Daemon + ?Sized> Daemon for Arc<Mutex<D>> {
     }
     fn start(&mut self, spec: &velos_core::AppSpec) -> Result<ProcessRecord, DaemonError> {
         self.lock().unwrap_or_else(PoisonError::into_inner).start(spec)
+    }
+    /// Forwarded, so a shared daemon still pipelines a batch of creates.
+    fn start_many(&mut self, specs: &[velos_core::AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        self.lock().unwrap_or_else(PoisonError::into_inner).start_many(specs)
     }
     fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
         self.lock().unwrap_or_else(PoisonError::into_inner).start_existing(name)
@@ -413,7 +362,7 @@ pub struct Controller {
     mode: Targets,
     targets: BTreeMap<String, TargetState>,
     daemon: DaemonFactory,
-    clock: Box<dyn ControllerClock>,
+    clock: Box<dyn Clock>,
     options: ControllerOptions,
     watch: Option<FileWatch>,
     /// The projects this controller follows: each one's lock, and the key of the target it follows it for.
@@ -429,7 +378,7 @@ impl Controller {
         home: &Path,
         targets: Targets,
         daemon: DaemonFactory,
-        clock: Box<dyn ControllerClock>,
+        clock: Box<dyn Clock>,
         options: ControllerOptions,
         handle: Option<&Handle>,
     ) -> Result<Controller, ControllerError> {
@@ -725,6 +674,17 @@ impl Controller {
     }
 
     fn write(&self, state: &TargetState, source: &str, desired: Option<&str>, converged: &Converged) {
+        self.write_at(state, source, desired, converged, self.clock.unix_ms());
+    }
+
+    fn write_at(
+        &self,
+        state: &TargetState,
+        source: &str,
+        desired: Option<&str>,
+        converged: &Converged,
+        unix_ms: u64,
+    ) {
         let Some(project) = state.owner.clone() else {
             return; // another controller's project: its status is not ours to write
         };
@@ -737,7 +697,7 @@ impl Controller {
             message: converged.message.clone(),
             error_class: converged.class,
             self_heal: state.settings.self_heal,
-            updated_unix_ms: self.clock.unix_ms(),
+            updated_unix_ms: unix_ms,
             last_apply_unix_ms: state.last_apply_unix_ms,
             pid: self.pid,
         };
@@ -800,8 +760,11 @@ impl Controller {
         converged.class
     }
 
-    /// List, plan, and apply or report. `report` false: healing from the last good revision while the
-    /// source is in error (no `progressing` record; the caller writes the error).
+    /// The one converge pass ([`Pass`]), gated: nothing to do when the revision was applied and the host
+    /// runs it; only a report of the drift when `self_heal` is off; else `progressing` is written, a git
+    /// checkout brought to the commit, and the plan applied and recorded. `report` false: healing from the
+    /// last good revision while the source is in error (no `progressing` record; the caller writes the
+    /// error).
     fn plan_and_act(
         &mut self,
         state: &mut TargetState,
@@ -823,68 +786,95 @@ impl Controller {
             }
         };
         state.applied = None;
-        let mut daemon =
-            (self.daemon)().map_err(|error| transient(format!("cannot reach the daemon: {error}")))?;
-        let live = daemon.list().map_err(|error| transient(format!("cannot list the apps: {error}")))?;
-        let plan = plan(project, &live).map_err(|error| Failure {
-            class: ErrorClass::Terminal,
-            message: error.to_string(),
-            source: source.to_string(),
-        })?;
         let applied = self.applied_revision(state, project).map_err(transient)?;
         let revision_changed = applied.as_deref() != Some(project.revision.as_str());
         let short = crate::render::short_revision(&project.revision);
-        if plan.is_empty() && !revision_changed {
-            return Ok(Converged { state: SyncState::Synced, message: String::new(), class: None });
-        }
-        if !plan.is_empty() && !revision_changed && !state.settings.self_heal {
-            return Ok(Converged {
-                state: SyncState::OutOfSync,
-                message: format!("self_heal is off: {}", drift_message(&plan, &live)),
-                class: None,
-            });
-        }
-        if report && !plan.is_empty() {
-            let progressing = Converged {
-                state: SyncState::Progressing,
-                message: format!("applying {short}: {}", plan.describe_actions().join(", ")),
-                class: None,
-            };
-            self.write(state, source, Some(&project.revision), &progressing);
-        }
-        if let Some((_, git)) = state.git.as_mut().filter(|_| fetched.revision.starts_with("git:")) {
-            git.materialize(fetched).map_err(|error| transient(error.to_string()))?;
-        }
-        let what = if revision_changed {
-            format!("applying {short}")
-        } else {
-            format!("undoing drift: {}", drift_message(&plan, &live))
+        let mut daemon =
+            (self.daemon)().map_err(|error| transient(format!("cannot reach the daemon: {error}")))?;
+        // The pass owns the clock while it runs; the gate writes status with the time it is given.
+        let mut clock = std::mem::replace(&mut self.clock, Box::new(SystemClock));
+        let mut held: Option<Result<Converged, Failure>> = None;
+        let pass = Pass {
+            home: &self.home,
+            project,
+            text: &fetched.text,
+            scope: Scope::Project,
+            options: self.options.apply,
         };
-        if !plan.is_empty() {
-            self.log(&format!("{}: {what}", project.name));
-        }
-        let report_of_apply = if plan.is_empty() {
-            ApplyReport::default()
-        } else {
-            apply_with_clock(&plan, daemon.as_mut(), self.options.apply, self.clock.as_mut(), &mut |_| {})
-        };
+        let this = &*self;
+        let passed = pass.run(
+            daemon.as_mut(),
+            clock.as_mut(),
+            &mut |plan, live, clock| {
+                if plan.is_empty() && !revision_changed {
+                    held =
+                        Some(Ok(Converged { state: SyncState::Synced, message: String::new(), class: None }));
+                    return Gate::Hold;
+                }
+                if !plan.is_empty() && !revision_changed && !state.settings.self_heal {
+                    let message = format!("self_heal is off: {}", drift_message(plan, live));
+                    held = Some(Ok(Converged { state: SyncState::OutOfSync, message, class: None }));
+                    return Gate::Hold;
+                }
+                if report && !plan.is_empty() {
+                    let progressing = Converged {
+                        state: SyncState::Progressing,
+                        message: format!("applying {short}: {}", plan.describe_actions().join(", ")),
+                        class: None,
+                    };
+                    this.write_at(state, source, Some(&project.revision), &progressing, clock.unix_ms());
+                }
+                if let Some((_, git)) = state.git.as_mut().filter(|_| fetched.revision.starts_with("git:")) {
+                    if let Err(error) = git.materialize(fetched) {
+                        held = Some(Err(transient(error.to_string())));
+                        return Gate::Hold;
+                    }
+                }
+                if !plan.is_empty() {
+                    let what = if revision_changed {
+                        format!("applying {short}")
+                    } else {
+                        format!("undoing drift: {}", drift_message(plan, live))
+                    };
+                    this.log(&format!("{}: {what}", project.name));
+                }
+                Gate::Apply
+            },
+            &mut |_| {},
+        );
+        let now_ms = clock.unix_ms();
+        self.clock = clock;
         drop(daemon);
-        let now_ms = self.clock.unix_ms();
-        if let Err(error) = record_apply(&self.home, project, &fetched.text, &plan, &report_of_apply, now_ms)
-        {
+        let converged = match passed {
+            Ok(converged) => converged,
+            Err(ConvergeError::List(error)) => {
+                return Err(transient(format!("cannot list the apps: {error}")))
+            }
+            Err(ConvergeError::Plan { error, .. }) => {
+                return Err(Failure {
+                    class: ErrorClass::Terminal,
+                    message: error.to_string(),
+                    source: source.to_string(),
+                })
+            }
+        };
+        if let Some(held) = held {
+            return held;
+        }
+        if let Some(error) = &converged.unrecorded {
             self.log(&format!("{}: cannot record the apply: {error}", project.name));
         }
         state.last_apply_unix_ms = Some(now_ms);
-        if report_of_apply.ok() {
+        if converged.report.ok() {
             state.applied = Some(Some(project.revision.clone()));
             let message = if revision_changed {
                 String::new()
             } else {
-                format!("undid drift: {}", plan.describe_actions().join(", "))
+                format!("undid drift: {}", converged.plan.describe_actions().join(", "))
             };
             Ok(Converged { state: SyncState::Synced, message, class: None })
         } else {
-            let summary = report_of_apply.summary();
+            let summary = converged.report.summary();
             self.log(&format!("{}: apply of {short} failed: {summary}", project.name));
             Err(transient(format!("apply of {short} failed: {summary}")))
         }

@@ -1,0 +1,13 @@
+//! One module per verb family; each defines its requests and outcomes and adds its verbs to [`crate::Ops`].
+pub mod apply;
+pub mod change;
+pub mod declarative;
+pub mod forget;
+pub mod git_source;
+pub mod logs;
+pub mod process;
+pub mod project;
+pub mod read;
+pub mod start;
+pub mod sync;
+pub mod values;
