@@ -42,7 +42,8 @@ pub struct Split {
 impl HeaderModel {
     /// Learns the header from sample lines (the first lines of a stream).
     pub fn learn<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> HeaderModel {
-        let mut counts = [[0u32; SHAPES]; COLUMNS_MAX];
+        // One row more than the columns looked at: how many lines go on after the last one.
+        let mut counts = [[0u32; SHAPES]; COLUMNS_MAX + 1];
         let mut sampled = 0u32;
         for line in lines.into_iter().take(SAMPLE_LINES) {
             if line.iter().all(|byte| byte.is_ascii_whitespace()) {
@@ -63,7 +64,7 @@ impl HeaderModel {
         let mut columns = Vec::new();
         let mut header_len = 0;
         let mut weak_run = 0;
-        for column in &counts {
+        for column in &counts[..COLUMNS_MAX] {
             let (best, best_count) = dominant(column);
             let headerish: u32 =
                 ALL_SHAPES.iter().filter(|shape| shape.is_headerish()).map(|s| column[*s as usize]).sum();
@@ -86,6 +87,13 @@ impl HeaderModel {
                     break;
                 }
             }
+        }
+        // A header leaves a message on most lines: `INFO out line 3` is a level and a message, not four
+        // header columns and nothing.
+        let goes_on = |len: usize| counts[len].iter().sum::<u32>() * 2 >= sampled;
+        while header_len > 0 && !goes_on(header_len) {
+            header_len =
+                columns[..header_len - 1].iter().rposition(|column| column.strong).map_or(0, |at| at + 1);
         }
         columns.truncate(header_len);
         HeaderModel { columns }
@@ -190,6 +198,12 @@ mod tests {
         assert_eq!(content(&model, line), "Boom now");
         let level = model.split(line.as_bytes()).level.unwrap();
         assert_eq!(&line[level.0 as usize..level.1 as usize], "ERROR");
+    }
+
+    #[test]
+    fn a_header_leaves_a_message() {
+        let model = learn(&["INFO out line 1", "INFO out line 2", "WARN out line 3"]);
+        assert_eq!(content(&model, "INFO out line 4"), "out line 4");
     }
 
     #[test]

@@ -132,7 +132,7 @@ impl Backend for FakeBackend {
 
     fn ping(&mut self) -> Result<PingInfo, DaemonError> {
         let apps = u32::try_from(self.host().daemon.records().len()).unwrap_or(u32::MAX);
-        Ok(PingInfo { pid: std::process::id(), version: "fake".into(), uptime_ms: 0, apps })
+        Ok(PingInfo { pid: std::process::id(), version: "fake".into(), uptime_ms: 0, apps, tracking: None })
     }
 
     fn save(&mut self) -> Result<PathBuf, DaemonError> {

@@ -110,6 +110,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Info(args) => done(list::info(context, &args, out)),
         Command::List(args) => done(list::list(context, &args, out)),
         Command::Logs(args) => done(logs::logs(context, &args, out)),
+        Command::Flush(args) => done(logs::flush(context, &args, out)),
         Command::Apply(args) => done(declarative::apply(context, &args, out)),
         Command::Plan(args) => done(declarative::plan(context, &args, out)),
         Command::Diff(args) => declarative::diff(context, &args, out),
