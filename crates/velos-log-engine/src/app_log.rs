@@ -70,25 +70,40 @@ struct HeaderState {
     /// Sample lines until `SAMPLE_LINES` have been seen; then the model is frozen.
     samples: Vec<Vec<u8>>,
     frozen: bool,
+    /// The first lines of the stream, held until `WARMUP_LINES` have come (or `settle`), so that no line is
+    /// mined with a header learned from one or two lines.
+    #[serde(default)]
+    pending: Vec<(Vec<u8>, i64)>,
 }
+
+/// Lines a stream's header is learned from before its first line is mined.
+pub const WARMUP_LINES: usize = 32;
 
 impl HeaderState {
     const SAMPLE_BYTES_MAX: usize = 512;
 
-    /// Re-learns while sampling, at 1, 2, 4, … lines (cheap, and early lines get a header soon).
+    /// Samples a line; re-learns at `WARMUP_LINES`, then at each power of two up to `SAMPLE_LINES`.
     fn observe(&mut self, line: &[u8]) {
         if self.frozen {
             return;
         }
         self.samples.push(line[..line.len().min(Self::SAMPLE_BYTES_MAX)].to_vec());
         let seen = self.samples.len();
-        if seen.is_power_of_two() || seen >= SAMPLE_LINES {
-            self.model = HeaderModel::learn(self.samples.iter().map(Vec::as_slice));
+        if seen == WARMUP_LINES || (seen > WARMUP_LINES && seen.is_power_of_two()) || seen >= SAMPLE_LINES {
+            self.learn();
         }
         if seen >= SAMPLE_LINES {
             self.frozen = true;
             self.samples = Vec::new();
         }
+    }
+
+    fn learn(&mut self) {
+        self.model = HeaderModel::learn(self.samples.iter().map(Vec::as_slice));
+    }
+
+    fn warmed_up(&self) -> bool {
+        self.frozen || self.samples.len() >= WARMUP_LINES
     }
 }
 
@@ -117,11 +132,47 @@ pub struct AppLog {
 }
 
 impl AppLog {
-    /// Feeds one line (without its newline) of `stream`, logged at `ts_ms`.
-    pub fn ingest(&mut self, line: &[u8], stream: Stream, ts_ms: i64) -> LineFacts {
+    /// Feeds one line (without its newline) of `stream`, logged at `ts_ms`. A stream's first lines are
+    /// held until its header is learned (`WARMUP_LINES`, or `settle`): their facts are None.
+    pub fn ingest(&mut self, line: &[u8], stream: Stream, ts_ms: i64) -> Option<LineFacts> {
         let header = &mut self.headers[stream as usize];
+        let warm = header.warmed_up();
         header.observe(line);
-        let split = header.model.split(line);
+        if !warm {
+            header.pending.push((line.to_vec(), ts_ms));
+            if header.warmed_up() {
+                self.settle_stream(stream);
+            }
+            return None;
+        }
+        Some(self.mine(line, stream, ts_ms))
+    }
+
+    /// Mines the lines held while headers were learned, with a header learned from what there is.
+    pub fn settle(&mut self) {
+        for stream in [Stream::Out, Stream::Err] {
+            self.settle_stream(stream);
+        }
+    }
+
+    /// Whether lines are held (a summary of this model settles a copy first).
+    pub fn unsettled(&self) -> bool {
+        self.headers.iter().any(|header| !header.pending.is_empty())
+    }
+
+    fn settle_stream(&mut self, stream: Stream) {
+        let header = &mut self.headers[stream as usize];
+        if header.pending.is_empty() {
+            return;
+        }
+        header.learn();
+        for (line, ts_ms) in std::mem::take(&mut header.pending) {
+            self.mine(&line, stream, ts_ms);
+        }
+    }
+
+    fn mine(&mut self, line: &[u8], stream: Stream, ts_ms: i64) -> LineFacts {
+        let split = self.headers[stream as usize].model.split(line);
         let message = &line[split.content_start..];
         let severity = split
             .level

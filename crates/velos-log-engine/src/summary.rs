@@ -98,6 +98,16 @@ pub enum Format {
 impl Summary {
     /// Builds the summary and cuts it to `request.budget_tokens` as rendered in `format`.
     pub fn build(log: &AppLog, request: &Request, format: Format) -> Result<(Summary, String), SummaryError> {
+        // Lines still held for header learning count too (only a young model holds any: a cheap copy).
+        let settled;
+        let log = if log.unsettled() {
+            let mut copy = log.clone();
+            copy.settle();
+            settled = copy;
+            &settled
+        } else {
+            log
+        };
         let mut summary = full(log, request);
         let mut step = 0;
         loop {

@@ -32,6 +32,9 @@ pub enum FilesError {
     Summary(#[from] SummaryError),
 }
 
+/// How much later an epoch must be than the one marked to be a new restart.
+const EPOCH_MOVE_MS: i64 = 1000;
+
 /// An app's model, up to date.
 #[derive(Debug)]
 pub struct Refreshed {
@@ -59,11 +62,17 @@ pub fn refresh(
         }
         Err(error) => return Err(error.into()),
     };
-    if let Some(epoch) = epoch_ms.filter(|&epoch| state.log.epoch_ms.is_none_or(|seen| epoch > seen)) {
+    // The caller derives the epoch from an uptime, so it wobbles by a few ms from call to call: only a
+    // later restart moves it.
+    if let Some(epoch) =
+        epoch_ms.filter(|&epoch| state.log.epoch_ms.is_none_or(|seen| epoch > seen + EPOCH_MOVE_MS))
+    {
         state.log.mark_epoch(epoch);
     }
     let read = update(&mut state, dir, instances, now_ms)
         .map_err(|source| FilesError::Read { dir: dir.to_path_buf(), source })?;
+    // Templates are asked for next: mine the lines held for header learning.
+    state.log.settle();
     save_state(state_path, &state)
         .map_err(|source| FilesError::Save { path: state_path.to_path_buf(), source })?;
     Ok(Refreshed { state, read, warnings })

@@ -95,10 +95,12 @@ pub fn update(
         let files = stream_files(dir, instance, stream)?;
         let cursor = state.cursors.entry(live_name(instance, stream)).or_default();
         let (first, offset) = resume_point(&files, *cursor);
+        // The start of a line a rotation cut: it goes on in the next file.
+        let mut carry = Vec::new();
         for (index, file) in files.iter().enumerate().skip(first) {
             let from = if index == first { offset } else { 0 };
             let live = index + 1 == files.len();
-            let read = ingest_file(&mut state.log, file, from, live, stream, now_ms)?;
+            let read = ingest_file(&mut state.log, file, from, live, stream, now_ms, &mut carry)?;
             total.bytes += read.bytes;
             total.lines += read.lines;
             *cursor = Cursor { inode: file.inode, offset: from + read.bytes };
@@ -119,7 +121,8 @@ fn resume_point(files: &[LogFile], cursor: Cursor) -> (usize, u64) {
 }
 
 /// Ingests the complete lines of `file` from `from` up to the size it had when listed; the last line of
-/// the live file is left for next time when no newline ended it yet.
+/// the live file is left for next time when no newline ended it yet, that of a rotated file is carried
+/// into the next file (the daemon rotates between writes, not between lines).
 fn ingest_file(
     log: &mut AppLog,
     file: &LogFile,
@@ -127,6 +130,7 @@ fn ingest_file(
     live: bool,
     stream: Stream,
     now_ms: i64,
+    carry: &mut Vec<u8>,
 ) -> std::io::Result<Update> {
     let mut handle = match std::fs::File::open(&file.path) {
         Ok(handle) => handle,
@@ -139,12 +143,24 @@ fn ingest_file(
         LineReader::new(BufReader::with_capacity(1 << 16, handle.take(file.len.saturating_sub(from))));
     let mut read = Update::default();
     while let Some(line) = reader.next_line()? {
-        if live && !line.complete {
+        if !line.complete {
+            if !live {
+                let room = crate::reader::LINE_BYTES_MAX.saturating_sub(carry.len());
+                carry.extend_from_slice(&line.bytes[..line.bytes.len().min(room)]);
+            }
             break;
         }
-        let (ts, body) = match parse_utc_prefix(line.bytes) {
+        let joined;
+        let bytes = if carry.is_empty() {
+            line.bytes
+        } else {
+            carry.extend_from_slice(line.bytes);
+            joined = std::mem::take(carry);
+            &joined[..]
+        };
+        let (ts, body) = match parse_utc_prefix(bytes) {
             Some((ts, prefix)) => (ts, &line.bytes[prefix..]),
-            None => (now_ms, line.bytes),
+            None => (now_ms, bytes),
         };
         log.ingest(body, stream, ts);
         read.lines += 1;
@@ -170,7 +186,9 @@ mod tests {
     }
 
     fn total_lines(state: &SavedState) -> u64 {
-        state.log.templates().values().map(|stats| stats.count).sum()
+        let mut log = state.log.clone();
+        log.settle();
+        log.templates().values().map(|stats| stats.count).sum()
     }
 
     #[test]
@@ -206,6 +224,22 @@ mod tests {
         let loaded = load_state(&path).unwrap().unwrap();
         assert_eq!(loaded.cursors, state.cursors);
         assert_eq!(total_lines(&loaded), 6);
+    }
+
+    #[test]
+    fn a_line_cut_by_a_rotation_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let rotated = dir.path().join("web-out.log.1");
+        append(&rotated, "GET /a 200\nGET /b");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        std::fs::File::options().write(true).open(&rotated).unwrap().set_modified(old).unwrap();
+        append(&dir.path().join("web-out.log"), " 200\n");
+        let mut state = SavedState::default();
+        assert_eq!(update(&mut state, dir.path(), &["web"], 5).unwrap().lines, 2);
+        state.log.settle();
+        let templates = state.log.templates();
+        assert_eq!(templates.len(), 1, "one template: the cut line was joined");
+        assert_eq!(templates.values().next().unwrap().count, 2);
     }
 
     #[test]

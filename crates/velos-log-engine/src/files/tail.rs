@@ -52,6 +52,8 @@ struct Open {
     /// The bytes `[block_start, block_start + block_len)` are in `block`; `scan` is how far down it was read.
     block_start: u64,
     scan: usize,
+    /// False when the file's last line goes on in the next file (a rotation cut it).
+    ends_with_newline: bool,
 }
 
 impl<'a> Backward<'a> {
@@ -59,17 +61,63 @@ impl<'a> Backward<'a> {
         Backward { files, line_bytes_max, next_file: files.len(), current: None, block: Vec::new() }
     }
 
-    /// The next line back, or None when every file is read.
+    /// The next line back, or None when every file is read. The daemon rotates between writes, not
+    /// between lines, so a line may begin in an older file that does not end with a newline: its pieces
+    /// are joined.
     pub fn next_line(&mut self) -> std::io::Result<Option<TailLine>> {
+        // The pieces of the line, newest first: (file, start, end).
+        let mut pieces: Vec<(usize, u64, u64)> = Vec::new();
         loop {
-            if self.current.is_none() && !self.open_previous()? {
-                return Ok(None);
+            if self.current.is_none() {
+                if !self.open_previous()? {
+                    break;
+                }
+                let continues = self.current.as_ref().is_some_and(|open| !open.ends_with_newline);
+                if !pieces.is_empty() && !continues {
+                    break;
+                }
             }
-            if let Some(span) = self.next_span()? {
-                return self.read_line(span).map(Some);
+            let Some((start, end)) = self.next_span()? else {
+                self.current = None;
+                continue;
+            };
+            let index = self.current.as_ref().map_or(0, |open| open.index);
+            pieces.push((index, start, end));
+            if start != 0 {
+                break;
             }
+            // The file's first line: it may go on from the older file; look there next.
             self.current = None;
         }
+        if pieces.is_empty() {
+            return Ok(None);
+        }
+        self.read_pieces(&pieces).map(Some)
+    }
+
+    /// Reads a line from its pieces (newest first), keeping at most the limit's bytes.
+    fn read_pieces(&self, pieces: &[(usize, u64, u64)]) -> std::io::Result<TailLine> {
+        let total: u64 = pieces.iter().map(|(_, start, end)| end - start).sum();
+        let mut bytes = Vec::with_capacity(total.min(self.line_bytes_max as u64) as usize);
+        for &(index, start, end) in pieces.iter().rev() {
+            let room = self.line_bytes_max - bytes.len();
+            if room == 0 {
+                break;
+            }
+            let keep = (end - start).min(room as u64) as usize;
+            let file = match File::open(&self.files[index].path) {
+                Ok(file) => file,
+                Err(error) if error.kind() == ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            let at = bytes.len();
+            bytes.resize(at + keep, 0);
+            let read = read_full_at(&file, &mut bytes[at..], start)?;
+            bytes.truncate(at + read);
+        }
+        let cut_from = (total > bytes.len() as u64).then_some(total);
+        let file = pieces.last().map_or(0, |&(index, _, _)| index);
+        Ok(TailLine { bytes, cut_from, file })
     }
 
     /// Opens the next older file; false when there is none.
@@ -88,10 +136,12 @@ impl<'a> Backward<'a> {
             // The file's final newline ends its last line; it does not start an empty one.
             let mut last = [0u8; 1];
             read_full_at(&file, &mut last, len - 1)?;
-            let line_end = if last[0] == b'\n' { len - 1 } else { len };
+            let ends_with_newline = last[0] == b'\n';
+            let line_end = if ends_with_newline { len - 1 } else { len };
             self.block.clear();
+            let index = self.next_file;
             self.current =
-                Some(Open { file, index: self.next_file, line_end, block_start: line_end, scan: 0 });
+                Some(Open { file, index, line_end, block_start: line_end, scan: 0, ends_with_newline });
             return Ok(true);
         }
         Ok(false)
@@ -124,16 +174,6 @@ impl<'a> Backward<'a> {
             open.block_start = start;
             open.scan = self.block.len();
         }
-    }
-
-    fn read_line(&self, (start, end): (u64, u64)) -> std::io::Result<TailLine> {
-        let Some(open) = self.current.as_ref() else { return Err(std::io::Error::other("no file open")) };
-        let keep = (end - start).min(self.line_bytes_max as u64);
-        let mut bytes = vec![0; keep as usize];
-        let read = read_full_at(&open.file, &mut bytes, start)?;
-        bytes.truncate(read);
-        let cut_from = (end - start > keep).then_some(end - start);
-        Ok(TailLine { bytes, cut_from, file: open.index })
     }
 }
 
@@ -183,6 +223,25 @@ mod tests {
         let all = last_lines(&files, 1_000_000, 1024).unwrap();
         assert_eq!(all.len(), 100_003, "fewer lines than asked: all of them");
         assert_eq!(texts(&all[..1]), ["line 0"]);
+    }
+
+    #[test]
+    fn a_line_cut_by_a_rotation_is_joined_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str, age_s: u64| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let time = std::time::SystemTime::now() - std::time::Duration::from_secs(age_s);
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(time).unwrap();
+        };
+        write("a-out.log.3", "one\nlong-", 30);
+        write("a-out.log.2", "middle-", 20);
+        write("a-out.log.1", "end\ntwo\n", 10);
+        write("a-out.log", "three", 0);
+        let files = stream_files(dir.path(), "a", Stream::Out).unwrap();
+        assert_eq!(texts(&last_lines(&files, 10, 1024).unwrap()), ["one", "long-middle-end", "two", "three"]);
+        let cut = last_lines(&files, 3, 8).unwrap();
+        assert_eq!((texts(&cut)[0].as_str(), cut[0].cut_from), ("long-mid", Some(15)));
     }
 
     #[test]

@@ -15,6 +15,9 @@ use velos_log_engine::summary::{BUDGET_TOKENS_DEFAULT, BUDGET_TOKENS_MIN};
 use velos_log_engine::time::format_utc;
 use velos_log_engine::{Format, Request, SummaryError};
 
+/// How much earlier than computed a restart is placed (clock reads around the listing).
+const EPOCH_SLACK_MS: i64 = 250;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogsSummaryRequest {
     /// An app, one instance, or `all` (the budget is shared among the apps).
@@ -97,6 +100,7 @@ pub struct FlushOutcome {
 impl Ops {
     /// What the addressed apps' logs say, sized to the budget.
     pub fn logs_summary(&self, request: LogsSummaryRequest) -> Result<LogsSummaryOutcome, OpError> {
+        let listed_ms = self.clock().unix_ms() as i64;
         let live = self.live()?;
         let groups = app_groups(&resolve(&request.name, &live)?, &live);
         let budget = request.budget as usize / groups.len().max(1);
@@ -111,11 +115,11 @@ impl Ops {
                 BUDGET_TOKENS_MIN * groups.len()
             )));
         }
-        let now_ms = self.clock().unix_ms() as i64;
+        let now_ms = listed_ms;
         let format = if request.json { Format::Json } else { Format::Text };
         let mut outcome = LogsSummaryOutcome { summaries: Vec::new(), warnings: Vec::new() };
         for (app, instances) in &groups {
-            let refreshed = self.refreshed(app, instances, &live, &mut outcome.warnings)?;
+            let refreshed = self.refreshed(app, instances, &live, listed_ms, &mut outcome.warnings)?;
             let summary_request = Request { app: app.clone(), budget_tokens: budget, now_ms };
             let (_, rendered) = summarize(&refreshed, &summary_request, format).map_err(files_error)?;
             let (text, summary) = match format {
@@ -139,6 +143,7 @@ impl Ops {
 
     /// Every template of an app's logs, most frequent first.
     pub fn logs_templates(&self, request: LogsTemplatesRequest) -> Result<LogsTemplatesOutcome, OpError> {
+        let listed_ms = self.clock().unix_ms() as i64;
         let live = self.live()?;
         let address = resolve(&request.name, &live)?;
         if matches!(address, Address::All(_)) {
@@ -146,7 +151,7 @@ impl Ops {
         }
         let mut warnings = Vec::new();
         let (app, instances) = app_groups(&address, &live).into_iter().next().unwrap_or_default();
-        let refreshed = self.refreshed(&app, &instances, &live, &mut warnings)?;
+        let refreshed = self.refreshed(&app, &instances, &live, listed_ms, &mut warnings)?;
         let log = &refreshed.state.log;
         let mut templates: Vec<TemplateInfo> = log
             .templates()
@@ -191,15 +196,18 @@ impl Ops {
         app: &str,
         instances: &[String],
         live: &[ProcessRecord],
+        listed_ms: i64,
         warnings: &mut Vec<Warning>,
     ) -> Result<Refreshed, OpError> {
-        let now_ms = self.clock().unix_ms() as i64;
-        // The last restart of any instance: when the youngest running one started.
+        // The last restart of any instance: when the youngest running one started, by the uptime the
+        // daemon gave at `listed_ms` (taken just before the listing, and a little earlier still, so that a
+        // first line dated a few ms after the fork is not taken for one from before the restart).
         let epoch_ms = live
             .iter()
             .filter(|record| instances.contains(&record.name) && record.status == Status::Running)
-            .map(|record| now_ms - record.uptime_ms as i64)
+            .map(|record| listed_ms - record.uptime_ms as i64 - EPOCH_SLACK_MS)
             .max();
+        let now_ms = self.clock().unix_ms() as i64;
         let names: Vec<&str> = instances.iter().map(String::as_str).collect();
         let refreshed =
             refresh(&self.home().logs_dir(), &self.home().log_model_file(app), &names, epoch_ms, now_ms)
