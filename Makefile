@@ -9,7 +9,7 @@ export ZIG ?= $(ZIG_BIN)
 VELOS := $(CURDIR)/target/release/velos
 EXAMPLE := examples/quickstart/velos.toml
 
-.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint
+.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint fuzz
 
 all: build
 
@@ -46,6 +46,15 @@ run: build
 
 bench: build
 	cargo run --release -p velos-bench -- --velos $(VELOS)
+
+# Long fuzzing (minutes; `make test` runs both briefly): the Zig frame, MessagePack and request decoders on
+# mutated golden frames (schemas/ipc/*.hex), and the velos.toml loader on generated files (proptest).
+# A failure prints its seed: VELOS_FUZZ_SEED=... make fuzz replays it.
+FUZZ_ITERATIONS ?= 3000000
+FUZZ_CASES ?= 50000
+fuzz: tools
+	VELOS_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) VELOS_FUZZ_SEED=$${VELOS_FUZZ_SEED:-$$(date +%s)} $(ZIG) build fuzz --summary all
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p velos-config --test fuzz
 
 fmt:
 	cargo fmt --all

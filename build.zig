@@ -29,6 +29,15 @@ pub fn build(b: *std.Build) void {
     const test_step = b.step("test", "Run the Zig core's unit tests");
     test_step.dependOn(&run_tests.step);
 
+    // `zig build fuzz`: the mutation fuzzer of zig/src/fuzz_test.zig alone, run again every time, for as long
+    // as VELOS_FUZZ_ITERATIONS says (`make fuzz`). `zig build test` runs it briefly with everything else.
+    const fuzz_tests = b.addTest(.{ .root_module = coreModule(b, target, optimize), .filters = &.{"fuzz:"} });
+    const run_fuzz = b.addRunArtifact(fuzz_tests);
+    run_fuzz.setCwd(b.path("."));
+    run_fuzz.has_side_effects = true;
+    const fuzz_step = b.step("fuzz", "Fuzz the frame, MessagePack and request decoders (VELOS_FUZZ_ITERATIONS, VELOS_FUZZ_SEED)");
+    fuzz_step.dependOn(&run_fuzz.step);
+
     // `zig build check -Dtarget=aarch64-macos`: compile the library and link the test executable without
     // running them, so a Linux-only call on the kqueue path fails here and not on a Mac.
     const check_step = b.step("check", "Compile the library and link its tests without running them");

@@ -88,15 +88,16 @@ fn a_crash_loop_with_a_setsid_child_leaves_no_process_behind() {
     wait_until(Duration::from_secs(20), "three restarts", || {
         velos.app("looper").is_some_and(|app| app["restarts"].as_u64().unwrap_or(0) >= 3)
     });
-    // At any moment: the current shell and its sleep, perhaps the sleep of the run that just ended while the
-    // daemon kills it; never the pile of one escaped sleep per restart.
+    // At any moment: the current shell, its escaped sleep and its `sleep 0.2`, perhaps the escaped sleep of
+    // the run that just ended while the daemon kills it; never the pile of one escaped sleep per restart
+    // (on a daemon that only kills the group, one more every 0.2 s).
     let mut most = 0;
     let until = Instant::now() + Duration::from_secs(2);
     while Instant::now() < until {
         most = most.max(velos.app_processes().len());
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(most <= 3, "{most} processes of a crash-looping app: earlier runs' children survived");
+    assert!(most <= 5, "{most} processes of a crash-looping app: earlier runs' children survived");
     velos.ok(&["stop", "looper"]);
     velos.assert_no_app_processes(Duration::from_secs(10));
 }
@@ -262,7 +263,7 @@ fn a_crash_loop_is_spaced_and_its_daemon_log_lines_are_capped() {
             "--max-restarts",
             "1000",
             "--restart-window",
-            "500ms",
+            "1s",
             "--backoff-initial",
             "1ms",
             "--backoff-max",

@@ -162,8 +162,18 @@ fn million_lines(velos: &Path, me: &Path) -> Vec<Row> {
     let home = Home::new(velos);
     home.velos(&["daemon"]);
     let log = home.path().join("logs/chatty-out.log");
+    // 100 MB in one file: above the default rotation (10 MiB x 5), so the file says so.
+    let project = scratch.path().join("velos.toml");
+    std::fs::write(
+        &project,
+        format!(
+            "[apps.chatty]\ncommand = {me_arg:?}\nargs = [\"writer\", \"{lines}\"]\nrestart = \"never\"\nlog = {{ max_size = \"1G\" }}\n"
+        ),
+    )
+    .expect("velos.toml");
+    let project_arg = project.display().to_string();
     let began = Instant::now();
-    home.velos(&["start", "--name", "chatty", "--restart", "never", &me_arg, "writer", &lines.to_string()]);
+    home.velos(&["apply", &project_arg, "--no-wait"]);
     let done = wait_for(Duration::from_secs(60), || {
         std::fs::metadata(&log).map(|meta| meta.len() >= total_bytes).unwrap_or(false)
     });

@@ -47,6 +47,8 @@ pub const App = struct {
     diag_window_start_ms: u64 = 0,
     diag_lines: u32 = 0,
     diag_suppressed: u32 = 0,
+    /// Leftovers of ended runs the last scan killed, for one (budgeted) line in daemon.log.
+    leftovers_killed: u32 = 0,
     /// CPU ticks and resident pages of the whole tree (main process included) at the last scan.
     tree_cpu_ticks: u64 = 0,
     tree_rss_pages: u64 = 0,

@@ -21,6 +21,9 @@ const tree = @import("tree.zig");
 const diag_module = @import("diag.zig");
 const restore = @import("restore.zig");
 const Status = @import("status.zig").Status;
+const root = @import("root.zig");
+const home_files = @import("home.zig");
+const daemon_log = @import("daemon_log.zig");
 
 const assert = std.debug.assert;
 const fd_t = sys.fd_t;
@@ -162,6 +165,9 @@ pub const Daemon = struct {
     started_ms: u64 = 0,
     paths: ?Paths = null,
     pid_fd: fd_t = -1,
+    /// VELOS_HOME and logs/, opened once (home.zig): files under them are opened relative to these.
+    home_fd: fd_t = -1,
+    logs_fd: fd_t = -1,
     listen_fd: fd_t = -1,
     dev_null_fd: fd_t = -1,
     poller: ?Poller = null,
@@ -189,6 +195,10 @@ pub const Daemon = struct {
     loop_now_ms: u64 = 0,
     /// When to wake next for a deadline, a group poll or sampling (computed by `tick`).
     next_wake_ms: u64 = 0,
+    /// Rotating daemon.log failed last time (reported once).
+    own_log_failing: bool = false,
+    /// When daemon.log's size is looked at next (rotateOwnLog), on the sampling cadence.
+    next_own_log_check_ms: u64 = 0,
     /// The listener is paused after EMFILE until this time.
     accept_paused_until_ms: ?u64 = null,
     shutdown: ?Shutdown = null,
@@ -205,6 +215,7 @@ pub const Daemon = struct {
     home_id_buffer: [48]u8 = undefined,
     home_id: []const u8 = "",
     environ_buffer: []u8 = &.{},
+    children_buffer: []u8 = &.{},
     roots_buffer: []tracker_module.Root = &.{},
     /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
     scan_due: bool = false,
@@ -245,7 +256,9 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory building the paths under {s}", .{home});
         const paths = &daemon.paths.?;
 
-        const home_stat = try prepareHome(paths, failure);
+        try daemon.prepareHome(paths, failure);
+        const home_stat = sys.fstat(daemon.home_fd) catch |err|
+            return failure.set(.home_unusable, "stat {s} failed: {s}{s}", .{ paths.home, sys.errnoName(err), fileHint(err) });
         daemon.home_id = std.fmt.bufPrint(&daemon.home_id_buffer, "{d}.{d}", .{ home_stat.dev, home_stat.ino }) catch unreachable;
         try daemon.lockPidFile(failure);
 
@@ -282,6 +295,8 @@ pub const Daemon = struct {
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.environ_buffer = allocator.alloc(u8, tree.environ_head_bytes) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
+        daemon.children_buffer = allocator.alloc(u8, tree.children_buffer_bytes) catch
+            return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.roots_buffer = allocator.alloc(tracker_module.Root, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
 
@@ -291,38 +306,29 @@ pub const Daemon = struct {
         diag("started: pid {d}, home {s}, {d} apps restored", .{ daemon.pid, paths.home, daemon.table.count });
     }
 
-    /// Returns the stat of the home directory (its device and inode name this daemon in app markers).
-    fn prepareHome(paths: *const Paths, failure: *Failure) error{Failed}!sys.Stat {
+    /// VELOS_HOME and logs/ as directory handles (home.zig): each a real directory (a symlink is refused,
+    /// never followed), ours, mode 0700 (put right through the handle). Everything below is opened
+    /// relative to them with O_NOFOLLOW.
+    fn prepareHome(daemon: *Daemon, paths: *const Paths, failure: *Failure) error{Failed}!void {
         if (paths.home.len == 0 or paths.home[0] != '/') {
             return failure.set(.invalid_argument, "VELOS_HOME must be an absolute path, got \"{s}\"", .{paths.home});
         }
         makeParents(paths.home);
-        sys.mkdir(paths.home, 0o700) catch |err| switch (err) {
-            error.EXIST => {},
-            else => return failure.set(.home_unusable, "mkdir {s} failed: {s}{s}", .{ paths.home, sys.errnoName(err), fileHint(err) }),
+        daemon.home_fd = try openHomeDirectory(sys.at_cwd, paths.home, paths.home, failure);
+        daemon.logs_fd = try openHomeDirectory(daemon.home_fd, "logs", paths.logs, failure);
+    }
+
+    fn openHomeDirectory(parent_fd: fd_t, name: [*:0]const u8, path: []const u8, failure: *Failure) error{Failed}!fd_t {
+        var problem: home_files.DirectoryProblem = undefined;
+        var mode_fixed: ?u32 = null;
+        const fd = home_files.openDirectory(parent_fd, name, &problem, &mode_fixed) catch return switch (problem) {
+            .failed => |failed| failure.set(.home_unusable, "{s} {s} failed: {s}{s}", .{ failed.step, path, sys.errnoName(failed.err), fileHint(failed.err) }),
+            .symlink => failure.set(.home_unusable, "{s} is a symlink: refusing to follow it (set VELOS_HOME to the real directory)", .{path}),
+            .not_directory => failure.set(.home_unusable, "{s} exists and is not a directory", .{path}),
+            .other_owner => |uid| failure.set(.home_unusable, "{s} belongs to uid {d}, not to us (uid {d}): refusing to run a daemon in another user's directory", .{ path, uid, sys.geteuid() }),
         };
-        const st = sys.stat(paths.home) catch |err|
-            return failure.set(.home_unusable, "stat {s} failed: {s}{s}", .{ paths.home, sys.errnoName(err), fileHint(err) });
-        if (!sys.isDirectory(st)) {
-            return failure.set(.home_unusable, "{s} exists and is not a directory", .{paths.home});
-        }
-        const uid = sys.geteuid();
-        if (st.uid != uid) {
-            return failure.set(.home_unusable, "{s} belongs to uid {d}, not to us (uid {d}): refusing to run a daemon in another user's directory", .{ paths.home, st.uid, uid });
-        }
-        if (st.mode & 0o077 != 0) {
-            sys.chmod(paths.home, 0o700) catch |err|
-                return failure.set(.home_unusable, "{s} is open to other users (mode {o:0>4}) and chmod 0700 failed: {s}", .{ paths.home, st.mode & 0o777, sys.errnoName(err) });
-            diag("{s} had mode {o:0>4}: changed to 0700", .{ paths.home, st.mode & 0o777 });
-        }
-        sys.mkdir(paths.logs, 0o700) catch |err| switch (err) {
-            error.EXIST => {},
-            else => return failure.set(.home_unusable, "mkdir {s} failed: {s}{s}", .{ paths.logs, sys.errnoName(err), fileHint(err) }),
-        };
-        const logs_stat = sys.stat(paths.logs) catch |err|
-            return failure.set(.home_unusable, "stat {s} failed: {s}", .{ paths.logs, sys.errnoName(err) });
-        if (!sys.isDirectory(logs_stat)) return failure.set(.home_unusable, "{s} exists and is not a directory", .{paths.logs});
-        return st;
+        if (mode_fixed) |mode| diag("{s} had mode {o:0>4}: changed to 0700", .{ path, mode });
+        return fd;
     }
 
     /// mkdir -p for the parents of `path` (0755, as mkdir -p); errors surface at the mkdir of `path`.
@@ -337,7 +343,7 @@ pub const Daemon = struct {
 
     fn lockPidFile(daemon: *Daemon, failure: *Failure) error{Failed}!void {
         const path = daemon.paths.?.pid;
-        daemon.pid_fd = sys.open(path, .{ .ACCMODE = .RDWR, .CREAT = true, .CLOEXEC = true }, 0o600) catch |err|
+        daemon.pid_fd = home_files.openFile(daemon.home_fd, "velos.pid", .{ .ACCMODE = .RDWR, .CREAT = true }, 0o600) catch |err|
             return failure.set(.home_unusable, "open {s} failed: {s}{s}", .{ path, sys.errnoName(err), fileHint(err) });
         const locked = sys.lockExclusive(daemon.pid_fd) catch |err|
             return failure.set(.home_unusable, "flock {s} failed: {s} (a filesystem without locks, such as some network mounts?)", .{ path, sys.errnoName(err) });
@@ -492,6 +498,11 @@ pub const Daemon = struct {
                 if (log.file_fd != -1) next_ms = @min(next_ms, log.last_data_ms + logs.file_idle_close_ms);
             }
         }
+        if (now_ms >= daemon.next_own_log_check_ms) {
+            daemon.rotateOwnLog();
+            daemon.next_own_log_check_ms = now_ms + sample_interval_ms;
+        }
+        next_ms = @min(next_ms, daemon.next_own_log_check_ms);
         if (!daemon.tree_tracking and now_ms >= daemon.next_sample_ms) {
             daemon.sample(now_ms);
             daemon.next_sample_ms = now_ms + sample_interval_ms;
@@ -504,6 +515,7 @@ pub const Daemon = struct {
             } else next_ms = @min(next_ms, until_ms);
         }
         if (daemon.shutdown) |shutdown| next_ms = @min(next_ms, shutdown.give_up_ms);
+        next_ms = @min(next_ms, server.expireIdle(daemon, now_ms));
         daemon.next_wake_ms = next_ms;
     }
 
@@ -534,6 +546,7 @@ pub const Daemon = struct {
         const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
             .stat_buffer = &daemon.stat_buffer,
             .environ_buffer = daemon.environ_buffer,
+            .children_buffer = daemon.children_buffer,
             .roots = daemon.roots_buffer,
         }) catch |err| {
             if (err == error.Unsupported) {
@@ -542,7 +555,16 @@ pub const Daemon = struct {
             }
             return false;
         };
-        if (report.leftovers_killed > 0) diag("killed {d} leftover processes of apps whose run had ended", .{report.leftovers_killed});
+        if (report.deleted_apps_killed > 0) diag("killed {d} processes left by deleted apps", .{report.deleted_apps_killed});
+        if (report.leftovers_killed > 0) {
+            var iterator = daemon.table.iterator();
+            while (iterator.next()) |entry| {
+                const app = entry.app;
+                if (app.leftovers_killed == 0) continue;
+                appDiag(app, "killed {d} leftover processes of a run that had ended", .{app.leftovers_killed});
+                app.leftovers_killed = 0;
+            }
+        }
         daemon.scan_due = false;
         daemon.next_scan_allowed_ms = tree.nextScanAllowedMs(now_ms, sys.monotonicMs() -| now_ms);
         if (now_ms >= daemon.next_sample_ms) {
@@ -564,6 +586,22 @@ pub const Daemon = struct {
             if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {
                 daemon.apply(entry.slot, app.machine.memoryExceeded(app.policy(), now_ms));
             }
+        }
+    }
+
+    /// daemon.log past its bound: rotated (daemon_log.zig), once a second at most.
+    fn rotateOwnLog(daemon: *Daemon) void {
+        switch (daemon_log.rotateIfLarge(daemon.home_fd, 2, 1, daemon_log.rotate_bytes)) {
+            .kept => daemon.own_log_failing = false,
+            .rotated => {
+                daemon.own_log_failing = false;
+                diag("daemon.log rotated (over {d} MiB): the previous one is daemon.log.1", .{daemon_log.rotate_bytes >> 20});
+            },
+            .failed => |err| {
+                // Once, not every second.
+                if (!daemon.own_log_failing) diag("error: rotating daemon.log failed: {s}", .{sys.errnoName(err)});
+                daemon.own_log_failing = true;
+            },
         }
     }
 
@@ -602,11 +640,11 @@ pub const Daemon = struct {
         }
         const generation = daemon.table.generation(slot);
         inline for (.{ protocol.Stream.out, protocol.Stream.err }) |stream| {
-            var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
-            const path = logs.filePath(&path_buffer, daemon.paths.?.logs, spec.name, stream.wireName()) catch
+            var path_buffer: [std.fs.max_name_bytes]u8 = undefined;
+            const path = logs.fileName(&path_buffer, spec.name, stream.wireName()) catch
                 return daemon.registerFailed(error.NAMETOOLONG, "log path", spec.name);
             var step: logs.StreamLog.Step = undefined;
-            app.log(stream).open(daemon.allocator, path, &step) catch |err| switch (err) {
+            app.log(stream).open(daemon.allocator, daemon.logs_fd, path, &step) catch |err| switch (err) {
                 error.OutOfMemory => return error.OutOfMemory,
                 else => |sys_err| return daemon.registerFailed(sys_err, if (step == .pipe) "pipe()" else path, spec.name),
             };
@@ -750,10 +788,10 @@ pub const Daemon = struct {
             switch (log.readChunk(daemon.allocator, daemon.pipe_buffer, write, &report)) {
                 .data => |bytes| {
                     if (report.file_error) |err| diag("error: app {s}: writing {s} failed: {s}{s} (the ring still has the last 64 KiB)", .{
-                        app.spec.name, log.file_path orelse "its log", sys.errnoName(err), fileHint(err),
+                        app.spec.name, log.file_name orelse "its log", sys.errnoName(err), fileHint(err),
                     });
                     if (report.rotate_failure) |*failure| diag("error: app {s}: rotating {s} failed: {s} {s}: {s}{s} (the live file keeps growing; retried after each write)", .{
-                        app.spec.name, log.file_path orelse "its log", @tagName(failure.step), failure.path(), sys.errnoName(failure.err), fileHint(failure.err),
+                        app.spec.name, log.file_name orelse "its log", @tagName(failure.step), failure.path(), sys.errnoName(failure.err), fileHint(failure.err),
                     });
                     if (app.subscribers > 0) server.fanOut(daemon, slot, daemon.table.generation(slot), stream, bytes);
                     // A short read emptied the pipe: save the read that would say EAGAIN.
@@ -917,10 +955,13 @@ pub const Daemon = struct {
         daemon.table.deinit(allocator);
         daemon.tracker.deinit(allocator);
         allocator.free(daemon.environ_buffer);
+        allocator.free(daemon.children_buffer);
         allocator.free(daemon.roots_buffer);
         server.freeAll(daemon);
         if (daemon.poller) |*poller| poller.deinit();
         if (daemon.dev_null_fd != -1) sys.close(daemon.dev_null_fd);
+        if (daemon.logs_fd != -1) sys.close(daemon.logs_fd);
+        if (daemon.home_fd != -1) sys.close(daemon.home_fd);
         if (daemon.pid_fd != -1) {
             if (daemon.paths) |paths| sys.unlink(paths.pid) catch {};
             sys.close(daemon.pid_fd);

@@ -6,6 +6,7 @@ const frame = @import("frame.zig");
 const msgpack = @import("msgpack.zig");
 const daemon = @import("daemon.zig");
 const protocol = @import("protocol.zig");
+const log_rotation = @import("log_rotation.zig");
 
 const testing = std.testing;
 
@@ -607,14 +608,25 @@ test "daemon end to end: log rotation through a running app keeps every byte it 
     }
     var kept: std.ArrayList(u8) = .empty;
     defer kept.deinit(testing.allocator);
-    for ([_][]const u8{ "writer-out.log.3", "writer-out.log.2", "writer-out.log.1", "writer-out.log" }) |file_name| {
-        const bytes = try test_daemon.readLog(file_name);
+    // The newest three generations, oldest first (log_rotation.zig), then the live file.
+    var logs_dir = try test_daemon.tmp.dir.openDir("home/logs", .{ .iterate = true });
+    defer logs_dir.close();
+    const generations = try log_rotation.Generations.scan(logs_dir.fd, "writer-out.log");
+    // How many rotations there were depends on how the pipe reads fell (one rotation per read at most).
+    try testing.expect(generations.count() >= 1 and generations.count() <= 3);
+    var generation = generations.oldest;
+    var name_buffer: [64]u8 = undefined;
+    while (generation < generations.next) : (generation += 1) {
+        const bytes = try test_daemon.readLog(try log_rotation.generationName(&name_buffer, "writer-out.log", generation));
         defer testing.allocator.free(bytes);
-        if (!std.mem.eql(u8, file_name, "writer-out.log")) try testing.expect(bytes.len > 2000);
+        try testing.expect(bytes.len > 2000);
         try kept.appendSlice(testing.allocator, bytes);
     }
-    try testing.expectError(error.FileNotFound, test_daemon.readLog("writer-out.log.4"));
-    try testing.expect(kept.items.len > 3 * 2000);
+    const live = try test_daemon.readLog("writer-out.log");
+    defer testing.allocator.free(live);
+    try kept.appendSlice(testing.allocator, live);
+    try testing.expectError(error.FileNotFound, test_daemon.readLog(try log_rotation.generationName(&name_buffer, "writer-out.log", generations.oldest - 1)));
+    try testing.expect(kept.items.len > generations.count() * 2000);
     try testing.expect(std.mem.endsWith(u8, expected.items, kept.items));
     try testing.expect(std.mem.startsWith(u8, kept.items, "line "));
     try test_daemon.shutdown(&client);

@@ -144,7 +144,7 @@ const golden_spec: protocol.Spec = .{
 const golden_inplace_spec: protocol.Spec = blk: {
     var spec = golden_spec;
     spec.max_memory_bytes = 8589934592;
-    spec.log_max_size_bytes = 10485760;
+    spec.log_max_size_bytes = 20971520;
     spec.log_max_files = 3;
     spec.log_timestamps = true;
     break :blk spec;
@@ -243,7 +243,7 @@ test "golden start_inplace_request" {
     try testing.expectEqual(@as(?[]const u8, null), start.expected_hash);
     const spec = start.spec.?;
     try testing.expectEqual(@as(u64, 8589934592), spec.max_memory_bytes);
-    try testing.expectEqual(@as(u64, 10485760), spec.log_max_size_bytes);
+    try testing.expectEqual(@as(u64, 20971520), spec.log_max_size_bytes);
     try testing.expectEqual(@as(u32, 3), spec.log_max_files);
     try testing.expectEqual(true, spec.log_timestamps);
     try testing.expect(spec.eql(golden_inplace_spec));

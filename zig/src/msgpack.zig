@@ -3,8 +3,11 @@
 //! Decoding: `decode(arena, bytes)` turns exactly one value spanning all of `bytes` into a `Value` tree.
 //! Strings and bins borrow from `bytes`; arrays and maps are allocated from `arena` (free the arena, not the
 //! tree). Input is untrusted: nesting is limited to `depth_max`, and a declared length is checked against the
-//! bytes that remain BEFORE anything is allocated, so a short payload can never make us allocate much: every
-//! element takes at least one input byte, so the tree costs at most `@sizeOf(Value)` bytes per input byte.
+//! bytes that remain BEFORE anything is allocated, so a short payload can never make us allocate much. Every
+//! element takes at least one input byte but costs `@sizeOf(Value)` (24) bytes in the tree, so a frame of
+//! nils alone could still cost 24 times its size (a 16 MiB frame, 400 MiB): the tree is also held to
+//! `treeBytesMax(bytes.len)`, 4 bytes per input byte plus 1 MiB, checked before each allocation. Real
+//! messages are mostly strings, which are borrowed, and stay far below it.
 //!
 //! Encoding: `Encoder` appends to an `std.ArrayList(u8)`, always in the smallest form (integers, strings, bins,
 //! arrays, maps), floats always as float64 (`0xcb`), as the protocol requires of both codecs.
@@ -24,6 +27,8 @@ pub const DecodeError = error{
     TooDeep,
     /// One value was decoded but bytes remain after it.
     TrailingBytes,
+    /// The arrays and maps would take more than `treeBytesMax` of the input's size.
+    OverBudget,
     OutOfMemory,
 };
 
@@ -133,9 +138,20 @@ pub const Value = union(enum) {
 
 pub const Entry = struct { key: Value, value: Value };
 
+/// The most a decoded tree of `input_bytes` may allocate (see the file comment).
+pub fn treeBytesMax(input_bytes: usize) usize {
+    return 4 * input_bytes + 1024 * 1024;
+}
+
 /// Decodes exactly one value that must span all of `bytes`. See the file comment for ownership and limits.
 pub fn decode(arena: std.mem.Allocator, bytes: []const u8) DecodeError!Value {
-    var decoder: Decoder = .{ .arena = arena, .bytes = bytes };
+    return decodeBounded(arena, bytes, treeBytesMax(bytes.len));
+}
+
+/// `decode` with another bound on the tree: the state file, our own and already bounded in size, may hold
+/// thousands of small maps (24 bytes of tree per input byte at worst, so never more than 24 × its size).
+pub fn decodeBounded(arena: std.mem.Allocator, bytes: []const u8, tree_bytes_max: usize) DecodeError!Value {
+    var decoder: Decoder = .{ .arena = arena, .bytes = bytes, .budget_bytes = tree_bytes_max };
     const value = try decoder.value(0);
     if (decoder.pos != bytes.len) return error.TrailingBytes;
     return value;
@@ -145,6 +161,14 @@ const Decoder = struct {
     arena: std.mem.Allocator,
     bytes: []const u8,
     pos: usize = 0,
+    /// What the tree may still allocate.
+    budget_bytes: usize,
+
+    fn spend(self: *Decoder, comptime T: type, count: usize) DecodeError!void {
+        const cost = std.math.mul(usize, @sizeOf(T), count) catch return error.OverBudget;
+        if (cost > self.budget_bytes) return error.OverBudget;
+        self.budget_bytes -= cost;
+    }
 
     fn remaining(self: *const Decoder) usize {
         return self.bytes.len - self.pos;
@@ -205,6 +229,7 @@ const Decoder = struct {
         if (depth + 1 > depth_max) return error.TooDeep;
         // Every element takes at least one byte: refuse a length the input cannot hold before allocating.
         if (len > self.remaining()) return error.Truncated;
+        try self.spend(Value, len);
         const items = try self.arena.alloc(Value, len);
         for (items) |*item| item.* = try self.value(depth + 1);
         return .{ .array = items };
@@ -214,6 +239,7 @@ const Decoder = struct {
         if (depth + 1 > depth_max) return error.TooDeep;
         // Every entry takes at least two bytes (key and value).
         if (@as(u64, len) * 2 > self.remaining()) return error.Truncated;
+        try self.spend(Entry, len);
         const entries = try self.arena.alloc(Entry, len);
         for (entries) |*entry| {
             entry.key = try self.value(depth + 1);
@@ -373,8 +399,9 @@ const TestArena = struct {
         self.state.deinit();
     }
 
+    /// Without the tree bound (tested on its own below): these tests are about the encoding.
     fn decode(self: *TestArena, bytes: []const u8) DecodeError!Value {
-        return msgpack.decode(self.state.allocator(), bytes);
+        return msgpack.decodeBounded(self.state.allocator(), bytes, std.math.maxInt(usize));
     }
 };
 
@@ -688,7 +715,7 @@ test "fuzz: random and mutated bytes never crash" {
             const value_again = try decode(arena_state.allocator(), again.items);
             try testing.expect(containsNan(value) or value.eql(value_again));
         } else |err| switch (err) {
-            error.Truncated, error.InvalidType, error.TooDeep, error.TrailingBytes => {},
+            error.Truncated, error.InvalidType, error.TooDeep, error.TrailingBytes, error.OverBudget => {},
             error.OutOfMemory => return err,
         }
         _ = arena_state.reset(.retain_capacity);
@@ -707,4 +734,32 @@ fn containsNan(v: Value) bool {
         } else false,
         else => false,
     };
+}
+
+test "decode: a frame of nils costs at most treeBytesMax, refused before allocating" {
+    // 16 MiB of nils in one array32: 24 bytes of tree per input byte would be 400 MiB.
+    const count: u32 = 16 * 1024 * 1024 - 5;
+    const bytes = try testing.allocator.alloc(u8, 5 + count);
+    defer testing.allocator.free(bytes);
+    bytes[0] = 0xdd;
+    std.mem.writeInt(u32, bytes[1..5], count, .big);
+    @memset(bytes[5..], 0xc0);
+    // A failing allocator proves nothing is allocated for the refused array.
+    try testing.expectError(error.OverBudget, decode(testing.failing_allocator, bytes));
+
+    // Nested small arrays add up against the same budget.
+    var counting = std.heap.ArenaAllocator.init(testing.allocator);
+    defer counting.deinit();
+    const nested = try testing.allocator.alloc(u8, 3 + 65535);
+    defer testing.allocator.free(nested);
+    nested[0] = 0xdc;
+    std.mem.writeInt(u16, nested[1..3], 65535, .big);
+    @memset(nested[3..], 0x90); // 65535 empty arrays: 24 bytes each, 1.5 MiB, over 4 × 64 KiB + 1 MiB
+    try testing.expectError(error.OverBudget, decode(counting.allocator(), nested));
+
+    // A real request is nowhere near it.
+    var arena: TestArena = .init();
+    defer arena.deinit();
+    const ok = [_]u8{ 0x93, 0xc0, 0xc0, 0xc0 };
+    try testing.expectEqual(@as(usize, 3), (try arena.decode(&ok)).array.len);
 }

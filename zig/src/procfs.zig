@@ -21,6 +21,8 @@ pub const Stat = struct {
     start_time_ticks: u64,
     /// Resident pages (`pageSizeBytes` each).
     rss_pages: u64,
+    /// Threads in the process (each may have forked children of its own).
+    threads: u32 = 1,
 };
 
 pub const ParseError = error{
@@ -51,6 +53,7 @@ const field_ppid = 1;
 const field_pgrp = 2;
 const field_utime = 11;
 const field_stime = 12;
+const field_threads = 17;
 const field_start_time = 19;
 const field_rss = 21;
 
@@ -73,6 +76,7 @@ pub fn parseStat(text: []const u8) ParseError!Stat {
             field_pgrp => stat.pgrp = try parseNumber(i32, field),
             field_utime => stat.utime_ticks = try parseNumber(u64, field),
             field_stime => stat.stime_ticks = try parseNumber(u64, field),
+            field_threads => stat.threads = try parseNumber(u32, field),
             field_start_time => stat.start_time_ticks = try parseNumber(u64, field),
             // The kernel prints rss as a signed long; it is never negative, but a negative one would mean
             // "nothing resident", not a malformed line.
@@ -112,6 +116,21 @@ pub fn readStat(pid: i32, buffer: []u8) ReadError!Stat {
     if (len == buffer.len) return error.BufferTooSmall;
     if (len == 0) return error.ProcessGone;
     return parseStat(buffer[0..len]);
+}
+
+/// The pids in /proc/PID/task/TID/children (the children that thread forked), space-separated, read into
+/// `buffer`; null when the file cannot be read (the thread is gone, or the kernel lacks
+/// CONFIG_PROC_CHILDREN). A list that fills the buffer is cut at the last complete pid.
+pub fn readChildren(pid: i32, tid: i32, buffer: []u8) ?[]const u8 {
+    if (builtin.os.tag != .linux) return null;
+    var path_buffer: [64]u8 = undefined;
+    const path = std.fmt.bufPrint(&path_buffer, "/proc/{d}/task/{d}/children", .{ pid, tid }) catch unreachable;
+    const file = std.fs.openFileAbsolute(path, .{}) catch return null;
+    defer file.close();
+    const len = file.readAll(buffer) catch return null;
+    if (len < buffer.len) return buffer[0..len];
+    const last_space = std.mem.lastIndexOfScalar(u8, buffer, ' ') orelse return buffer[0..0];
+    return buffer[0..last_space];
 }
 
 /// USER_HZ, the unit of the tick fields (100 on every mainstream Linux; read from the aux vector anyway).
@@ -195,6 +214,7 @@ test "parseStat: comm with spaces and parentheses is read up to the last ')'" {
     try testing.expectEqual(@as(u64, 125), stat.stime_ticks);
     try testing.expectEqual(@as(u64, 987654321), stat.start_time_ticks);
     try testing.expectEqual(@as(u64, 2560), stat.rss_pages);
+    try testing.expectEqual(@as(u32, 4), stat.threads);
 
     // A comm that looks like fields: ") S 1 2" inside the name must not be taken for them.
     const tricky = "9 (x) S 1 2 3) Z 5 6 0 0 0 0 0 0 0 0 11 12 0 0 20 0 1 0 77 0 8";
@@ -244,6 +264,31 @@ test "readStat: this test process" {
     try testing.expectError(error.ProcessGone, readStat(-1, &buffer));
     // pid_max is at most 2^22 on Linux: this pid cannot exist.
     try testing.expectError(error.ProcessGone, readStat(std.math.maxInt(i32), &buffer));
+}
+
+test "readChildren: this process's child is listed under the thread that forked it" {
+    if (builtin.os.tag != .linux) return error.SkipZigTest;
+    const pid = std.os.linux.fork();
+    if (pid == 0) {
+        std.Thread.sleep(10 * std.time.ns_per_s);
+        std.os.linux.exit(0);
+    }
+    const child: i32 = @intCast(pid);
+    defer {
+        _ = std.os.linux.kill(child, 9);
+        var status: u32 = 0;
+        _ = std.os.linux.waitpid(child, &status, 0);
+    }
+    const self = std.os.linux.getpid();
+    var buffer: [4096]u8 = undefined;
+    const text = readChildren(self, std.os.linux.gettid(), &buffer) orelse return error.SkipZigTest; // no CONFIG_PROC_CHILDREN
+    var found = false;
+    var pids = std.mem.tokenizeScalar(u8, text, ' ');
+    while (pids.next()) |field| {
+        if (std.fmt.parseInt(i32, std.mem.trim(u8, field, "\n"), 10) catch 0 == child) found = true;
+    }
+    try testing.expect(found);
+    try testing.expectEqual(@as(?[]const u8, null), readChildren(std.math.maxInt(i32), 1, &buffer));
 }
 
 test "clock ticks and page size are sane" {

@@ -6,6 +6,8 @@ const assert = std.debug.assert;
 
 /// PROTOCOL.md "Logs": the last 64 KiB per stream.
 pub const capacity_bytes_default: u32 = 64 * 1024;
+/// Shown before a line whose start is no longer in the ring (PROTOCOL.md "Logs").
+pub const cut_marker = "[velos: line cut] ";
 
 pub const Ring = struct {
     capacity_bytes: u32 = capacity_bytes_default,
@@ -87,8 +89,9 @@ pub const Ring = struct {
     }
 
     /// Appends to `out`, oldest first, the last `lines` lines retained: complete lines and a trailing line
-    /// without its newline yet. A line whose start was overwritten is left out, even when it is the only
-    /// one retained (a 64 KiB line without a newline then reads as nothing rather than as a fragment).
+    /// without its newline yet. A line whose start was overwritten (longer than what the ring holds, or
+    /// partly pushed out by newer lines) is shown as what is left of it after `cut_marker`, never dropped: a
+    /// 100 KiB line without a newline reads as the marker and its last 64 KiB.
     pub fn lastLines(self: *const Ring, lines: u32, out: *std.ArrayList(u8), allocator: std.mem.Allocator) error{OutOfMemory}!void {
         self.invariants();
         if (lines == 0 or self.len == 0) return;
@@ -109,15 +112,13 @@ pub const Ring = struct {
             }
         } else true;
         if (whole and !self.oldest_starts_line) {
-            // The walk reached the oldest byte: skip the cut line up to and including its newline.
-            var first_newline: ?u32 = null;
-            for (0..self.len) |i| {
-                if (self.at(@intCast(i)) == '\n') {
-                    first_newline = @intCast(i);
-                    break;
-                }
+            // The walk reached the oldest byte, which is inside a line: that line is one of those asked for.
+            // Only its newline left: nothing of its content to show.
+            if (self.at(0) == '\n') {
+                start = 1;
+            } else {
+                try out.appendSlice(allocator, cut_marker);
             }
-            start = if (first_newline) |i| i + 1 else self.len;
         }
         try self.appendRange(start, self.len, out, allocator);
     }
@@ -182,11 +183,13 @@ test "wraparound drops the cut line at the start" {
     try ring.write(testing.allocator, "dd\n"); // 18 bytes: "aa" overwritten
     try testing.expectEqual(@as(u32, 16), ring.len);
     try testing.expect(!ring.oldest_starts_line);
-    try expectLastLines(&ring, 10, "bbbb\ncccc\ndd\n");
+    try expectLastLines(&ring, 10, cut_marker ++ "aa\nbbbb\ncccc\ndd\n");
+    try expectLastLines(&ring, 4, cut_marker ++ "aa\nbbbb\ncccc\ndd\n");
+    try expectLastLines(&ring, 3, "bbbb\ncccc\ndd\n");
     try expectLastLines(&ring, 2, "cccc\ndd\n");
     try ring.write(testing.allocator, "e"); // "aaa" dropped
     try testing.expectEqual(@as(u64, 19), ring.bytes_written_total);
-    try expectLastLines(&ring, 10, "bbbb\ncccc\ndd\ne");
+    try expectLastLines(&ring, 10, cut_marker ++ "a\nbbbb\ncccc\ndd\ne");
     try ring.write(testing.allocator, "f"); // "aaaa" dropped: the cut line's "\n" is all that is left of it
     try testing.expect(!ring.oldest_starts_line);
     try expectLastLines(&ring, 10, "bbbb\ncccc\ndd\nef");
@@ -207,9 +210,11 @@ test "lines exactly at the capacity boundary" {
     try expectLastLines(&ring, 5, "abcdefg\n");
     try ring.write(testing.allocator, "xy"); // "ab" dropped
     try testing.expect(!ring.oldest_starts_line);
-    try expectLastLines(&ring, 5, "xy");
+    try expectLastLines(&ring, 5, cut_marker ++ "cdefg\nxy");
+    try expectLastLines(&ring, 1, "xy");
     try ring.write(testing.allocator, "z\n"); // "abcd" dropped; retained "efg\nxyz\n"
-    try expectLastLines(&ring, 5, "xyz\n");
+    try expectLastLines(&ring, 5, cut_marker ++ "efg\nxyz\n");
+    try expectLastLines(&ring, 1, "xyz\n");
     try ring.write(testing.allocator, "0123"); // "abcdefg\n" dropped exactly: retained "xyz\n0123"
     try testing.expect(ring.oldest_starts_line);
     try expectLastLines(&ring, 5, "xyz\n0123");
@@ -227,13 +232,15 @@ test "a single write larger than the capacity keeps its tail" {
     try expectLastLines(&ring, 10, "56\n89\nbc");
     try ring.write(testing.allocator, "0123456789"); // last 8 = "23456789", dropped '1'
     try testing.expect(!ring.oldest_starts_line);
-    // One cut line and nothing else: nothing to show.
-    try expectLastLines(&ring, 10, "");
+    // One cut line and nothing else: its tail, marked.
+    try expectLastLines(&ring, 10, cut_marker ++ "23456789");
+    try expectLastLines(&ring, 1, cut_marker ++ "23456789");
     try testing.expectEqual(@as(u64, 24), ring.bytes_written_total);
     // A write of exactly the capacity: the previous newest byte ('9') is the last dropped.
     try ring.write(testing.allocator, "ab\ncd\nef");
     try testing.expect(!ring.oldest_starts_line);
-    try expectLastLines(&ring, 10, "cd\nef");
+    try expectLastLines(&ring, 10, cut_marker ++ "ab\ncd\nef");
+    try expectLastLines(&ring, 2, "cd\nef");
     try ring.write(testing.allocator, "\n");
     try ring.write(testing.allocator, "gh\nij\nkl"); // previous newest is '\n': a clean start
     try testing.expect(ring.oldest_starts_line);
@@ -268,9 +275,11 @@ fn referenceLastLines(all: []const u8, capacity: usize, lines: u32) !std.ArrayLi
     errdefer result.deinit(testing.allocator);
     const begin = all.len -| capacity;
     var retained = all[begin..];
-    if (begin > 0 and all[begin - 1] != '\n') {
-        // The cut line is dropped, whether or not it is the last one.
-        retained = if (std.mem.indexOfScalar(u8, retained, '\n')) |i| retained[i + 1 ..] else retained[retained.len..];
+    // The first piece is the tail of a cut line; one that is only its newline shows nothing.
+    var cut = begin > 0 and all[begin - 1] != '\n';
+    if (cut and retained.len > 0 and retained[0] == '\n') {
+        retained = retained[1..];
+        cut = false;
     }
     var pieces: std.ArrayList([]const u8) = .empty;
     defer pieces.deinit(testing.allocator);
@@ -281,6 +290,7 @@ fn referenceLastLines(all: []const u8, capacity: usize, lines: u32) !std.ArrayLi
         rest = rest[end..];
     }
     const keep = @min(lines, pieces.items.len);
+    if (cut and keep == pieces.items.len and keep > 0) try result.appendSlice(testing.allocator, cut_marker);
     for (pieces.items[pieces.items.len - keep ..]) |piece| try result.appendSlice(testing.allocator, piece);
     return result;
 }

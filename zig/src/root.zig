@@ -119,11 +119,17 @@ test {
     _ = @import("spawn.zig");
     _ = @import("supervisor.zig");
     _ = @import("logs.zig");
+    _ = @import("home.zig");
+    _ = @import("log_rotation.zig");
+    _ = @import("daemon_log.zig");
+    _ = @import("fuzz_test.zig");
+    _ = @import("request_test.zig");
     _ = @import("state.zig");
     _ = @import("tree.zig");
     _ = @import("diag.zig");
     _ = @import("restore.zig");
     _ = @import("server.zig");
+    _ = @import("dispatch.zig");
     _ = @import("daemon.zig");
     _ = @import("daemon_test.zig");
 }

@@ -2,21 +2,29 @@
 //!
 //! Every client socket is non-blocking, with an inbound buffer (whole frames are handled as soon as they are
 //! there: a client may pipeline a hundred requests in one write) and an outbound buffer flushed when the
-//! socket is writable. Bounds: `clients_max` connections (one more gets a `limit` error and is closed), 16
-//! MiB per frame, `outbound_bytes_max` unsent bytes per client (a log follower that falls behind is dropped:
-//! it never blocks the loop). While a client has more than `outbound_pause_bytes` unsent, its further
-//! requests wait in the kernel's socket buffer (back-pressure instead of unbounded replies).
+//! socket is writable. Bounds (docs/PROTOCOL.md "Limits"):
+//! - `clients_max` connections. At the limit, the client idle the longest (nothing received or sent for
+//!   `evict_idle_ms`, and not following a log) is closed with a `limit` error to make room; when none is, the
+//!   new connection gets the `limit` error and is closed.
+//! - 16 MiB per frame; `inbound_bytes_max` for the unfinished frames of all clients together (a client whose
+//!   next bytes would pass it gets a `limit` error and is closed), so slow or stalled senders cannot pin
+//!   memory: the buffer of an unfinished frame is allocated to the size its header announces, never more.
+//! - `idle_timeout_ms` without a byte in either direction closes a client (log followers excepted).
+//! - `outbound_bytes_max` unsent bytes per client (a log follower that falls behind is dropped: it never
+//!   blocks the loop). While a client has more than `outbound_pause_bytes` unsent, its further requests wait
+//!   in the kernel's socket buffer (back-pressure instead of unbounded replies).
+//! - Decoding one request allocates at most `msgpack.treeBytesMax(frame size)` (4 × its size + 1 MiB).
 //!
 //! A malformed frame (bad magic or version, over 16 MiB, or a payload that is not a request) gets one
-//! `bad_frame` error with id 0, then that connection alone is closed.
+//! `bad_frame` error with id 0, then that connection alone is closed. What a valid request does is
+//! dispatch.zig's.
 const std = @import("std");
 const sys = @import("sys.zig");
 const frame = @import("frame.zig");
 const protocol = @import("protocol.zig");
-const supervisor = @import("supervisor.zig");
 const poller_module = @import("poller.zig");
 const daemon_module = @import("daemon.zig");
-const root = @import("root.zig");
+const requests = @import("dispatch.zig");
 
 const fd_t = sys.fd_t;
 const Daemon = daemon_module.Daemon;
@@ -26,6 +34,12 @@ const token = daemon_module.token;
 
 /// PROTOCOL.md `clients_max`.
 pub const clients_max = 128;
+/// PROTOCOL.md `inbound_bytes_max`: unfinished frames of all clients together (four whole 16 MiB frames).
+pub const inbound_bytes_max: usize = 64 * 1024 * 1024;
+/// PROTOCOL.md `idle_timeout_ms`: a connection silent this long both ways is closed.
+pub const idle_timeout_ms: u64 = 60_000;
+/// At `clients_max`, a client silent this long may be closed to let a new one in.
+pub const evict_idle_ms: u64 = 1_000;
 /// Unsent reply bytes one client may have before it is dropped.
 pub const outbound_bytes_max = 8 * 1024 * 1024;
 /// Past this many unsent bytes, a client's next requests wait until it reads its replies.
@@ -42,6 +56,8 @@ pub const Subscription = struct {
 
 pub const Client = struct {
     fd: fd_t = -1,
+    /// When a byte last went either way (monotonic ms): idle clients are closed.
+    active_ms: u64 = 0,
     /// Bumped each time the slot gets a new connection (stale poller events are recognised).
     generation: u32 = 0,
     /// Bytes of incomplete frames.
@@ -65,6 +81,8 @@ pub const Client = struct {
 pub const Clients = struct {
     items: [clients_max]Client = @splat(.{}),
     count: u32 = 0,
+    /// The capacity of every client's `inbound` buffer, summed: at most `inbound_bytes_max`.
+    inbound_bytes: usize = 0,
 };
 
 // -------------------------------------------------------------------------------------------------------------
@@ -87,7 +105,8 @@ pub fn acceptAll(daemon: *Daemon) void {
                 return;
             },
         };
-        if (daemon.clients.count >= clients_max) {
+        const now_ms = sys.monotonicMs();
+        if (daemon.clients.count >= clients_max and !evictIdlest(daemon, now_ms)) {
             rejectForLimit(fd);
             continue;
         }
@@ -96,7 +115,7 @@ pub fn acceptAll(daemon: *Daemon) void {
         } else unreachable;
         const client = &daemon.clients.items[index];
         const generation = client.generation +% 1;
-        client.* = .{ .fd = fd, .generation = generation, .interest = .{ .read = true } };
+        client.* = .{ .fd = fd, .generation = generation, .interest = .{ .read = true }, .active_ms = now_ms };
         daemon.poller.?.add(fd, token(.client, @intCast(index), generation), client.interest) catch |err| {
             diag("error: adding a client to the poller failed: {s}", .{sys.errnoName(err)});
             sys.close(fd);
@@ -105,6 +124,41 @@ pub fn acceptAll(daemon: *Daemon) void {
         };
         daemon.clients.count += 1;
     }
+}
+
+/// At `clients_max`: closes the client silent the longest, if it has been for `evict_idle_ms`.
+fn evictIdlest(daemon: *Daemon, now_ms: u64) bool {
+    var idlest: ?*Client = null;
+    for (&daemon.clients.items) |*client| {
+        if (client.fd == -1 or client.subscription != null) continue;
+        if (idlest == null or client.active_ms < idlest.?.active_ms) idlest = client;
+    }
+    const client = idlest orelse return false;
+    if (now_ms -| client.active_ms < evict_idle_ms) return false;
+    refuse(daemon, client, "closed to make room: idle while the daemon had clients_max (128) clients");
+    return true;
+}
+
+/// Closes idle clients; returns when the next one may become idle (for the loop's timeout).
+pub fn expireIdle(daemon: *Daemon, now_ms: u64) u64 {
+    var next_ms: u64 = now_ms + idle_timeout_ms;
+    for (&daemon.clients.items) |*client| {
+        if (client.fd == -1 or client.subscription != null) continue;
+        if (now_ms -| client.active_ms >= idle_timeout_ms) {
+            refuse(daemon, client, "closed: idle for 60 s (idle_timeout_ms)");
+        } else {
+            next_ms = @min(next_ms, client.active_ms + idle_timeout_ms);
+        }
+    }
+    return next_ms;
+}
+
+/// A `limit` error with id 0, sent as far as the socket takes it now, then the connection is closed.
+fn refuse(daemon: *Daemon, client: *Client, why: []const u8) void {
+    diag("client dropped: {s}", .{why});
+    protocol.writeError(&client.outbound, daemon.allocator, 0, "limit", why) catch {};
+    flush(daemon, client);
+    if (client.fd != -1) close(daemon, client);
 }
 
 /// The connection past `clients_max`: one `limit` error, then closed.
@@ -136,8 +190,7 @@ fn readFrom(daemon: *Daemon, client: *Client) void {
         if (client.subscription == null and client.pending() >= outbound_pause_bytes) break;
         const direct = client.inbound.items.len == 0;
         const into: []u8 = if (direct) daemon.socket_buffer else blk: {
-            client.inbound.ensureUnusedCapacity(daemon.allocator, daemon_module.socket_read_bytes) catch
-                return drop(daemon, client, "out of memory for its inbound buffer");
+            if (!reserveInbound(daemon, client, client.inbound.items, client.inbound.items.len)) return;
             break :blk client.inbound.unusedCapacitySlice();
         };
         const count = sys.read(client.fd, into) catch |err| switch (err) {
@@ -148,14 +201,16 @@ fn readFrom(daemon: *Daemon, client: *Client) void {
             client.peer_closed = true;
             break;
         }
+        client.active_ms = daemon.loop_now_ms;
         if (client.subscription != null) continue; // a follower sends nothing more; anything it does is ignored
         if (direct) {
             // Fast path: whole frames straight from the read buffer; only a partial tail is copied.
             const consumed = handleFrames(daemon, client, daemon.socket_buffer[0..count]);
             if (client.fd == -1) return;
             if (consumed < count and !client.closing and client.subscription == null) {
-                client.inbound.appendSlice(daemon.allocator, daemon.socket_buffer[consumed..count]) catch
-                    return drop(daemon, client, "out of memory for its inbound buffer");
+                const tail = daemon.socket_buffer[consumed..count];
+                if (!reserveInbound(daemon, client, tail, tail.len)) return;
+                client.inbound.appendSliceAssumeCapacity(tail);
             }
         } else {
             client.inbound.items.len += count;
@@ -165,18 +220,50 @@ fn readFrom(daemon: *Daemon, client: *Client) void {
     }
 }
 
+/// Makes room in `inbound` for the unfinished frame that `start` begins, of which `buffered` bytes will be
+/// in `inbound`: exactly the size its header announces, or `buffered` plus one socket read while the header
+/// is incomplete. A client that would take the unfinished frames of all clients past `inbound_bytes_max` is
+/// refused; false when it was closed.
+fn reserveInbound(daemon: *Daemon, client: *Client, start: []const u8, buffered: usize) bool {
+    // handleFrames has refused a bad header already: only an incomplete one or a valid one is left.
+    const header = frame.decodeHeader(start) catch null;
+    const target = if (header) |h|
+        @max(frame.header_len + @as(usize, h.payload_len), buffered)
+    else
+        buffered + daemon_module.socket_read_bytes;
+    if (client.inbound.capacity >= target) return true;
+    const growth = target - client.inbound.capacity;
+    if (daemon.clients.inbound_bytes + growth > inbound_bytes_max) {
+        refuse(daemon, client, "unfinished frames of all clients would pass inbound_bytes_max (64 MiB): send whole frames, or retry");
+        return false;
+    }
+    const before = client.inbound.capacity;
+    client.inbound.ensureTotalCapacityPrecise(daemon.allocator, target) catch {
+        drop(daemon, client, "out of memory for its inbound buffer");
+        return false;
+    };
+    daemon.clients.inbound_bytes += client.inbound.capacity - before;
+    return true;
+}
+
+fn freeInbound(daemon: *Daemon, client: *Client) void {
+    daemon.clients.inbound_bytes -= client.inbound.capacity;
+    client.inbound.clearAndFree(daemon.allocator);
+}
+
 /// Handles the whole frames at the start of `inbound` and keeps the rest.
 fn handleInbound(daemon: *Daemon, client: *Client) void {
     const consumed = handleFrames(daemon, client, client.inbound.items);
     if (client.fd == -1) return;
     if (client.closing or client.subscription != null) {
-        client.inbound.clearAndFree(daemon.allocator);
+        freeInbound(daemon, client);
         return;
     }
     const rest = client.inbound.items.len - consumed;
     std.mem.copyForwards(u8, client.inbound.items[0..rest], client.inbound.items[consumed..]);
     client.inbound.items.len = rest;
-    if (rest == 0 and client.inbound.capacity > buffer_keep_bytes) client.inbound.clearAndFree(daemon.allocator);
+    // Whole frames handled: the buffer sized for the largest of them goes back.
+    if (rest == 0 and client.inbound.capacity > buffer_keep_bytes) freeInbound(daemon, client);
 }
 
 /// Handles each whole frame in `bytes`, in order; returns how many bytes were used.
@@ -216,8 +303,8 @@ fn handleFrame(daemon: *Daemon, client: *Client, payload: []const u8) void {
         error.OutOfMemory => return badFrame(daemon, client, "out of memory decoding the request"),
     };
     switch (parsed) {
-        .bad_request => |bad| replyError(daemon, client, bad.id, "bad_request", "{s}", .{bad.message}),
-        .request => |request| dispatch(daemon, client, request),
+        .bad_request => |bad| requests.replyError(daemon, client, bad.id, "bad_request", "{s}", .{bad.message}),
+        .request => |request| requests.dispatch(daemon, client, request),
     }
     checkOutbound(daemon, client);
 }
@@ -237,6 +324,7 @@ fn flush(daemon: *Daemon, client: *Client) void {
             else => return close(daemon, client), // EPIPE, ECONNRESET: it went away
         };
         client.sent += count;
+        if (count > 0) client.active_ms = daemon.loop_now_ms;
     }
     if (client.pending() == 0) {
         client.sent = 0;
@@ -290,7 +378,7 @@ pub fn flushAll(daemon: *Daemon) void {
     }
 }
 
-fn drop(daemon: *Daemon, client: *Client, why: []const u8) void {
+pub fn drop(daemon: *Daemon, client: *Client, why: []const u8) void {
     diag("client dropped: {s}", .{why});
     close(daemon, client);
 }
@@ -302,6 +390,7 @@ fn close(daemon: *Daemon, client: *Client) void {
     }
     daemon.poller.?.remove(client.fd, client.interest);
     sys.close(client.fd);
+    daemon.clients.inbound_bytes -= client.inbound.capacity;
     client.inbound.deinit(daemon.allocator);
     client.outbound.deinit(daemon.allocator);
     client.* = .{ .generation = client.generation };
@@ -349,195 +438,5 @@ pub fn endStreams(daemon: *Daemon, slot: u32, generation: u32) void {
         if (subscription.slot != slot or subscription.generation != generation) continue;
         protocol.writeEnd(&client.outbound, daemon.allocator, subscription.id) catch {};
         client.subscription = null;
-    }
-}
-
-// -------------------------------------------------------------------------------------------------------------
-// Requests
-
-fn replyError(daemon: *Daemon, client: *Client, id: u32, code: []const u8, comptime format: []const u8, args: anytype) void {
-    var buffer: [1024]u8 = undefined;
-    const message = std.fmt.bufPrint(&buffer, format, args) catch blk: {
-        @memcpy(buffer[buffer.len - 3 ..], "...");
-        break :blk buffer[0..];
-    };
-    protocol.writeError(&client.outbound, daemon.allocator, id, code, message) catch
-        return drop(daemon, client, "out of memory queueing a reply");
-}
-
-fn replyRecord(daemon: *Daemon, client: *Client, id: u32, app: *const supervisor.App, now_ms: u64) void {
-    protocol.writeRecord(&client.outbound, daemon.allocator, id, app.record(now_ms)) catch
-        return drop(daemon, client, "out of memory queueing a reply");
-}
-
-/// The reply of a request that may have spawned: `spawn_failed` if the spawn just failed, else the record.
-fn replyStarted(daemon: *Daemon, client: *Client, id: u32, app: *const supervisor.App, now_ms: u64) void {
-    if (daemon.spawn_failed_now) {
-        return replyError(daemon, client, id, "spawn_failed", "{s}", .{app.last_error orelse "the program could not be executed"});
-    }
-    replyRecord(daemon, client, id, app, now_ms);
-}
-
-fn dispatch(daemon: *Daemon, client: *Client, request: protocol.Request) void {
-    const id = request.id;
-    const now_ms = sys.monotonicMs();
-    daemon.spawn_failed_now = false;
-    switch (request.args) {
-        .start => |args| handleStart(daemon, client, id, args, now_ms),
-        .stop => |name| {
-            const slot = daemon.table.find(name) orelse return notFound(daemon, client, id, name);
-            const app = daemon.table.get(slot);
-            daemon.apply(slot, app.machine.stop(app.policy(), now_ms, .{}));
-            replyRecord(daemon, client, id, app, now_ms);
-        },
-        .restart => |args| {
-            if (daemon.shutdown != null) return shuttingDown(daemon, client, id);
-            const slot = daemon.table.find(args.name) orelse return notFound(daemon, client, id, args.name);
-            const app = daemon.table.get(slot);
-            if (args.expected_hash) |expected| {
-                if (!std.mem.eql(u8, expected, app.spec.spec_hash)) {
-                    return replyError(daemon, client, id, "conflict", "app {s} has spec_hash \"{s}\", the request expected \"{s}\"", .{ args.name, app.spec.spec_hash, expected });
-                }
-            }
-            if (app.beingDeleted()) return beingDeleted(daemon, client, id, args.name);
-            daemon.apply(slot, app.machine.restart(app.policy(), now_ms));
-            replyStarted(daemon, client, id, app, now_ms);
-        },
-        .delete => |name| {
-            const slot = daemon.table.find(name) orelse return notFound(daemon, client, id, name);
-            const app = daemon.table.get(slot);
-            const name_copy = daemon.request_arena.allocator().dupe(u8, name) catch name;
-            // Removed now if nothing runs; otherwise once its group is empty (LIST shows it `stopping`).
-            daemon.apply(slot, app.machine.delete(app.policy(), now_ms));
-            protocol.writeName(&client.outbound, daemon.allocator, id, name_copy) catch
-                return drop(daemon, client, "out of memory queueing a reply");
-        },
-        .list => {
-            const slots = daemon.table.sortedByName(daemon.sort_buffer);
-            const records = daemon.request_arena.allocator().alloc(protocol.Record, slots.len) catch
-                return replyError(daemon, client, id, "internal", "out of memory listing {d} apps", .{slots.len});
-            for (records, slots) |*record, slot| record.* = daemon.table.get(slot).record(now_ms);
-            protocol.writeRecords(&client.outbound, daemon.allocator, id, records) catch
-                return drop(daemon, client, "out of memory queueing a reply");
-        },
-        .info => |name| {
-            const slot = daemon.table.find(name) orelse return notFound(daemon, client, id, name);
-            replyRecord(daemon, client, id, daemon.table.get(slot), now_ms);
-        },
-        .log_read => |args| {
-            const slot = daemon.table.find(args.name) orelse return notFound(daemon, client, id, args.name);
-            const app = daemon.table.get(slot);
-            var lines: std.ArrayList(u8) = .empty;
-            app.log(args.stream).ring.lastLines(args.lines, &lines, daemon.request_arena.allocator()) catch
-                return replyError(daemon, client, id, "internal", "out of memory reading the log ring", .{});
-            protocol.writeLogData(&client.outbound, daemon.allocator, id, lines.items) catch
-                return drop(daemon, client, "out of memory queueing a reply");
-        },
-        .log_stream => |args| {
-            if (daemon.shutdown != null) return shuttingDown(daemon, client, id);
-            const slot = daemon.table.find(args.name) orelse return notFound(daemon, client, id, args.name);
-            const app = daemon.table.get(slot);
-            var lines: std.ArrayList(u8) = .empty;
-            app.log(args.stream).ring.lastLines(args.lines, &lines, daemon.request_arena.allocator()) catch
-                return replyError(daemon, client, id, "internal", "out of memory reading the log ring", .{});
-            protocol.writeLogData(&client.outbound, daemon.allocator, id, lines.items) catch
-                return drop(daemon, client, "out of memory queueing a reply");
-            client.subscription = .{ .slot = slot, .generation = daemon.table.generation(slot), .stream = args.stream, .id = id };
-            app.subscribers += 1;
-        },
-        .ping => protocol.writePing(&client.outbound, daemon.allocator, id, .{
-            .pid = @intCast(daemon.pid),
-            .version = root.version,
-            .uptime_ms = now_ms -| daemon.started_ms,
-            .apps = daemon.table.count,
-            .tracking = daemon.trackingMechanism(),
-        }) catch return drop(daemon, client, "out of memory queueing a reply"),
-        .shutdown => {
-            // Reply first: the client learns it was heard before anything stops.
-            protocol.writeEmpty(&client.outbound, daemon.allocator, id) catch {};
-            daemon.beginShutdown("SHUTDOWN request");
-        },
-        .save => {
-            daemon.saveState(.fsync) catch
-                return replyError(daemon, client, id, "internal", "{s}", .{daemon.last_failure});
-            protocol.writePath(&client.outbound, daemon.allocator, id, daemon.paths.?.state) catch
-                return drop(daemon, client, "out of memory queueing a reply");
-        },
-    }
-}
-
-fn notFound(daemon: *Daemon, client: *Client, id: u32, name: []const u8) void {
-    replyError(daemon, client, id, "not_found", "no app named {s}", .{name});
-}
-
-fn shuttingDown(daemon: *Daemon, client: *Client, id: u32) void {
-    replyError(daemon, client, id, "shutting_down", "the daemon is shutting down and takes no new work", .{});
-}
-
-fn beingDeleted(daemon: *Daemon, client: *Client, id: u32, name: []const u8) void {
-    replyError(daemon, client, id, "bad_request", "app {s} is being deleted: retry once it is gone", .{name});
-}
-
-/// PROCESS_START: create, start, idempotent re-start, update in place, or replace; see PROTOCOL.md
-/// "PROCESS_START". With `autostart = false` nothing is started: a new app is created stopped, an existing
-/// one keeps its run state.
-fn handleStart(daemon: *Daemon, client: *Client, id: u32, args: protocol.StartArgs, now_ms: u64) void {
-    if (daemon.shutdown != null) return shuttingDown(daemon, client, id);
-    const existing = daemon.table.find(args.name);
-    const app_existing: ?*const supervisor.App = if (existing) |slot| daemon.table.get(slot) else null;
-    const hash = if (app_existing) |app| app.spec.spec_hash else "";
-    switch (supervisor.decideStart(app_existing, args)) {
-        .conflict => |reason| return switch (reason) {
-            .expected_absent => replyError(daemon, client, id, "conflict", "app {s} exists (spec_hash \"{s}\"), the request expected it not to", .{ args.name, hash }),
-            .expected_other_hash => replyError(daemon, client, id, "conflict", "app {s} has spec_hash \"{s}\", the request expected \"{s}\"", .{ args.name, hash, args.expected_hash.? }),
-            .expected_present => replyError(daemon, client, id, "conflict", "app {s} does not exist, the request expected spec_hash \"{s}\"", .{ args.name, args.expected_hash.? }),
-        },
-        .not_found => return replyError(daemon, client, id, "not_found", "no app named {s} (send a full spec to create it)", .{args.name}),
-        .being_deleted => return beingDeleted(daemon, client, id, args.name),
-        .exists => return replyError(daemon, client, id, "exists", "app {s} exists with a different spec (spec_hash \"{s}\"): send replace to replace it", .{ args.name, hash }),
-        .create => {
-            const slot = daemon.registerApp(args.spec.?) catch |err| return switch (err) {
-                error.Limit => replyError(daemon, client, id, "limit", "{d} apps already (apps_max): delete one first", .{supervisor.apps_max}),
-                error.OutOfMemory => replyError(daemon, client, id, "internal", "out of memory registering app {s}", .{args.name}),
-                error.LogsUnusable => replyError(daemon, client, id, "internal", "{s}", .{daemon.last_failure}),
-            };
-            diag("app {s}: created{s}", .{ args.name, if (args.autostart) "" else " (stopped: autostart false)" });
-            const app = daemon.table.get(slot);
-            if (args.autostart) daemon.apply(slot, app.machine.start(now_ms));
-            replyStarted(daemon, client, id, app, now_ms);
-        },
-        .start => {
-            const app = daemon.table.get(existing.?);
-            if (args.autostart) daemon.apply(existing.?, app.machine.start(now_ms));
-            replyStarted(daemon, client, id, app, now_ms);
-        },
-        .update_in_place => {
-            const slot = existing.?;
-            const app = daemon.table.get(slot);
-            // Nothing a running process depends on changes: no restart. The new limits apply from the next
-            // sample and the next log write.
-            daemon.table.replaceSpec(daemon.allocator, slot, args.spec.?) catch
-                return replyError(daemon, client, id, "internal", "out of memory updating the spec of {s}", .{args.name});
-            daemon.table_touched = true;
-            diag("app {s}: spec updated in place (no restart)", .{args.name});
-            if (args.autostart) daemon.apply(slot, app.machine.start(now_ms));
-            replyStarted(daemon, client, id, app, now_ms);
-        },
-        .replace => {
-            const slot = existing.?;
-            const app = daemon.table.get(slot);
-            // The old process stops with the old spec's signal and timeout; the new one starts with the new.
-            const old_policy = app.policy();
-            daemon.table.replaceSpec(daemon.allocator, slot, args.spec.?) catch
-                return replyError(daemon, client, id, "internal", "out of memory replacing the spec of {s}", .{args.name});
-            daemon.table_touched = true;
-            diag("app {s}: spec replaced (spec_hash \"{s}\")", .{ args.name, app.spec.spec_hash });
-            const effects = if (args.autostart)
-                app.machine.restart(old_policy, now_ms)
-            else
-                app.machine.restartIfActive(old_policy, now_ms);
-            daemon.apply(slot, effects);
-            replyStarted(daemon, client, id, app, now_ms);
-        },
     }
 }

@@ -59,7 +59,8 @@ pub fn writeFile(
     step: *WriteStep,
 ) sys.Error!void {
     step.* = .open;
-    const fd = try sys.open(tmp_path, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true }, 0o600);
+    // Never through a symlink planted at the name, nor blocking on a FIFO (the home is checked by home.zig).
+    const fd = try sys.open(tmp_path, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true, .NOFOLLOW = true, .NONBLOCK = true }, 0o600);
     var fd_open = true;
     defer if (fd_open) sys.close(fd);
     step.* = .write;
@@ -92,7 +93,7 @@ pub const Loaded = union(enum) {
 
 /// Reads and decodes the state file; everything is allocated from `arena`.
 pub fn load(arena: std.mem.Allocator, path: [*:0]const u8) error{OutOfMemory}!Loaded {
-    const fd = sys.open(path, .{ .ACCMODE = .RDONLY, .CLOEXEC = true }, 0) catch |err| switch (err) {
+    const fd = sys.open(path, .{ .ACCMODE = .RDONLY, .CLOEXEC = true, .NOFOLLOW = true, .NONBLOCK = true }, 0) catch |err| switch (err) {
         error.NOENT => return .missing,
         else => return .{ .unreadable = err },
     };

@@ -697,6 +697,60 @@ pub fn sleepMs(ms: u64) void {
     while (c.nanosleep(&ts, &ts) == -1 and lastErrno() == .INTR) {}
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Files relative to a directory handle (home.zig): nothing under VELOS_HOME is reached through a symlink.
+
+pub fn openAt(directory_fd: fd_t, name: [*:0]const u8, flags: O, mode: mode_t) Error!fd_t {
+    while (true) {
+        const rc = c.openat(directory_fd, name, flags, mode);
+        if (rc >= 0) return rc;
+        if (lastErrno() == .INTR) continue;
+        return lastError();
+    }
+}
+
+/// fstatat without following a final symlink (lstat relative to a directory; AT_FDCWD for a path).
+pub fn lstatAt(directory_fd: fd_t, name: [*:0]const u8) Error!Stat {
+    var result = std.mem.zeroes(Stat);
+    const flags: u32 = c.AT.SYMLINK_NOFOLLOW;
+    const rc = if (lfs64) c.fstatat64(directory_fd, name, &result, flags) else c.fstatat(directory_fd, name, &result, flags);
+    try check(rc);
+    return result;
+}
+
+pub const at_cwd: fd_t = c.AT.FDCWD;
+
+pub fn mkdirAt(directory_fd: fd_t, name: [*:0]const u8, mode: mode_t) Error!void {
+    try check(c.mkdirat(directory_fd, name, mode));
+}
+
+pub fn unlinkAt(directory_fd: fd_t, name: [*:0]const u8) Error!void {
+    try check(c.unlinkat(directory_fd, name, 0));
+}
+
+pub fn renameAt(directory_fd: fd_t, old_name: [*:0]const u8, new_name: [*:0]const u8) Error!void {
+    try check(c.renameat(directory_fd, old_name, directory_fd, new_name));
+}
+
+pub fn fchmod(fd: fd_t, mode: mode_t) Error!void {
+    try check(c.fchmod(fd, mode));
+}
+
+/// dup2 that retries EINTR (for the daemon's own stdout/stderr; the forked child has its own).
+pub fn dup2(from: fd_t, to: fd_t) Error!void {
+    while (c.dup2(from, to) == -1) {
+        if (lastErrno() != .INTR) return lastError();
+    }
+}
+
+pub fn isRegular(st: Stat) bool {
+    return (st.mode & c.S.IFMT) == c.S.IFREG;
+}
+
+pub fn isSymlink(st: Stat) bool {
+    return (st.mode & c.S.IFMT) == c.S.IFLNK;
+}
+
 test "errno errors carry their name" {
     const err: anyerror = errorFromErrno(.NOENT);
     try std.testing.expectEqualStrings("ENOENT", errnoName(err));

@@ -2,8 +2,9 @@
 //! `setsid` or double-forked has left its app's group, so `kill(-pgid)` misses it; this file finds it.
 //!
 //! The mechanism ("procfs", what `PING` reports as `tracking`): the daemon is the child subreaper of every
-//! app, so an orphaned descendant is reparented to the daemon, never to init. One scan of /proc reads each
-//! process's parent, start time, CPU time and resident size; a process belongs to an app when
+//! app, so an orphaned descendant is reparented to the daemon, never to init. A scan walks down from the
+//! daemon through /proc/PID/task/TID/children (all of /proc where the kernel lacks those files) and reads
+//! each process's parent, start time, CPU time and resident size; a process belongs to an app when
 //!   1. it is the app's main process (pid and start time), or
 //!   2. it was seen as the app's member in an earlier scan (pid and start time: a recycled pid is never
 //!      taken for it), or
@@ -59,6 +60,7 @@ pub const Process = struct {
     ppid: i32,
     start_time_ticks: u64,
     state: u8,
+    threads: u32 = 1,
     cpu_ticks: u64,
     rss_pages: u64,
     owner: ?Owner = null,
@@ -183,6 +185,60 @@ pub const Tracker = struct {
         tracker.processes.deinit(allocator);
         tracker.index.deinit(allocator);
         tracker.next_known.deinit(allocator);
+    }
+
+    /// Reads the processes below `top` (the daemon) into `processes`, `top` first, following each thread's
+    /// /proc/PID/task/TID/children: the cost grows with what the daemon runs, not with the host's process
+    /// count. error.Unsupported when the children files are missing (no CONFIG_PROC_CHILDREN): then
+    /// `snapshot` reads all of /proc instead.
+    pub fn snapshotBelow(tracker: *Tracker, allocator: std.mem.Allocator, top: i32, stat_buffer: []u8, children_buffer: []u8) error{ OutOfMemory, Unsupported }!void {
+        tracker.processes.clearRetainingCapacity();
+        tracker.index.clearRetainingCapacity();
+        if (!sys.is_linux) return error.Unsupported;
+        if (procfs.readChildren(top, top, children_buffer) == null) return error.Unsupported;
+        try tracker.add(allocator, top, stat_buffer);
+        var next: usize = 0; // the list is its own breadth-first queue
+        while (next < tracker.processes.items.len) : (next += 1) {
+            const parent = tracker.processes.items[next];
+            if (parent.threads <= 1) {
+                try tracker.addChildren(allocator, parent.pid, parent.pid, stat_buffer, children_buffer);
+                continue;
+            }
+            var path_buffer: [32]u8 = undefined;
+            const path = std.fmt.bufPrint(&path_buffer, "/proc/{d}/task", .{parent.pid}) catch unreachable;
+            var tasks = std.fs.openDirAbsolute(path, .{ .iterate = true }) catch continue;
+            defer tasks.close();
+            var entries = tasks.iterate();
+            while (entries.next() catch null) |entry| {
+                const tid = std.fmt.parseInt(i32, entry.name, 10) catch continue;
+                try tracker.addChildren(allocator, parent.pid, tid, stat_buffer, children_buffer);
+            }
+        }
+    }
+
+    fn addChildren(tracker: *Tracker, allocator: std.mem.Allocator, pid: i32, tid: i32, stat_buffer: []u8, children_buffer: []u8) error{OutOfMemory}!void {
+        const text = procfs.readChildren(pid, tid, children_buffer) orelse return;
+        var fields = std.mem.tokenizeAny(u8, text, " \n");
+        while (fields.next()) |field| {
+            const child = std.fmt.parseInt(i32, field, 10) catch continue;
+            if (tracker.index.contains(child)) continue;
+            if (tracker.processes.items.len >= members_max) return;
+            try tracker.add(allocator, child, stat_buffer);
+        }
+    }
+
+    fn add(tracker: *Tracker, allocator: std.mem.Allocator, pid: i32, stat_buffer: []u8) error{OutOfMemory}!void {
+        const stat = procfs.readStat(pid, stat_buffer) catch return; // gone meanwhile
+        try tracker.index.put(allocator, pid, @intCast(tracker.processes.items.len));
+        try tracker.processes.append(allocator, .{
+            .pid = pid,
+            .ppid = stat.ppid,
+            .start_time_ticks = stat.start_time_ticks,
+            .state = stat.state,
+            .threads = stat.threads,
+            .cpu_ticks = stat.utime_ticks +| stat.stime_ticks,
+            .rss_pages = stat.rss_pages,
+        });
     }
 
     /// Reads every process of /proc into `processes` (zombies included: their parent link still counts).
@@ -355,6 +411,49 @@ test "signalProcess: only the process with the recorded start time" {
     try testing.expect(signalProcess(pid, stat.start_time_ticks, 9, &buffer));
     try testing.expectEqual(sys.Exit{ .signal = 9 }, sys.waitPidExit(pid));
     try testing.expect(!signalProcess(pid, stat.start_time_ticks, 9, &buffer));
+}
+
+test "snapshotBelow: this process's child and grandchild, and nothing above" {
+    if (!sys.is_linux) return error.SkipZigTest;
+    const pid = try sys.fork();
+    if (pid == 0) {
+        // The child forks a grandchild that calls setsid: still below us.
+        const grandchild = std.c.fork();
+        if (grandchild == 0) {
+            _ = std.c.setsid();
+            sys.sleepMs(10_000);
+            std.c._exit(0);
+        }
+        sys.sleepMs(10_000);
+        std.c._exit(0);
+    }
+    defer {
+        sys.kill(pid, 9) catch {};
+        _ = sys.waitPidExit(pid);
+    }
+    var tracker: Tracker = .{};
+    defer tracker.deinit(testing.allocator);
+    var stat_buffer: [1024]u8 = undefined;
+    var children_buffer: [4096]u8 = undefined;
+    const self = sys.getpid();
+    var found_grandchild: ?i32 = null;
+    const deadline_ms = sys.monotonicMs() + 5000;
+    while (found_grandchild == null) {
+        tracker.snapshotBelow(testing.allocator, self, &stat_buffer, &children_buffer) catch |err| switch (err) {
+            error.Unsupported => return error.SkipZigTest,
+            else => return err,
+        };
+        try testing.expectEqual(self, tracker.processes.items[0].pid);
+        for (tracker.processes.items) |p| {
+            if (p.ppid == pid) found_grandchild = p.pid;
+            try testing.expect(p.pid != 1); // nothing above us
+        }
+        try testing.expect(sys.monotonicMs() < deadline_ms);
+        if (found_grandchild == null) sys.sleepMs(5);
+    }
+    try testing.expect(tracker.index.contains(pid));
+    // The grandchild is not ours to reap: kill it by pid (it is in a session of its own).
+    sys.kill(found_grandchild.?, 9) catch {};
 }
 
 test "snapshot: this process and its child are in it" {

@@ -34,11 +34,17 @@ test "scans are spaced by the interval, or by a multiple of what they cost" {
 }
 /// Bytes of /proc/PID/environ read to find the marker (the daemon puts it first).
 pub const environ_head_bytes = 4096;
+/// Room for the daemon's children list: every main process and orphan, up to 11 bytes a pid ("4194303 ").
+/// Allocated once; only the pages a list fills are ever touched.
+pub const children_buffer_bytes = 256 * 1024;
 
 /// Buffers the scan borrows from the daemon (allocated once at start-up).
 pub const Scratch = struct {
     stat_buffer: []u8,
     environ_buffer: []u8,
+    /// Where /proc/PID/task/TID/children is read: `children_buffer_bytes` (the daemon's own list holds every
+    /// main process).
+    children_buffer: []u8,
     /// At least `supervisor.apps_max` long.
     roots: []tracker_module.Root,
 };
@@ -47,6 +53,8 @@ pub const Report = struct {
     /// Descendants signalled this scan (a stop's signal, or SIGKILL for a leftover).
     signalled: u32 = 0,
     leftovers_killed: u32 = 0,
+    /// Processes of apps deleted since they were seen, killed.
+    deleted_apps_killed: u32 = 0,
     processes: u32 = 0,
 };
 
@@ -79,7 +87,10 @@ pub fn scan(
     home_id: []const u8,
     scratch: Scratch,
 ) error{ Unsupported, OutOfMemory }!Report {
-    try tracker.snapshot(allocator, scratch.stat_buffer);
+    tracker.snapshotBelow(allocator, daemon_pid, scratch.stat_buffer, scratch.children_buffer) catch |err| switch (err) {
+        error.OutOfMemory => return error.OutOfMemory,
+        error.Unsupported => try tracker.snapshot(allocator, scratch.stat_buffer),
+    };
     var roots_used: usize = 0;
     var iterator = table.iterator();
     while (iterator.next()) |entry| {
@@ -110,7 +121,7 @@ pub fn scan(
         if (process.state == 'Z') continue;
         const app = table.lookup(owner.slot, owner.generation) orelse {
             // Its app was deleted: nothing of it may outlive it.
-            if (tracker_module.signalProcess(process.pid, process.start_time_ticks, supervisor.sigkill, scratch.stat_buffer)) report.leftovers_killed += 1;
+            if (tracker_module.signalProcess(process.pid, process.start_time_ticks, supervisor.sigkill, scratch.stat_buffer)) report.deleted_apps_killed += 1;
             continue;
         };
         app.tree_cpu_ticks +|= process.cpu_ticks;
@@ -122,7 +133,12 @@ pub fn scan(
         const signal: u8 = if (!current_run) supervisor.sigkill else if (machine.status == .stopping and machine.killed) supervisor.sigkill else app.descendant_signal;
         if (signal == 0) continue;
         if (tracker_module.signalProcess(process.pid, process.start_time_ticks, signal, scratch.stat_buffer)) {
-            if (current_run) report.signalled += 1 else report.leftovers_killed += 1;
+            if (current_run) {
+                report.signalled += 1;
+            } else {
+                report.leftovers_killed += 1;
+                app.leftovers_killed +|= 1;
+            }
         }
     }
     iterator = table.iterator();

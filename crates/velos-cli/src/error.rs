@@ -212,6 +212,13 @@ pub fn client_error(error: ClientError, app: Option<&str>) -> CliError {
             .hint("the daemon may be another velos version: velos kill, then run the command again"),
         ClientError::Io { .. } => CliError::new(error.to_string()).causes_of(&error).hint(daemon_log_hint()),
         ClientError::Timeout { .. } => CliError::new(error.to_string()).hint(daemon_log_hint()),
+        ClientError::HomeUnusable { home, .. } => CliError::new(error.to_string()).hint(format!(
+            "point VELOS_HOME at a directory of your own (not a symlink), or remove {}",
+            home.display()
+        )),
+        ClientError::Refused { .. } => CliError::new(error.to_string()).hint(
+            "other clients hold the daemon's connections: retry in a moment; velos ping checks the daemon",
+        ),
     }
 }
 

@@ -18,6 +18,15 @@ pub enum ClientError {
         log_tail: Vec<String>,
     },
 
+    /// VELOS_HOME is not a directory of this user that velos can use safely.
+    #[error("VELOS_HOME {} cannot be used: {problem}", home.display())]
+    HomeUnusable { home: PathBuf, problem: crate::HomeProblem },
+
+    /// The daemon closed the connection and said why (a `limit` error with id 0: too many clients, idle
+    /// too long, too many unfinished frames).
+    #[error("the daemon refused the connection: {message}")]
+    Refused { message: String },
+
     /// The daemon answered with an error.
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },

@@ -3,9 +3,13 @@
 //! [`Client::connect`] talks to a running daemon; [`connect_or_start`] starts one first when needed.
 //! Requests are answered in order (docs/PROTOCOL.md), so [`Client::start_many`] pipelines them.
 mod error;
+mod home;
+mod refusal;
 mod spawn;
+mod sys;
 
 pub use error::ClientError;
+pub use home::{Home, HomeProblem};
 pub use spawn::{connect_or_start, DAEMON_LOG_FILE, START_DEADLINE};
 
 use serde::de::DeserializeOwned;
@@ -255,7 +259,9 @@ impl Client {
             if is_timeout(&error) {
                 ClientError::Timeout { what: "sending a request to the daemon".into(), after: self.timeout }
             } else {
-                ClientError::io("could not send a request to the daemon", error)
+                // A daemon that refused this connection said why before closing it.
+                refusal::read_reason(&mut self.stream, &mut self.decoder)
+                    .unwrap_or_else(|| ClientError::io("could not send a request to the daemon", error))
             }
         })
     }
@@ -264,6 +270,9 @@ impl Client {
     /// with id 0 is passed on as the daemon's error.
     fn read_reply(&mut self, id: u32) -> Result<Reply, ClientError> {
         let reply = self.read_any_reply()?;
+        if let Some(refused) = refusal::as_refusal(&reply) {
+            return Err(refused);
+        }
         if reply.id == id || (reply.id == 0 && matches!(reply.body, ReplyBody::Error { .. })) {
             Ok(reply)
         } else {

@@ -1,9 +1,12 @@
 //! Starting the daemon when it is not running: `velos daemon --foreground --detached` in the background.
-use crate::{Client, ClientError};
-use std::fs::{DirBuilder, File, OpenOptions};
+//!
+//! Before anything is written, VELOS_HOME is checked ([`Home::prepare`]: a real directory of ours, 0700), and
+//! `daemon.log` is opened relative to it without following a symlink. The daemon gets descriptors 0–2 only
+//! (/dev/null and daemon.log): nothing its caller inherited, so `{ velos start …; } | cat` ends.
+use crate::{sys, Client, ClientError, Home};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,40 +22,34 @@ const ALREADY_RUNNING_MARK: &str = "already running";
 /// Connects to the daemon of `home`, starting it first if it is not running.
 ///
 /// The daemon is `velos_exe daemon --foreground --detached` with `VELOS_HOME=home`, stdin from /dev/null and
-/// stdout/stderr appended to `home/daemon.log`; `home` is created (mode 0700) if missing. Two callers may
-/// race: the loser's daemon exits with "already running" and the loser connects to the winner's.
+/// stdout/stderr appended to `home/daemon.log`; `home` is created (mode 0700) if missing, and refused if it
+/// is a symlink or another user's. Two callers may race: the loser's daemon exits with "already running"
+/// and the loser connects to the winner's.
 pub fn connect_or_start(home: &Path, velos_exe: &Path) -> Result<Client, ClientError> {
     match Client::connect(home) {
         Err(ClientError::DaemonNotRunning { .. }) => {}
         other => return other,
     }
-    let home = absolute(home)?;
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&home)
-        .map_err(|error| ClientError::io(format!("could not create VELOS_HOME {}", home.display()), error))?;
-    let log_path = home.join(DAEMON_LOG_FILE);
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&log_path)
-        .map_err(|error| ClientError::io(format!("could not open {}", log_path.display()), error))?;
+    let home = Home::prepare(home)?;
+    let log = home.open_append(DAEMON_LOG_FILE)?;
+    let log_path = home.path().join(DAEMON_LOG_FILE);
     let log_offset = log.metadata().map(|meta| meta.len()).unwrap_or(0);
     let log_for_stderr = log
         .try_clone()
         .map_err(|error| ClientError::io("could not duplicate the daemon.log handle", error))?;
-    let child = Command::new(velos_exe)
+    let mut command = Command::new(velos_exe);
+    command
         .args(["daemon", "--foreground", "--detached"])
-        .env("VELOS_HOME", &home)
+        .env("VELOS_HOME", home.path())
         .current_dir("/") // do not keep the caller's directory busy
         .stdin(Stdio::null())
         .stdout(log)
-        .stderr(log_for_stderr)
+        .stderr(log_for_stderr);
+    sys::close_inherited_descriptors(&mut command);
+    let child = command
         .spawn()
         .map_err(|error| ClientError::io(format!("could not run {} daemon", velos_exe.display()), error))?;
-    wait_until_ready(&home, child, &log_path, log_offset)
+    wait_until_ready(home.path(), child, &log_path, log_offset)
 }
 
 fn wait_until_ready(
@@ -121,12 +118,6 @@ fn read_log_tail(path: &Path, offset: u64) -> Vec<String> {
     let lines: Vec<String> =
         text.lines().map(str::trim_end).filter(|line| !line.is_empty()).map(String::from).collect();
     lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].to_vec()
-}
-
-fn absolute(path: &Path) -> Result<PathBuf, ClientError> {
-    std::path::absolute(path).map_err(|error| {
-        ClientError::io(format!("could not make VELOS_HOME {} absolute", path.display()), error)
-    })
 }
 
 #[cfg(test)]

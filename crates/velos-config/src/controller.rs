@@ -9,13 +9,14 @@ use crate::units::parse_duration_ms;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
+use velos_core::limits;
 
 /// `resync` when the file sets none.
 pub const RESYNC_DEFAULT_MS: u64 = 30_000;
 /// `[velos.git] poll` when the file sets none.
 pub const POLL_DEFAULT_MS: u64 = 30_000;
 /// The shortest `resync` and `poll`: shorter would keep the controller (and the daemon) busy for nothing.
-pub const INTERVAL_MIN_MS: u64 = 100;
+pub const INTERVAL_MIN_MS: u64 = *limits::INTERVAL_MS.start();
 /// `[velos.git] ref` when the file sets none.
 pub const GIT_REF_DEFAULT: &str = "main";
 /// `[velos.git] path` when the file sets none.
@@ -104,16 +105,18 @@ impl Resolver<'_, '_> {
         self.context.spans.value(path)
     }
 
-    /// A duration of at least [`INTERVAL_MIN_MS`].
+    /// A duration within [`limits::INTERVAL_MS`].
     fn interval(&mut self, path: &[&str], text: &str) -> Option<u64> {
         let key = path.join(".");
         match parse_duration_ms(text) {
-            Ok(milliseconds) if milliseconds >= INTERVAL_MIN_MS => Some(milliseconds),
+            Ok(milliseconds) if limits::INTERVAL_MS.contains(&milliseconds) => Some(milliseconds),
             Ok(_) => {
                 let span = self.span(path);
+                let (min, max) =
+                    (limits::format_ms(INTERVAL_MIN_MS), limits::format_ms(*limits::INTERVAL_MS.end()));
                 self.error(
                     span,
-                    format!("`{key}` must be at least {INTERVAL_MIN_MS}ms, found {text:?}"),
+                    format!("`{key}` must be between {min} and {max}, found {text:?}"),
                     Some(format!("write `{} = \"30s\"` (the default)", path.last().unwrap_or(&""))),
                 );
                 None

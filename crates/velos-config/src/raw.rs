@@ -127,28 +127,31 @@ pub struct RawApp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["always", "on-failure", "never"]))]
     pub restart: Option<String>,
-    /// More than this many restarts within `restart_window` and the app is left `errored` (default 10).
+    /// More than this many restarts within `restart_window` and the app is left `errored` (0 to 1000,
+    /// default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
     pub max_restarts: Option<u32>,
-    /// The window `max_restarts` is counted in (default `"60s"`).
+    /// The window `max_restarts` is counted in (`"1s"` to `"1d"`, default `"60s"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_window: Option<Duration>,
     /// Delay between restarts: the first restart after a crash is immediate, the next ones wait
     /// `initial`, doubling up to `max`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff: Option<RawBackoff>,
-    /// A run at least this long resets the restart backoff (default `"1s"`).
+    /// A run at least this long resets the restart backoff (`"0ms"` to `"1h"`, default `"1s"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_uptime: Option<Duration>,
     /// The signal sent to the app's process group to stop it: a name (`"SIGTERM"`, `"TERM"`) or a
     /// number (default SIGTERM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kill_signal: Option<Signal>,
-    /// How long the app may take to stop before its process group gets SIGKILL (default `"5s"`).
+    /// How long the app may take to stop before its process group gets SIGKILL (`"0ms"` to `"1h"`, default
+    /// `"5s"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kill_timeout: Option<Duration>,
-    /// Restart the app when its memory (resident set) goes above this size (`"512M"`). Changing it does not
-    /// restart the app.
+    /// Restart the app when its memory (resident set) goes above this size (`"512M"`; 1 byte to `"64T"`).
+    /// Changing it does not restart the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_memory: Option<Size>,
     /// Apps (of this file) to start before this one, and to stop after it.
@@ -165,10 +168,10 @@ pub struct RawApp {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Backoff")]
 pub struct RawBackoff {
-    /// The delay before the second restart in a row (default `"100ms"`).
+    /// The delay before the second restart in a row (`"0ms"` to `"1h"`, default `"100ms"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<Duration>,
-    /// The longest restart delay (default `"5s"`).
+    /// The longest restart delay (`"0ms"` to `"1h"`, default `"5s"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<Duration>,
 }
@@ -178,10 +181,10 @@ pub struct RawBackoff {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Log")]
 pub struct RawLog {
-    /// Rotate a log file when it reaches this size (default: the daemon's).
+    /// Rotate a log file when it reaches this size (`"1K"` to `"1T"`, default `"10M"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_size: Option<Size>,
-    /// How many rotated files to keep, 1 to 1000 (default: the daemon's).
+    /// How many rotated files to keep, 1 to 1000 (default 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub max_files: Option<u32>,

@@ -10,6 +10,7 @@ use crate::raw::{RawFile, INSTANCES_MAX};
 use std::collections::HashMap;
 use std::ops::Range;
 use toml_edit::{Item, TableLike, Value};
+use velos_core::limits;
 
 /// What a key's value must be.
 #[derive(Debug, Clone, Copy)]
@@ -48,8 +49,6 @@ const fn optional(name: &'static str, kind: Kind) -> Field {
     Field { name, kind, required: false }
 }
 
-const U32: Kind = Kind::Integer { min: 0, max: u32::MAX as i64 };
-
 pub(crate) const ROOT: &[Field] = &[
     optional("project", Kind::Table(PROJECT)),
     optional("apps", Kind::Apps),
@@ -64,7 +63,10 @@ pub(crate) const APP: &[Field] = &[
     optional("instances", Kind::Integer { min: 1, max: INSTANCES_MAX as i64 }),
     optional("state", Kind::String),
     optional("restart", Kind::String),
-    optional("max_restarts", U32),
+    optional(
+        "max_restarts",
+        Kind::Integer { min: *limits::MAX_RESTARTS.start() as i64, max: *limits::MAX_RESTARTS.end() as i64 },
+    ),
     optional("restart_window", Kind::Duration),
     optional("backoff", Kind::Table(BACKOFF)),
     optional("min_uptime", Kind::Duration),
@@ -77,7 +79,13 @@ pub(crate) const APP: &[Field] = &[
 pub(crate) const BACKOFF: &[Field] = &[optional("initial", Kind::Duration), optional("max", Kind::Duration)];
 pub(crate) const LOG: &[Field] = &[
     optional("max_size", Kind::Size),
-    optional("max_files", Kind::Integer { min: 1, max: 1000 }),
+    optional(
+        "max_files",
+        Kind::Integer {
+            min: *limits::LOG_MAX_FILES.start() as i64,
+            max: *limits::LOG_MAX_FILES.end() as i64,
+        },
+    ),
     optional("timestamps", Kind::Boolean),
 ];
 

@@ -12,9 +12,9 @@ use crate::{
     DesiredApp, DesiredState, InPlace, Project, DEFAULT_PATH, FALLBACK_PROJECT_NAME, INSTANCE_VARIABLE,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Component, Path, PathBuf};
-use velos_core::{validate_name, AppSpec, RestartPolicy, NAME_LENGTH_MAX};
+use velos_core::{limits, validate_name, AppSpec, RestartPolicy, NAME_LENGTH_MAX};
 
 pub(crate) struct Context<'a> {
     pub(crate) map: &'a SourceMap<'a>,
@@ -255,30 +255,70 @@ impl Resolver<'_> {
             ),
             None => Some(RestartPolicy::default()),
         };
-        let duration =
-            |resolver: &mut Self, key: &[&str], value: Option<&crate::raw::Duration>, default: u64| {
-                let path = [&["apps", name][..], key].concat();
-                match value {
-                    None => default,
-                    Some(text) => parse_duration_ms(&text.0).unwrap_or_else(|error| {
-                        resolver.unit_error(&path, error);
-                        default
-                    }),
+        let duration = |resolver: &mut Self,
+                        key: &[&str],
+                        value: Option<&crate::raw::Duration>,
+                        default: u64,
+                        range: RangeInclusive<u64>| {
+            let path = [&["apps", name][..], key].concat();
+            let Some(text) = value else { return default };
+            match parse_duration_ms(&text.0) {
+                Ok(milliseconds) if range.contains(&milliseconds) => milliseconds,
+                Ok(_) => {
+                    resolver.out_of_range(
+                        &path,
+                        &text.0,
+                        &limits::format_ms(*range.start()),
+                        &limits::format_ms(*range.end()),
+                    );
+                    default
                 }
-            };
+                Err(error) => {
+                    resolver.unit_error(&path, error);
+                    default
+                }
+            }
+        };
         let mut spec = AppSpec::new(name, command, cwd);
         spec.args = args;
         spec.restart = restart.unwrap_or_default();
         spec.max_restarts = raw.max_restarts.unwrap_or(spec.max_restarts);
-        spec.restart_window_ms =
-            duration(self, &["restart_window"], raw.restart_window.as_ref(), spec.restart_window_ms);
-        spec.min_uptime_ms = duration(self, &["min_uptime"], raw.min_uptime.as_ref(), spec.min_uptime_ms);
-        spec.kill_timeout_ms =
-            duration(self, &["kill_timeout"], raw.kill_timeout.as_ref(), spec.kill_timeout_ms);
+        spec.restart_window_ms = duration(
+            self,
+            &["restart_window"],
+            raw.restart_window.as_ref(),
+            spec.restart_window_ms,
+            limits::RESTART_WINDOW_MS,
+        );
+        spec.min_uptime_ms = duration(
+            self,
+            &["min_uptime"],
+            raw.min_uptime.as_ref(),
+            spec.min_uptime_ms,
+            limits::MIN_UPTIME_MS,
+        );
+        spec.kill_timeout_ms = duration(
+            self,
+            &["kill_timeout"],
+            raw.kill_timeout.as_ref(),
+            spec.kill_timeout_ms,
+            limits::KILL_TIMEOUT_MS,
+        );
         let backoff = raw.backoff.clone().unwrap_or_default();
-        spec.backoff_initial_ms =
-            duration(self, &["backoff", "initial"], backoff.initial.as_ref(), spec.backoff_initial_ms);
-        spec.backoff_max_ms = duration(self, &["backoff", "max"], backoff.max.as_ref(), spec.backoff_max_ms);
+        spec.backoff_initial_ms = duration(
+            self,
+            &["backoff", "initial"],
+            backoff.initial.as_ref(),
+            spec.backoff_initial_ms,
+            limits::BACKOFF_MS,
+        );
+        spec.backoff_max_ms = duration(
+            self,
+            &["backoff", "max"],
+            backoff.max.as_ref(),
+            spec.backoff_max_ms,
+            limits::BACKOFF_MS,
+        );
         if spec.backoff_initial_ms > spec.backoff_max_ms && self.diagnostics.len() == errors_before {
             let (path, help) = if backoff.initial.is_some() {
                 (["apps", name, "backoff", "initial"], "make `backoff.max` at least as long")
@@ -311,8 +351,16 @@ impl Resolver<'_> {
         }
         let log = raw.log.clone().unwrap_or_default();
         let in_place = InPlace {
-            max_memory_bytes: self.size(&["apps", name, "max_memory"], raw.max_memory.as_ref()),
-            log_max_size_bytes: self.size(&["apps", name, "log", "max_size"], log.max_size.as_ref()),
+            max_memory_bytes: self.size(
+                &["apps", name, "max_memory"],
+                raw.max_memory.as_ref(),
+                limits::MAX_MEMORY_BYTES,
+            ),
+            log_max_size_bytes: self.size(
+                &["apps", name, "log", "max_size"],
+                log.max_size.as_ref(),
+                limits::LOG_MAX_SIZE_BYTES,
+            ),
             log_max_files: log.max_files,
             log_timestamps: log.timestamps.unwrap_or(false),
         };
@@ -472,7 +520,18 @@ impl Resolver<'_> {
         None
     }
 
-    fn size(&mut self, path: &[&str], value: Option<&Size>) -> Option<u64> {
+    /// A number the file wrote but the daemon would refuse: every bound is in [`limits`] and docs/CONFIG.md.
+    fn out_of_range(&mut self, path: &[&str], written: &str, min: &str, max: &str) {
+        let span = self.value_span(path);
+        let key = path.get(2..).unwrap_or_default().join(".");
+        self.error(
+            span,
+            format!("`{key}` must be between {min} and {max}, found {written:?}"),
+            Some(format!("write a value from {min} to {max} (docs/CONFIG.md lists every range)")),
+        );
+    }
+
+    fn size(&mut self, path: &[&str], value: Option<&Size>, range: RangeInclusive<u64>) -> Option<u64> {
         let bytes = match value? {
             Size::Bytes(bytes) => *bytes,
             Size::Text(text) => match parse_size_bytes(text) {
@@ -490,6 +549,19 @@ impl Resolver<'_> {
                 span,
                 format!("`{key}` must be more than 0 bytes"),
                 Some(format!("remove `{key}` for no limit")),
+            );
+            return None;
+        }
+        if !range.contains(&bytes) {
+            let written = match value? {
+                Size::Bytes(bytes) => bytes.to_string(),
+                Size::Text(text) => text.clone(),
+            };
+            self.out_of_range(
+                path,
+                &written,
+                &limits::format_bytes(*range.start()),
+                &limits::format_bytes(*range.end()),
             );
             return None;
         }

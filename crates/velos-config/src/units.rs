@@ -219,7 +219,7 @@ const SIGNALS: &[(&str, i32)] = &[
 ];
 
 /// Highest signal number accepted as a number (the classic signals; real-time ones are not stop signals).
-pub(crate) const SIGNAL_NUMBER_MAX: u8 = 31;
+pub(crate) const SIGNAL_NUMBER_MAX: u8 = *velos_core::limits::KILL_SIGNAL.end();
 
 /// `"SIGTERM"`, `"TERM"`, `"sigterm"` or `"15"`: the signal number on this platform.
 pub(crate) fn parse_signal_name(text: &str) -> Result<u8, UnitError> {

@@ -278,3 +278,26 @@ fn shape_and_value_problems_together() {
         "[project]\nname = \"shop\"\n[apps.web]\ncomand = \"/bin/sleep\"\nargs = [\"3600\"]\nkill_timeout = \"5\"\n"
     ));
 }
+
+/// Issue 8, finding 1: a file `velos validate` accepted crashed the daemon (a kill timeout of 2^64 - 1 ms
+/// overflowed its clock) or was refused only at apply (`max_restarts = 1000000`). Every number now has one
+/// range, checked here with the value's `file:line:col`.
+#[test]
+fn numbers_out_of_their_range() {
+    insta::assert_snapshot!(render(
+        "\
+[apps.web]
+command = \"/bin/sleep\"
+max_restarts = 1000000
+kill_timeout = \"18446744073709551615ms\"
+restart_window = \"500ms\"
+min_uptime = \"2h\"
+backoff = { initial = \"2h\", max = \"3h\" }
+max_memory = \"65T\"
+log = { max_size = \"512\", max_files = 1001 }
+
+[velos]
+resync = \"2d\"
+"
+    ));
+}

@@ -1,6 +1,7 @@
 //! Shared types and the IPC protocol (docs/PROTOCOL.md). No IO: everything here works on values and byte
 //! slices, so it can be tested byte for byte against the golden frames in `schemas/ipc/`.
 mod frame;
+pub mod limits;
 mod msgpack;
 mod protocol;
 mod record;
@@ -17,6 +18,6 @@ pub use record::{
 };
 pub use spec::{
     validate_name, AppSpec, NameError, RestartPolicy, BACKOFF_INITIAL_MS_DEFAULT, BACKOFF_MAX_MS_DEFAULT,
-    KILL_SIGNAL_DEFAULT, KILL_TIMEOUT_MS_DEFAULT, LOG_MAX_FILES_DEFAULT, MAX_RESTARTS_DEFAULT,
-    MIN_UPTIME_MS_DEFAULT, NAME_LENGTH_MAX, RESTART_WINDOW_MS_DEFAULT,
+    KILL_SIGNAL_DEFAULT, KILL_TIMEOUT_MS_DEFAULT, LOG_MAX_FILES_DEFAULT, LOG_MAX_SIZE_BYTES_DEFAULT,
+    MAX_RESTARTS_DEFAULT, MIN_UPTIME_MS_DEFAULT, NAME_LENGTH_MAX, RESTART_WINDOW_MS_DEFAULT,
 };

@@ -62,6 +62,8 @@ pub const BACKOFF_MAX_MS_DEFAULT: u64 = 5_000;
 pub const MIN_UPTIME_MS_DEFAULT: u64 = 1_000;
 pub const KILL_SIGNAL_DEFAULT: u8 = 15;
 pub const KILL_TIMEOUT_MS_DEFAULT: u64 = 5_000;
+/// A log file is rotated past this size when `log_max_size_bytes` is not given: rotation is on by default.
+pub const LOG_MAX_SIZE_BYTES_DEFAULT: u64 = 10 << 20;
 /// Rotated log files kept per stream when `log_max_files` is not given.
 pub const LOG_MAX_FILES_DEFAULT: u32 = 5;
 /// Longest app name the daemon accepts.
@@ -109,10 +111,10 @@ pub struct AppSpec {
     /// Resident bytes of the main process above which the daemon restarts it; 0 = no limit.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub max_memory_bytes: u64,
-    /// A log file that grows past this is rotated; 0 = never rotate.
-    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    /// A log file that grows past this is rotated (default 10 MiB); 0 = never rotate.
+    #[serde(default = "default_log_max_size_bytes", skip_serializing_if = "is_default_log_max_size_bytes")]
     pub log_max_size_bytes: u64,
-    /// Rotated files kept (`NAME-out.log.1` … `.N`), 1 to 1000.
+    /// Rotated files kept (`NAME-out.log.GENERATION`, the newest `log_max_files`), 1 to 1000.
     #[serde(default = "default_log_max_files", skip_serializing_if = "is_default_log_max_files")]
     pub log_max_files: u32,
     /// Each line written to the log file starts with an RFC 3339 UTC timestamp (milliseconds) and a space.
@@ -151,6 +153,12 @@ fn default_kill_signal() -> u8 {
 }
 fn default_kill_timeout_ms() -> u64 {
     KILL_TIMEOUT_MS_DEFAULT
+}
+fn default_log_max_size_bytes() -> u64 {
+    LOG_MAX_SIZE_BYTES_DEFAULT
+}
+fn is_default_log_max_size_bytes(value: &u64) -> bool {
+    *value == LOG_MAX_SIZE_BYTES_DEFAULT
 }
 fn default_log_max_files() -> u32 {
     LOG_MAX_FILES_DEFAULT
@@ -192,7 +200,7 @@ impl AppSpec {
             spec_hash: String::new(),
             labels: BTreeMap::new(),
             max_memory_bytes: 0,
-            log_max_size_bytes: 0,
+            log_max_size_bytes: LOG_MAX_SIZE_BYTES_DEFAULT,
             log_max_files: LOG_MAX_FILES_DEFAULT,
             log_timestamps: false,
             expected_hash: None,
@@ -354,7 +362,7 @@ mod tests {
         other.replace = true;
         other.autostart = false;
         other.max_memory_bytes = 512 << 20;
-        other.log_max_size_bytes = 10 << 20;
+        other.log_max_size_bytes = 20 << 20;
         other.log_max_files = 3;
         other.log_timestamps = true;
         assert_eq!(other.compute_hash(), base);
@@ -405,7 +413,7 @@ mod tests {
         let decoded: AppSpec = rmp_serde::from_slice(&bytes).expect("decodes");
         assert_eq!(decoded, sample());
         assert_eq!(decoded.max_memory_bytes, 0);
-        assert_eq!(decoded.log_max_size_bytes, 0);
+        assert_eq!(decoded.log_max_size_bytes, LOG_MAX_SIZE_BYTES_DEFAULT);
         assert_eq!(decoded.log_max_files, LOG_MAX_FILES_DEFAULT);
         assert!(!decoded.log_timestamps);
         assert!(decoded.autostart);

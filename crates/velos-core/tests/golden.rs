@@ -72,7 +72,7 @@ fn golden_spec() -> AppSpec {
 fn golden_inplace_spec() -> AppSpec {
     let mut spec = golden_spec();
     spec.max_memory_bytes = 8_589_934_592;
-    spec.log_max_size_bytes = 10_485_760;
+    spec.log_max_size_bytes = 20_971_520;
     spec.log_max_files = 3;
     spec.log_timestamps = true;
     spec

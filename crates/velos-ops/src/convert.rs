@@ -38,6 +38,15 @@ pub fn client_error(error: ClientError, app: Option<&str>) -> OpError {
         ClientError::Timeout { .. } => {
             OpError::new(OpErrorKind::DaemonUnreachable, error.to_string()).hint(daemon_log_hint())
         }
+        ClientError::HomeUnusable { home, .. } => {
+            OpError::new(OpErrorKind::Refused, error.to_string()).hint(format!(
+                "point VELOS_HOME at a directory of your own (not a symlink), or remove {}",
+                home.display()
+            ))
+        }
+        ClientError::Refused { .. } => OpError::new(OpErrorKind::DaemonUnreachable, error.to_string()).hint(
+            "other clients hold the daemon's connections: retry in a moment; velos ping checks the daemon",
+        ),
     }
 }
 

@@ -168,7 +168,8 @@ pub mod labels {
 pub fn live_in_place(spec: &AppSpec) -> InPlace {
     InPlace {
         max_memory_bytes: (spec.max_memory_bytes > 0).then_some(spec.max_memory_bytes),
-        log_max_size_bytes: (spec.log_max_size_bytes > 0).then_some(spec.log_max_size_bytes),
+        log_max_size_bytes: (spec.log_max_size_bytes != velos_core::LOG_MAX_SIZE_BYTES_DEFAULT)
+            .then_some(spec.log_max_size_bytes),
         log_max_files: (spec.log_max_files != velos_core::LOG_MAX_FILES_DEFAULT)
             .then_some(spec.log_max_files),
         log_timestamps: spec.log_timestamps,
@@ -185,7 +186,7 @@ pub fn desired_in_place(desired: &InPlace) -> InPlace {
 
 fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
     spec.max_memory_bytes = in_place.max_memory_bytes.unwrap_or(0);
-    spec.log_max_size_bytes = in_place.log_max_size_bytes.unwrap_or(0);
+    spec.log_max_size_bytes = in_place.log_max_size_bytes.unwrap_or(velos_core::LOG_MAX_SIZE_BYTES_DEFAULT);
     spec.log_max_files = in_place.log_max_files.unwrap_or(velos_core::LOG_MAX_FILES_DEFAULT);
     spec.log_timestamps = in_place.log_timestamps;
 }

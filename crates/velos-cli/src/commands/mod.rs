@@ -15,7 +15,6 @@ use crate::cli::{Command, HookArgs, HookCommand};
 use crate::error::CliError;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use velos_client::{connect_or_start, Client, ClientError};
 
@@ -60,25 +59,16 @@ impl Context {
     }
 
     /// Takes the edit lock (waiting for another velos command to finish its edit), creating VELOS_HOME
-    /// (mode 0700, as the daemon requires) if needed. Held until the returned file is dropped.
+    /// (mode 0700, as the daemon requires) if needed; VELOS_HOME and the lock are checked first and never
+    /// reached through a symlink (velos_client::Home). Held until the returned file is dropped.
     pub fn lock_edits(&self) -> Result<File, CliError> {
         let failed = |what: &str, error: std::io::Error| {
             CliError::new(format!("could not {what} {}", self.home.join(EDIT_LOCK_FILE).display()))
                 .cause(error.to_string())
                 .hint("VELOS_HOME must be a directory you own (mode 0700)")
         };
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.home)
-            .map_err(|error| failed("create the folder of", error))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(self.home.join(EDIT_LOCK_FILE))
-            .map_err(|error| failed("open", error))?;
+        let home = velos_client::Home::prepare(&self.home)?;
+        let file = home.open_read_write(EDIT_LOCK_FILE)?;
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => {
