@@ -1,7 +1,6 @@
-//! Which files hold one stream of one app, oldest first: `NAME-out.log.K` generations, then the live
-//! `NAME-out.log`. Generations are ordered by modification time, then by number, so the order holds
-//! whether a rotation renames `.1` → `.2` (newest is `.1`) or writes increasing numbers (newest is
-//! highest): the file written last is the newest in both.
+//! Which files hold one stream of one app, oldest first: the `NAME-out.log.G` generations by number (a
+//! rotation renames the live file to one more than the newest number: a higher number is always newer,
+//! docs/CONFIG.md "Log files"), then the live `NAME-out.log`.
 use crate::app_log::Stream;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -70,8 +69,7 @@ pub fn stream_files(dir: &Path, app: &str, stream: Stream) -> std::io::Result<Ve
             Some(_) => rotated.push(file),
         }
     }
-    // Same mtime (coarse clocks): under rename-down rotation the higher number is older.
-    rotated.sort_by(|a, b| a.modified_ns.cmp(&b.modified_ns).then(b.generation.cmp(&a.generation)));
+    rotated.sort_by_key(|file| file.generation);
     rotated.extend(current);
     Ok(rotated)
 }
@@ -91,14 +89,14 @@ mod tests {
             std::fs::File::options().write(true).open(&path).unwrap().set_modified(time).unwrap();
         };
         write("web-out.log", "live\n", 0);
-        write("web-out.log.1", "newer\n", 10);
-        write("web-out.log.2", "older\n", 20);
+        write("web-out.log.10", "newer\n", 10);
+        write("web-out.log.9", "older\n", 20);
         write("web-err.log", "err\n", 0);
         write("web-out.log.x", "not ours\n", 5);
         write("webby-out.log", "another app\n", 5);
         let files = stream_files(dir.path(), "web", Stream::Out).unwrap();
         let names: Vec<_> = files.iter().map(|f| f.path.file_name().unwrap().to_str().unwrap()).collect();
-        assert_eq!(names, ["web-out.log.2", "web-out.log.1", "web-out.log"]);
+        assert_eq!(names, ["web-out.log.9", "web-out.log.10", "web-out.log"], "by number, not by name");
         assert!(stream_files(&dir.path().join("missing"), "web", Stream::Out).unwrap().is_empty());
     }
 }

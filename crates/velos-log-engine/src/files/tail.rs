@@ -234,9 +234,9 @@ mod tests {
             let time = std::time::SystemTime::now() - std::time::Duration::from_secs(age_s);
             std::fs::File::options().write(true).open(&path).unwrap().set_modified(time).unwrap();
         };
-        write("a-out.log.3", "one\nlong-", 30);
+        write("a-out.log.1", "one\nlong-", 30);
         write("a-out.log.2", "middle-", 20);
-        write("a-out.log.1", "end\ntwo\n", 10);
+        write("a-out.log.3", "end\ntwo\n", 10);
         write("a-out.log", "three", 0);
         let files = stream_files(dir.path(), "a", Stream::Out).unwrap();
         assert_eq!(texts(&last_lines(&files, 10, 1024).unwrap()), ["one", "long-middle-end", "two", "three"]);
