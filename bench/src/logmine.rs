@@ -107,7 +107,7 @@ impl Random {
     }
 }
 
-fn synthetic_log(count: usize) -> Vec<u8> {
+pub fn synthetic_log(count: usize) -> Vec<u8> {
     const USERS: [&str; 5] = ["alice", "bob", "carol", "dave", "eve"];
     const PATHS: [&str; 4] = ["/api/items", "/api/users", "/health", "/static/app.js"];
     let mut random = Random(0x9e37_79b9_7f4a_7c15);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod declarative;
 mod gitops;
+mod logfiles;
 mod logmine;
 mod scenarios;
 

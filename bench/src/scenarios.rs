@@ -37,6 +37,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("mine") {
         rows.extend(crate::logmine::mining_scenarios(velos));
     }
+    if wanted("logfiles") {
+        rows.extend(crate::logfiles::log_file_scenarios(velos));
+    }
     print_table(&rows);
 }
 

@@ -148,26 +148,61 @@ pub fn classify_message(content: &[u8]) -> Severity {
             return severity;
         }
     }
-    if let Some(value) = key_value(trimmed, b"level=") {
-        if let Some(severity) = level_token(value) {
-            return severity;
-        }
-    }
-    crash_marker(trimmed).unwrap_or(Severity::Unspecified)
+    scan_markers(trimmed).unwrap_or(Severity::Unspecified)
 }
 
-/// Panics, uncaught exceptions and the stack-trace lines that follow them.
-fn crash_marker(message: &[u8]) -> Option<Severity> {
-    const FATAL: [&[u8]; 5] =
-        [b"panicked at", b"panic: ", b"fatal error:", b"Segmentation fault", b"core dumped"];
-    const ERROR: [&[u8]; 4] =
-        [b"Traceback (most recent call last)", b"Exception in thread", b"Unhandled exception", b"Uncaught "];
-    if FATAL.iter().any(|marker| contains(message, marker)) {
-        return Some(Severity::Fatal);
+/// Markers looked for anywhere in a message, and what they mean. One pass over the message checks each
+/// position against the markers that start with its byte (a message is scanned once, not once a marker).
+const MARKERS: [(&[u8], Marker); 10] = [
+    (b"level=", Marker::LevelKey),
+    (b"panicked at", Marker::Is(Severity::Fatal)),
+    (b"panic: ", Marker::Is(Severity::Fatal)),
+    (b"fatal error:", Marker::Is(Severity::Fatal)),
+    (b"Segmentation fault", Marker::Is(Severity::Fatal)),
+    (b"core dumped", Marker::Is(Severity::Fatal)),
+    (b"Traceback (most recent call last)", Marker::Is(Severity::Error)),
+    (b"Exception in thread", Marker::Is(Severity::Error)),
+    (b"Unhandled exception", Marker::Is(Severity::Error)),
+    (b"Uncaught ", Marker::Is(Severity::Error)),
+];
+
+#[derive(Clone, Copy)]
+enum Marker {
+    /// `level=debug` (logfmt), at the start or after a space.
+    LevelKey,
+    Is(Severity),
+}
+
+/// `level=…`, panics, uncaught exceptions and the stack-trace lines that follow them. The most severe
+/// crash marker wins; a `level=` key wins over crash markers.
+fn scan_markers(message: &[u8]) -> Option<Severity> {
+    let mut found: Option<Severity> = None;
+    for (index, &byte) in message.iter().enumerate() {
+        if !matches!(byte, b'l' | b'p' | b'f' | b'S' | b'c' | b'T' | b'E' | b'U') {
+            continue;
+        }
+        for (marker, meaning) in MARKERS {
+            if marker[0] != byte || !message[index..].starts_with(marker) {
+                continue;
+            }
+            match meaning {
+                Marker::LevelKey if index == 0 || message[index - 1].is_ascii_whitespace() => {
+                    let rest = &message[index + marker.len()..];
+                    let end = rest.iter().position(u8::is_ascii_whitespace).unwrap_or(rest.len());
+                    let value = rest[..end].strip_prefix(b"\"").unwrap_or(&rest[..end]);
+                    if let Some(severity) = level_token(value) {
+                        return Some(severity);
+                    }
+                }
+                Marker::LevelKey => {}
+                Marker::Is(severity) => found = found.max(Some(severity)),
+            }
+        }
     }
-    if ERROR.iter().any(|marker| contains(message, marker)) {
-        return Some(Severity::Error);
-    }
+    found.or_else(|| stack_line(message))
+}
+
+fn stack_line(message: &[u8]) -> Option<Severity> {
     // `at foo.Bar(Bar.java:12)`, `at Object.<anonymous> (/app/x.js:1:2)`, `File "x.py", line 3, in f`.
     let stack_line = (message.starts_with(b"at ") && message.contains(&b'('))
         || (message.starts_with(b"File \"") && contains(message, b"\", line "));
@@ -198,16 +233,6 @@ fn json_level(line: &[u8]) -> Option<Severity> {
         });
     }
     None
-}
-
-fn key_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let at = find(line, key)?;
-    if at > 0 && !line[at - 1].is_ascii_whitespace() {
-        return None;
-    }
-    let rest = &line[at + key.len()..];
-    let end = rest.iter().position(|byte| byte.is_ascii_whitespace()).unwrap_or(rest.len());
-    Some(rest[..end].strip_prefix(b"\"").unwrap_or(&rest[..end]))
 }
 
 fn trim_start(bytes: &[u8]) -> &[u8] {
