@@ -131,6 +131,14 @@ fn the_summary_fits_its_budget_and_names_what_is_new_since_the_restart() {
 
     let templates = velos.ok(&["logs", "api", "--templates"]);
     assert_eq!(lines(&templates).len(), 3, "{templates}");
+    // Lines shown as JSON carry the ids `--templates` lists.
+    let line: serde_json::Value =
+        serde_json::from_str(&velos.ok(&["logs", "api", "-n", "1", "--stream", "err", "--json"])).unwrap();
+    let id = line["template_id"].as_str().expect("a template id once the app has a model");
+    assert!(
+        templates.lines().any(|row| row.split_whitespace().next() == Some(id) && row.contains("refused")),
+        "{id}\n{templates}"
+    );
     let too_small = velos.fails(&["logs", "api", "--summary", "--budget", "10"]);
     assert!(too_small.contains("too small") && too_small.contains("hint:"), "{too_small}");
 }

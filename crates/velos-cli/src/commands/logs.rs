@@ -39,6 +39,7 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
         until_ms: args.until.as_deref().map(|when| parse_when(when, now_ms, "--until")).transpose()?,
         grep: args.grep.clone(),
         level: args.level.clone(),
+        template_ids: args.json,
         follow: args.follow,
     };
     if args.follow {
@@ -54,6 +55,14 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
         }
     }
     let found = outcome.lines.len();
+    if (args.since.is_some() || args.until.is_some())
+        && found > 0
+        && outcome.lines.iter().all(|l| l.ts.is_none())
+    {
+        eprintln!(
+            "note: these lines carry no time, so --since and --until kept them: set log.timestamps = true"
+        );
+    }
     if found < outcome.wanted as usize {
         let filtered =
             args.grep.is_some() || args.level.is_some() || args.since.is_some() || args.until.is_some();

@@ -8,10 +8,12 @@ use crate::convert::daemon_error;
 use crate::error::OpError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::mpsc;
 use velos_core::{ProcessRecord, Stream};
-use velos_log_engine::files::{read_records, Shown};
+use velos_log_engine::files::{load_state, read_records, Shown};
 use velos_log_engine::view::{Filter, Record};
+use velos_log_engine::AppLog;
 use velos_log_engine::Severity;
 
 /// Lines shown when a request does not say.
@@ -61,6 +63,10 @@ pub struct LogsRequest {
     /// Only lines at this level or above: trace, debug, info, warn, error, fatal.
     #[serde(default)]
     pub level: Option<String>,
+    /// Label each line with its template id, from the app's saved log model (made by `logs_summary` or
+    /// `logs_templates`; none yet: no ids).
+    #[serde(default)]
+    pub template_ids: bool,
     /// Keep following ([`Ops::logs_follow`]); [`Ops::logs`] refuses it.
     #[serde(default)]
     pub follow: bool,
@@ -80,6 +86,7 @@ impl LogsRequest {
             until_ms: None,
             grep: None,
             level: None,
+            template_ids: false,
             follow: false,
         }
     }
@@ -177,10 +184,19 @@ impl Ops {
         let names = resolve(&request.name, &live)?.names();
         let apps: Vec<(String, String)> =
             names.iter().map(|name| (app_name(&live, name), name.clone())).collect();
+        let mut models: HashMap<&str, Option<AppLog>> = HashMap::new();
+        if request.template_ids {
+            for (app, _) in &apps {
+                if !models.contains_key(app.as_str()) {
+                    models.insert(app, self.saved_model(app));
+                }
+            }
+        }
         let mut shown = Vec::new();
         for (app, instance) in &apps {
+            let model = models.get(app.as_str()).and_then(Option::as_ref);
             for &stream in request.stream.streams() {
-                shown.push(Shown { app, instance, stream: engine_stream(stream), model: None });
+                shown.push(Shown { app, instance, stream: engine_stream(stream), model });
             }
         }
         let filter = Filter {
@@ -193,6 +209,14 @@ impl Ops {
         let records = read_records(&dir, &shown, &filter, request.lines as usize, LOG_LINE_BYTES_MAX)
             .map_err(|error| OpError::io(format!("could not read the logs in {}", dir.display()), &error))?;
         Ok(LogsOutcome { lines: records.into_iter().map(LogLine::from).collect(), wanted: request.lines })
+    }
+
+    /// An app's saved log model as it is (not brought up to date: labelling must stay cheap); none when
+    /// there is none yet or it does not load.
+    fn saved_model(&self, app: &str) -> Option<AppLog> {
+        let mut state = load_state(&self.home().log_model_file(app)).ok()??;
+        state.log.settle();
+        Some(state.log)
     }
 
     /// The last `lines` lines of each addressed instance's ring, then each new chunk, for each stream
