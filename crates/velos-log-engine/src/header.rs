@@ -76,6 +76,12 @@ impl HeaderModel {
                 break;
             }
             let after = columns.last().map(|column: &Column| column.shape);
+            // After the level come the thread, the component or a separator; a number, an id or a time
+            // there is the message (`ERROR job 39 failed`).
+            let after_level = columns.iter().any(|column| column.shape == Shape::Level);
+            if strong && after_level && !matches!(best, Shape::Bracket | Shape::Component | Shape::Dash) {
+                break;
+            }
             columns.push(Column { shape: best, strong });
             if strong {
                 header_len = columns.len();
@@ -198,6 +204,18 @@ mod tests {
         assert_eq!(content(&model, line), "Boom now");
         let level = model.split(line.as_bytes()).level.unwrap();
         assert_eq!(&line[level.0 as usize..level.1 as usize], "ERROR");
+    }
+
+    #[test]
+    fn messages_without_a_header_keep_their_words() {
+        let model = learn(&["GET /items/1 200 5ms", "GET /items/22 200 17ms", "GET /items/3 404 1ms"]);
+        assert!(model.columns.is_empty(), "{model:?}");
+        let model = learn(&[
+            "ERROR job 9 failed: timeout",
+            "ERROR job 19 failed: timeout",
+            "ERROR job 29 failed: timeout",
+        ]);
+        assert_eq!(content(&model, "ERROR job 39 failed: timeout"), "job 39 failed: timeout");
     }
 
     #[test]

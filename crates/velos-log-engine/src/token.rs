@@ -125,7 +125,8 @@ pub fn shape(token: &[u8]) -> Shape {
             _ => Shape::Component,
         };
     }
-    if trimmed.is_empty() {
+    // A path (`/items/3`) belongs to a message, never to a header.
+    if trimmed.is_empty() || trimmed[0] == b'/' {
         return Shape::Other;
     }
     // One pass over the bytes: counts, and whether every byte fits a time, an id, a word.
