@@ -146,7 +146,9 @@ fn bad_git_sources_are_clear_errors_and_apply_nothing() {
     assert!(missing_ref.contains("no-such-branch"), "{missing_ref}");
     let missing_path = velos.fails(&["apply", "--git", &bare, "--path", "deploy/none.toml"]);
     assert!(missing_path.contains("deploy/none.toml"), "{missing_path}");
-    assert!(velos.app("web").is_none(), "nothing applied");
+    // Nothing applied, not even the daemon started: and a read (list) does not start it either.
+    let listed = velos.fails(&["list"]);
+    assert!(listed.contains("the velos daemon is not running"), "{listed}");
 }
 
 #[test]
@@ -192,4 +194,44 @@ fn delete_behind_velos_back(velos: &Velos, name: &str) {
     let mut reply = vec![0u8; u32::from_le_bytes(header[3..7].try_into().unwrap()) as usize];
     stream.read_exact(&mut reply).unwrap();
     assert!(!reply.windows(5).any(|window| window == b"error"), "delete refused: {reply:?}");
+}
+
+#[test]
+fn a_clone_of_a_followed_repository_is_refused_until_forced_local_and_forget_stops_following() {
+    let velos = Velos::new();
+    let repo = Repo::new();
+    repo.push(&config(&velos, 8201), "first");
+    let bare = repo.bare().display().to_string();
+    velos.ok(&["apply", "--git", &bare]);
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8201"));
+
+    // The PM2 reflex in the clone: edit the file, apply it. The project follows git: refused.
+    let local = repo.work().join("velos.toml");
+    std::fs::write(&local, config(&velos, 8202)).unwrap();
+    let local_arg = local.display().to_string();
+    let stderr = velos.fails(&["apply", &local_arg]);
+    assert!(stderr.contains("follows git") && stderr.contains(&bare), "names the repository: {stderr}");
+    assert!(stderr.contains("--force-local"), "{stderr}");
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8201"), "nothing applied");
+
+    // Planning that clone's file is fine (a read), and a file that names the repository plans its apps.
+    let follows = repo.root.path().join("follows.toml");
+    std::fs::write(&follows, format!("[project]\nname = \"gitops\"\n\n[velos.git]\nrepo = \"{bare}\"\n\n[apps.local]\ncommand = \"/bin/true\"\n")).unwrap();
+    let plan = velos.ok(&["plan", &follows.display().to_string()]);
+    assert!(plan.contains("No changes") && !plan.contains("local"), "the repository's apps: {plan}");
+
+    // --force-local takes the project off git: applied, and the controller no longer undoes it.
+    velos.ok(&["apply", "--force-local", &local_arg]);
+    assert_eq!(port_of(&velos, "web").as_deref(), Some("8202"));
+    assert_eq!(project_status(&velos, "gitops")["source"], local_arg.as_str(), "status shows the file");
+    let targets = velos.home().join("controller").join("targets");
+    assert_eq!(std::fs::read_dir(&targets).map(|dir| dir.count()).unwrap_or(0), 0, "nothing followed");
+
+    // Followed again, then forgotten: its apps go and the repository is no longer followed.
+    velos.ok(&["apply", "--git", &bare]);
+    assert_eq!(std::fs::read_dir(&targets).unwrap().count(), 1);
+    let said = velos.ok(&["forget", "gitops", "--yes"]);
+    assert!(said.contains("deleted web") && said.contains("no longer following git:"), "{said}");
+    assert_eq!(std::fs::read_dir(&targets).unwrap().count(), 0);
+    assert!(velos.app("web").is_none());
 }

@@ -46,6 +46,24 @@ fn stop_kills_a_descendant_that_called_setsid() {
 }
 
 #[test]
+fn delete_kills_a_descendant_that_called_setsid() {
+    let velos = Velos::new();
+    start_tree(&velos, "escaper", SETSID_CHILD, 2);
+    assert_one_escaped(&velos);
+    velos.ok(&["rm", "escaper"]);
+    velos.assert_no_app_processes(Duration::from_secs(10));
+}
+
+#[test]
+fn kill_of_the_daemon_kills_a_descendant_that_called_setsid() {
+    let velos = Velos::new();
+    start_tree(&velos, "escaper", SETSID_CHILD, 2);
+    assert_one_escaped(&velos);
+    velos.ok(&["kill"]);
+    velos.assert_no_app_processes(Duration::from_secs(10));
+}
+
+#[test]
 fn delete_kills_a_python_child_that_called_os_setsid() {
     let velos = Velos::new();
     let script =
@@ -227,9 +245,12 @@ fn a_finished_job_stays_completed_across_a_daemon_restart_and_runs_once() {
     std::thread::sleep(Duration::from_millis(300)); // a second run would have appended by now
     assert_eq!(velos.status("migrate"), "completed");
     assert_eq!(runs(&counter), 1, "the job ran again");
-    // A user's restart runs it again, on purpose.
+    // A user's restart or start runs it again, on purpose.
     velos.ok(&["restart", "migrate"]);
     wait_until(Duration::from_secs(10), "a second run", || runs(&counter) == 2);
+    velos.wait_status("migrate", "completed", Duration::from_secs(10));
+    velos.ok(&["start", "migrate"]);
+    wait_until(Duration::from_secs(10), "a third run", || runs(&counter) == 3);
 }
 
 #[test]

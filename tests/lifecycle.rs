@@ -6,8 +6,13 @@ use std::time::Duration;
 use velos_e2e::{process_alive, signal, wait_until, Velos};
 
 #[test]
-fn list_auto_starts_the_daemon_with_a_private_socket() {
+fn reads_never_start_the_daemon_and_velos_daemon_does_with_a_private_socket() {
     let velos = Velos::new();
+    let stderr = velos.fails(&["list"]);
+    assert!(stderr.contains("the velos daemon is not running"), "{stderr}");
+    assert!(stderr.contains("hint: velos daemon starts it"), "{stderr}");
+    assert!(velos.daemon_pid().is_none(), "list must not start a daemon");
+    velos.ok(&["daemon"]);
     assert!(velos.list().is_empty());
     let pid = velos.daemon_pid().expect("velos.pid written");
     assert!(process_alive(pid));
@@ -108,7 +113,12 @@ fn a_daemon_killed_with_sigkill_restores_its_table_without_duplicates() {
     signal(daemon, "KILL");
     wait_until(Duration::from_secs(5), "the daemon to die", || !process_alive(daemon));
 
-    // The next command starts a new daemon, which must kill the old children and start the apps again.
+    // A read does not start a new daemon: it says what the state file holds and how to bring it back.
+    let stderr = velos.fails(&["list"]);
+    assert!(stderr.contains("its state file holds 4 apps (3 to run): velos resurrect"), "{stderr}");
+    // `velos resurrect` starts a new daemon, which must kill the old children and start the apps again.
+    let said = velos.ok(&["resurrect"]);
+    assert!(said.contains("with 4 apps"), "{said}");
     let apps = velos.list();
     assert_eq!(apps.len(), 4, "{apps:?}");
     for name in ["alpha", "beta", "gamma"] {

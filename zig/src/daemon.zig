@@ -215,8 +215,6 @@ pub const Daemon = struct {
     home_id_buffer: [48]u8 = undefined,
     home_id: []const u8 = "",
     environ_buffer: []u8 = &.{},
-    children_buffer: []u8 = &.{},
-    roots_buffer: []tracker_module.Root = &.{},
     /// A signal to some app's group was sent: scan the tree soon, so its descendants get it too.
     scan_due: bool = false,
     /// When the next tree scan may run (tree.nextScanAllowedMs).
@@ -294,10 +292,6 @@ pub const Daemon = struct {
         daemon.sort_buffer = allocator.alloc(u32, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
         daemon.environ_buffer = allocator.alloc(u8, tree.environ_head_bytes) catch
-            return failure.set(.internal, "out of memory allocating buffers", .{});
-        daemon.children_buffer = allocator.alloc(u8, tree.children_buffer_bytes) catch
-            return failure.set(.internal, "out of memory allocating buffers", .{});
-        daemon.roots_buffer = allocator.alloc(tracker_module.Root, supervisor.apps_max) catch
             return failure.set(.internal, "out of memory allocating buffers", .{});
 
         try daemon.bindSocket(failure);
@@ -546,8 +540,6 @@ pub const Daemon = struct {
         const report = tree.scan(&daemon.tracker, daemon.allocator, &daemon.table, daemon.pid, daemon.home_id, .{
             .stat_buffer = &daemon.stat_buffer,
             .environ_buffer = daemon.environ_buffer,
-            .children_buffer = daemon.children_buffer,
-            .roots = daemon.roots_buffer,
         }) catch |err| {
             if (err == error.Unsupported) {
                 diag("warning: /proc cannot be scanned: only process groups are tracked", .{});
@@ -955,8 +947,6 @@ pub const Daemon = struct {
         daemon.table.deinit(allocator);
         daemon.tracker.deinit(allocator);
         allocator.free(daemon.environ_buffer);
-        allocator.free(daemon.children_buffer);
-        allocator.free(daemon.roots_buffer);
         server.freeAll(daemon);
         if (daemon.poller) |*poller| poller.deinit();
         if (daemon.dev_null_fd != -1) sys.close(daemon.dev_null_fd);

@@ -5,7 +5,7 @@
 //! app, so an orphaned descendant is reparented to the daemon, never to init. A scan walks down from the
 //! daemon through /proc/PID/task/TID/children (all of /proc where the kernel lacks those files) and reads
 //! each process's parent, start time, CPU time and resident size; a process belongs to an app when
-//!   1. it is the app's main process (pid and start time), or
+//!   1. it is the app's main process (the daemon's unreaped child, so its pid is enough), or
 //!   2. it was seen as the app's member in an earlier scan (pid and start time: a recycled pid is never
 //!      taken for it), or
 //!   3. its parent belongs to the app (ancestry), or
@@ -84,6 +84,10 @@ pub const MarkerOwner = struct {
     main_start_time_ticks: u64,
 };
 
+const children_bytes_initial = 4096;
+/// Room for every main process and orphan of a full table, at up to 11 bytes a pid.
+const children_bytes_max = 1 << 20;
+
 /// Longest parent chain followed (a cycle in a racy snapshot must not loop forever).
 const depth_max = 4096;
 
@@ -98,8 +102,10 @@ fn resolveOne(processes: []Process, index: *const std.AutoHashMapUnmanaged(i32, 
     process.resolved = true; // set first: a cycle resolves to "none" rather than recursing
     process.owner = blk: {
         if (process.pid == context.daemon_pid) break :blk null;
+        // A main process is the daemon's own child, not reaped yet: its pid cannot have been recycled, so
+        // the pid alone names it (its start time may be unknown, when /proc could not be read at spawn).
         for (context.roots) |root| {
-            if (root.pid == process.pid and root.start_time_ticks == process.start_time_ticks) break :blk root.owner;
+            if (root.pid == process.pid) break :blk root.owner;
         }
         if (context.known.get(process.pid)) |member| {
             if (member.start_time_ticks == process.start_time_ticks) break :blk member.owner;
@@ -177,6 +183,10 @@ pub const Tracker = struct {
     processes: std.ArrayList(Process) = .empty,
     index: std.AutoHashMapUnmanaged(i32, u32) = .empty,
     next_known: std.AutoHashMapUnmanaged(i32, Member) = .empty,
+    /// Where /proc/PID/task/TID/children is read; grows (to `children_bytes_max`) when a list fills it.
+    children: std.ArrayList(u8) = .empty,
+    /// The main processes, rebuilt at each scan.
+    roots: std.ArrayList(Root) = .empty,
     /// The limit was hit (said once).
     full_reported: bool = false,
 
@@ -185,23 +195,26 @@ pub const Tracker = struct {
         tracker.processes.deinit(allocator);
         tracker.index.deinit(allocator);
         tracker.next_known.deinit(allocator);
+        tracker.children.deinit(allocator);
+        tracker.roots.deinit(allocator);
     }
 
     /// Reads the processes below `top` (the daemon) into `processes`, `top` first, following each thread's
     /// /proc/PID/task/TID/children: the cost grows with what the daemon runs, not with the host's process
     /// count. error.Unsupported when the children files are missing (no CONFIG_PROC_CHILDREN): then
     /// `snapshot` reads all of /proc instead.
-    pub fn snapshotBelow(tracker: *Tracker, allocator: std.mem.Allocator, top: i32, stat_buffer: []u8, children_buffer: []u8) error{ OutOfMemory, Unsupported }!void {
+    pub fn snapshotBelow(tracker: *Tracker, allocator: std.mem.Allocator, top: i32, stat_buffer: []u8) error{ OutOfMemory, Unsupported }!void {
         tracker.processes.clearRetainingCapacity();
         tracker.index.clearRetainingCapacity();
         if (!sys.is_linux) return error.Unsupported;
-        if (procfs.readChildren(top, top, children_buffer) == null) return error.Unsupported;
+        if (tracker.children.capacity == 0) try tracker.children.ensureTotalCapacity(allocator, children_bytes_initial);
+        if (procfs.readChildren(top, top, tracker.children.allocatedSlice()) == null) return error.Unsupported;
         try tracker.add(allocator, top, stat_buffer);
         var next: usize = 0; // the list is its own breadth-first queue
         while (next < tracker.processes.items.len) : (next += 1) {
             const parent = tracker.processes.items[next];
             if (parent.threads <= 1) {
-                try tracker.addChildren(allocator, parent.pid, parent.pid, stat_buffer, children_buffer);
+                try tracker.addChildren(allocator, parent.pid, parent.pid, stat_buffer);
                 continue;
             }
             var path_buffer: [32]u8 = undefined;
@@ -211,13 +224,19 @@ pub const Tracker = struct {
             var entries = tasks.iterate();
             while (entries.next() catch null) |entry| {
                 const tid = std.fmt.parseInt(i32, entry.name, 10) catch continue;
-                try tracker.addChildren(allocator, parent.pid, tid, stat_buffer, children_buffer);
+                try tracker.addChildren(allocator, parent.pid, tid, stat_buffer);
             }
         }
     }
 
-    fn addChildren(tracker: *Tracker, allocator: std.mem.Allocator, pid: i32, tid: i32, stat_buffer: []u8, children_buffer: []u8) error{OutOfMemory}!void {
-        const text = procfs.readChildren(pid, tid, children_buffer) orelse return;
+    fn addChildren(tracker: *Tracker, allocator: std.mem.Allocator, pid: i32, tid: i32, stat_buffer: []u8) error{OutOfMemory}!void {
+        // A list that fills the buffer may be cut: read it again into twice the room (the daemon's own list
+        // holds every main process).
+        var text = procfs.readChildren(pid, tid, tracker.children.allocatedSlice()) orelse return;
+        while (text.len + 16 >= tracker.children.capacity and tracker.children.capacity < children_bytes_max) {
+            try tracker.children.ensureTotalCapacity(allocator, tracker.children.capacity * 2);
+            text = procfs.readChildren(pid, tid, tracker.children.allocatedSlice()) orelse return;
+        }
         var fields = std.mem.tokenizeAny(u8, text, " \n");
         while (fields.next()) |field| {
             const child = std.fmt.parseInt(i32, field, 10) catch continue;
@@ -434,12 +453,11 @@ test "snapshotBelow: this process's child and grandchild, and nothing above" {
     var tracker: Tracker = .{};
     defer tracker.deinit(testing.allocator);
     var stat_buffer: [1024]u8 = undefined;
-    var children_buffer: [4096]u8 = undefined;
     const self = sys.getpid();
     var found_grandchild: ?i32 = null;
     const deadline_ms = sys.monotonicMs() + 5000;
     while (found_grandchild == null) {
-        tracker.snapshotBelow(testing.allocator, self, &stat_buffer, &children_buffer) catch |err| switch (err) {
+        tracker.snapshotBelow(testing.allocator, self, &stat_buffer) catch |err| switch (err) {
             error.Unsupported => return error.SkipZigTest,
             else => return err,
         };

@@ -34,19 +34,11 @@ test "scans are spaced by the interval, or by a multiple of what they cost" {
 }
 /// Bytes of /proc/PID/environ read to find the marker (the daemon puts it first).
 pub const environ_head_bytes = 4096;
-/// Room for the daemon's children list: every main process and orphan, up to 11 bytes a pid ("4194303 ").
-/// Allocated once; only the pages a list fills are ever touched.
-pub const children_buffer_bytes = 256 * 1024;
 
 /// Buffers the scan borrows from the daemon (allocated once at start-up).
 pub const Scratch = struct {
     stat_buffer: []u8,
     environ_buffer: []u8,
-    /// Where /proc/PID/task/TID/children is read: `children_buffer_bytes` (the daemon's own list holds every
-    /// main process).
-    children_buffer: []u8,
-    /// At least `supervisor.apps_max` long.
-    roots: []tracker_module.Root,
 };
 
 pub const Report = struct {
@@ -87,11 +79,12 @@ pub fn scan(
     home_id: []const u8,
     scratch: Scratch,
 ) error{ Unsupported, OutOfMemory }!Report {
-    tracker.snapshotBelow(allocator, daemon_pid, scratch.stat_buffer, scratch.children_buffer) catch |err| switch (err) {
+    tracker.snapshotBelow(allocator, daemon_pid, scratch.stat_buffer) catch |err| switch (err) {
         error.OutOfMemory => return error.OutOfMemory,
         error.Unsupported => try tracker.snapshot(allocator, scratch.stat_buffer),
     };
-    var roots_used: usize = 0;
+    tracker.roots.clearRetainingCapacity();
+    try tracker.roots.ensureTotalCapacity(allocator, table.count);
     var iterator = table.iterator();
     while (iterator.next()) |entry| {
         const app = entry.app;
@@ -99,17 +92,16 @@ pub fn scan(
         app.tree_cpu_ticks = 0;
         app.tree_rss_pages = 0;
         if (app.machine.pid == 0) continue;
-        scratch.roots[roots_used] = .{
+        tracker.roots.appendAssumeCapacity(.{
             .pid = app.machine.pid,
             .start_time_ticks = app.start_time_ticks,
             .owner = .{ .slot = entry.slot, .generation = table.generation(entry.slot), .run = app.run },
-        };
-        roots_used += 1;
+        });
     }
     var markers: MarkerLookup = .{ .table = table, .home_id = home_id, .environ_buffer = scratch.environ_buffer };
     try tracker.resolveSnapshot(allocator, .{
         .daemon_pid = daemon_pid,
-        .roots = scratch.roots[0..roots_used],
+        .roots = tracker.roots.items,
         .known = &tracker.known,
         .marker_owner = MarkerLookup.lookup,
         .marker_ctx = &markers,
@@ -126,7 +118,11 @@ pub fn scan(
         };
         app.tree_cpu_ticks +|= process.cpu_ticks;
         app.tree_rss_pages +|= process.rss_pages;
-        if (process.pid == app.machine.pid) continue;
+        if (process.pid == app.machine.pid) {
+            // Unknown when /proc could not be read right after the spawn: learnt now.
+            if (app.start_time_ticks == 0) app.start_time_ticks = process.start_time_ticks;
+            continue;
+        }
         app.descendants += 1;
         const machine = &app.machine;
         const current_run = owner.run == app.run and (machine.pid != 0 or machine.status == .stopping);

@@ -1,10 +1,12 @@
-//! The `velos` command. Parses (clap), resolves VELOS_HOME, runs one command, renders its error.
+//! The `velos` command: parse (clap), build the operations layer for VELOS_HOME, call one verb, render.
+//! The decisions are velos-ops's; this crate words them.
 //!
-//! Exit codes: 0 success, 1 error (`error:` / `caused by:` / `hint:` on stderr), 2 usage (clap), and for
-//! `velos diff` 2 when there are changes.
+//! Exit codes (`exit.rs`): 0 success, 1 error (`error:` / `caused by:` / `hint:` on stderr, usage errors
+//! included), and for `velos diff` 2 when there are changes.
 mod cli;
 mod commands;
 mod error;
+mod exit;
 mod parse;
 mod render;
 
@@ -13,14 +15,20 @@ use error::CliError;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use velos_ops::{Home, Notice, Ops};
 
 fn main() -> ExitCode {
     if let Some(exit) = auto_started_daemon() {
         return exit;
     }
-    let cli = cli::Cli::parse();
-    let result = resolve_home(cli.home).and_then(|home| {
-        let context = commands::Context { home };
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(exit::usage(&error));
+        }
+    };
+    let result = context(cli.home).and_then(|context| {
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
         let result = commands::run(cli.command, &context, &mut out);
@@ -30,11 +38,11 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(commands::Exit::Success) => ExitCode::SUCCESS,
-        Ok(commands::Exit::Changes) => ExitCode::from(2),
+        Ok(commands::Exit::Changes) => ExitCode::from(exit::CHANGES),
         Err(error) if error.broken_pipe => ExitCode::SUCCESS,
         Err(error) => {
             let _ = std::io::stderr().write_all(error.render().as_bytes());
-            ExitCode::from(1)
+            exit::error()
         }
     }
 }
@@ -49,8 +57,7 @@ fn auto_started_daemon() -> Option<ExitCode> {
         return None;
     }
     let home = std::env::var_os("VELOS_HOME").filter(|value| !value.is_empty())?;
-    let result = resolve_home(Some(PathBuf::from(home))).and_then(|home| {
-        let context = commands::Context { home };
+    let result = context(Some(PathBuf::from(home))).and_then(|context| {
         let args = cli::DaemonArgs { foreground: true, detached: true };
         commands::daemon_foreground(&context, &args)
     });
@@ -58,25 +65,22 @@ fn auto_started_daemon() -> Option<ExitCode> {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let _ = std::io::stderr().write_all(error.render().as_bytes());
-            ExitCode::from(1)
+            exit::error()
         }
     })
 }
 
-/// `--home`, else `VELOS_HOME` (clap reads both), else `~/.velos`; made absolute.
-fn resolve_home(home: Option<PathBuf>) -> Result<PathBuf, CliError> {
+/// `--home`, else `VELOS_HOME` (clap reads both), else `~/.velos`; the ops layer over it, telling stderr
+/// when it waits for another command's edit.
+fn context(home: Option<PathBuf>) -> Result<commands::Context, CliError> {
     let home = match home.filter(|path| !path.as_os_str().is_empty()) {
-        Some(home) => home,
-        None => match std::env::var_os("HOME").filter(|value| !value.is_empty()) {
-            Some(user_home) => PathBuf::from(user_home).join(".velos"),
-            None => {
-                return Err(CliError::new("neither VELOS_HOME nor HOME is set")
-                    .hint("export VELOS_HOME=/path/to/dir"))
-            }
-        },
+        Some(home) => Home::new(home)?,
+        None => Home::from_env()?,
     };
-    std::path::absolute(&home).map_err(|error| {
-        CliError::new(format!("could not make VELOS_HOME {} absolute", home.display()))
-            .cause(error.to_string())
-    })
+    let ops = Ops::new(home).with_notices(|notice| match notice {
+        Notice::WaitingForEditLock => {
+            eprintln!("waiting for another velos command to finish its edit (edit.lock)...")
+        }
+    });
+    Ok(commands::Context { ops })
 }

@@ -74,4 +74,5 @@ async_verbs! {
     forget: ForgetRequest => ForgetOutcome;
     ping: PingRequest => PingOutcome;
     save: SaveRequest => SaveOutcome;
+    resurrect: ResurrectRequest => ResurrectOutcome;
 }

@@ -103,7 +103,7 @@ impl Ops {
     }
 
     /// The velos executable (what the controller app and the git hook run).
-    pub(crate) fn velos_exe(&self) -> Result<PathBuf, OpError> {
+    pub fn velos_exe(&self) -> Result<PathBuf, OpError> {
         SocketConnector { velos_exe: self.velos_exe.clone() }
             .velos_exe()
             .map_err(|error| client_error(error, None))
@@ -152,6 +152,10 @@ impl Ops {
     /// Takes the edit lock (waiting for another holder, with a [`Notice`]), creating VELOS_HOME if needed.
     /// Held until the file is dropped.
     pub(crate) fn lock_edits(&self) -> Result<File, OpError> {
+        // VELOS_HOME itself is checked first (created 0700 if missing; a symlink or another user's directory
+        // refused), so the lock below is never created through a planted link.
+        velos_client::Home::prepare(self.home.root())
+            .map_err(|error| crate::convert::client_error(error, None))?;
         lock_edits_or_wait(self.home.root(), &mut || self.notify(Notice::WaitingForEditLock)).map_err(
             |error| {
                 let path = self.home.root().join(EDIT_LOCK_FILE);

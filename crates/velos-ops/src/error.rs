@@ -243,6 +243,11 @@ impl OpError {
         OpError::new(OpErrorKind::Refused, message)
     }
 
+    /// A velos.toml that could not be loaded (`invalid_input` with diagnostics, `not_found`, `io`).
+    pub fn from_config(error: &velos_config::ConfigError) -> OpError {
+        crate::verbs::apply::load_error(error)
+    }
+
     /// The hint's text, if any.
     pub fn hint_text(&self) -> Option<&str> {
         self.hint.as_ref().map(|hint| hint.text.as_str())

@@ -8,7 +8,7 @@ use crate::error::OpError;
 use crate::outcome::{WaitOptions, Warning, WarningKind};
 use std::path::Path;
 use velos_config::GitSource;
-use velos_reconcile::controller::{
+use velos_controller::{
     checkout_dir, controller_wanted, read_records, registered_targets, system_project_text,
     write_system_project, Target, TargetSource, SYSTEM_FILE,
 };

@@ -26,6 +26,7 @@
 //! | `kill` | [`KillRequest`] → [`KillOutcome`] | never starts it |
 //! | `forget` | [`ForgetRequest`] → [`ForgetOutcome`] | starts it |
 //! | `save` | [`SaveRequest`] → [`SaveOutcome`] | starts it |
+//! | `resurrect` | [`ResurrectRequest`] → [`ResurrectOutcome`] | starts it (it brings back its saved apps) |
 //!
 //! The verbs that apply have a `*_with` form taking a [`Progress`] callback (the plan before anything is
 //! done, then each step). Requests and outcomes are plain data: `Serialize`, `Deserialize`, `JsonSchema`,
@@ -76,7 +77,7 @@ pub use verbs::declarative::{
     Against, DiffOutcome, DiffRequest, PlanOutcome, PlanRequest, ValidateOutcome, ValidateRequest, Validated,
 };
 pub use verbs::forget::{ForgetOutcome, ForgetRequest};
-pub use verbs::git_source::GitRequest;
+pub use verbs::git_source::{git_request as check_git_request, GitRequest};
 pub use verbs::log_model::{
     AppSummary, FlushOutcome, FlushRequest, LogsSummaryOutcome, LogsSummaryRequest, LogsTemplatesOutcome,
     LogsTemplatesRequest, TemplateInfo,
@@ -85,8 +86,8 @@ pub use verbs::logs::{
     LogChunk, LogFollow, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT,
 };
 pub use verbs::process::{
-    describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, SaveOutcome,
-    SaveRequest,
+    describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, ResurrectOutcome,
+    ResurrectRequest, SaveOutcome, SaveRequest,
 };
 pub use verbs::project::{
     HistoryOutcome, HistoryRequest, RollbackOutcome, RollbackRequest, StatusOutcome, StatusRequest,

@@ -524,6 +524,35 @@ fn last_exit(record: &ProcessRecord) -> String {
     }
 }
 
+/// A daemon shared with a test (which looks at it, or changes it behind the controller's back).
+impl<D: Daemon + ?Sized> Daemon for std::sync::Arc<std::sync::Mutex<D>> {
+    fn list(&mut self) -> Result<Vec<ProcessRecord>, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).list()
+    }
+    fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).info(name)
+    }
+    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(spec)
+    }
+    /// Forwarded, so a shared daemon still pipelines a batch of creates.
+    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start_many(specs)
+    }
+    fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start_existing(name)
+    }
+    fn stop(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).stop(name)
+    }
+    fn delete(&mut self, name: &str) -> Result<(), DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).delete(name)
+    }
+    fn update_in_place(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).update_in_place(spec)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

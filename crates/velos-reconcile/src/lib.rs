@@ -10,7 +10,9 @@
 //!   [`status()`], and finds the text to restore for `rollback`.
 //! - [`ownership`] finds the file that declares an app (what `velos stop web` edits); [`plan_app`] keeps
 //!   the part of a plan that concerns one app.
-//! - [`diff_projects`] compares two desired states without a daemon; [`git`] reads one at a revision.
+//! - [`diff_projects`] compares two desired states without a daemon.
+//! - [`followed`] reads what a controller says of the projects it follows (for [`status()`]); the
+//!   controller itself (file watch, git, its loop) is the velos-controller crate. No git2, no notify here.
 //!
 //! The CLI observes (LIST), plans, renders, applies and records; this crate holds every decision.
 //!
@@ -19,10 +21,9 @@ mod apply;
 mod client;
 pub mod clock;
 mod compare;
-pub mod controller;
 mod converge;
 mod diff;
-pub mod git;
+pub mod followed;
 pub mod history;
 pub mod ownership;
 mod plan;

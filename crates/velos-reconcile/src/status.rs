@@ -49,19 +49,19 @@ pub struct LastApply {
 }
 
 /// The status of every registered project of `home`, sorted by project name. Reads each project's file,
-/// and what a live controller says of it (see [`crate::controller::overlay`]); a project a controller
+/// and what a live controller says of it (see [`crate::followed::overlay`]); a project a controller
 /// follows but never applied is listed too.
 pub fn status(home: &Path, live: &[ProcessRecord]) -> Result<Vec<ProjectStatus>, HistoryError> {
-    let mut controllers = crate::controller::live_records(home);
+    let mut controllers = crate::followed::live_records(home);
     let mut statuses: Vec<ProjectStatus> = read_projects(home)?
         .iter()
         .map(|record| {
-            let loaded = crate::controller::load_for_status(record);
+            let loaded = crate::followed::load_for_status(record);
             let status = project_status(record, loaded.as_ref().map_err(String::as_str), live);
-            crate::controller::overlay(status, controllers.remove(&record.project).as_ref())
+            crate::followed::overlay(status, controllers.remove(&record.project).as_ref())
         })
         .collect();
-    statuses.extend(controllers.values().map(crate::controller::unregistered_status));
+    statuses.extend(controllers.values().map(crate::followed::unregistered_status));
     statuses.sort_by(|a, b| a.project.cmp(&b.project));
     Ok(statuses)
 }

@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use velos_core::Stream;
 use velos_ops::{
-    FlushRequest, Home, LogLine, LogsRequest, LogsSummaryRequest, LogsTemplatesRequest, OpError, Ops,
-    StreamChoice,
+    FlushRequest, LogLine, LogsRequest, LogsSummaryRequest, LogsTemplatesRequest, Ops, StreamChoice,
 };
 
 pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -19,12 +18,12 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
     let Some(name) = args.name.as_deref() else {
         return Err(CliError::new("which app's logs?").hint("velos logs APP (velos list shows the apps)"));
     };
-    let ops = ops(context)?;
+    let ops = &context.ops;
     if args.summary {
-        return summary(&ops, name, args, out);
+        return summary(ops, name, args, out);
     }
     if args.templates {
-        return templates(&ops, name, args.json, out);
+        return templates(ops, name, args.json, out);
     }
     let now_ms = now_ms();
     let request = LogsRequest {
@@ -43,9 +42,9 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
         follow: args.follow,
     };
     if args.follow {
-        return follow(&ops, request, out);
+        return follow(ops, request, out);
     }
-    let outcome = ops.logs(request).map_err(op_error)?;
+    let outcome = ops.logs(request)?;
     for line in &outcome.lines {
         if args.json {
             serde_json::to_writer(&mut *out, line).map_err(std::io::Error::from)?;
@@ -87,8 +86,8 @@ fn render(line: &LogLine) -> String {
 /// cut into lines per instance and stream, each printed with its mark.
 fn follow(ops: &Ops, request: LogsRequest, out: &mut dyn Write) -> Result<(), CliError> {
     let mut partial: HashMap<(String, Stream), Vec<u8>> = HashMap::new();
-    for chunk in ops.logs_follow(request).map_err(op_error)? {
-        let chunk = chunk.map_err(op_error)?;
+    for chunk in ops.logs_follow(request)? {
+        let chunk = chunk?;
         let buffer = partial.entry((chunk.name.clone(), chunk.stream)).or_default();
         buffer.extend_from_slice(&chunk.bytes);
         while let Some(newline) = buffer.iter().position(|&byte| byte == b'\n') {
@@ -108,7 +107,7 @@ fn follow(ops: &Ops, request: LogsRequest, out: &mut dyn Write) -> Result<(), Cl
 
 fn summary(ops: &Ops, name: &str, args: &LogsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let request = LogsSummaryRequest { name: name.to_string(), budget: args.budget, json: args.json };
-    let outcome = ops.logs_summary(request).map_err(op_error)?;
+    let outcome = ops.logs_summary(request)?;
     for warning in &outcome.warnings {
         eprintln!("warning: {}", warning.message);
     }
@@ -130,7 +129,7 @@ fn summary(ops: &Ops, name: &str, args: &LogsArgs, out: &mut dyn Write) -> Resul
 }
 
 fn templates(ops: &Ops, name: &str, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    let outcome = ops.logs_templates(LogsTemplatesRequest { name: name.to_string() }).map_err(op_error)?;
+    let outcome = ops.logs_templates(LogsTemplatesRequest { name: name.to_string() })?;
     for warning in &outcome.warnings {
         eprintln!("warning: {}", warning.message);
     }
@@ -150,7 +149,7 @@ fn templates(ops: &Ops, name: &str, json: bool, out: &mut dyn Write) -> Result<(
 }
 
 pub fn flush(context: &Context, args: &FlushArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let outcome = ops(context)?.flush(FlushRequest { name: args.name.clone() }).map_err(op_error)?;
+    let outcome = context.ops.flush(FlushRequest { name: args.name.clone() })?;
     writeln!(
         out,
         "Flushed {} ({} files, {} bytes)",
@@ -159,11 +158,6 @@ pub fn flush(context: &Context, args: &FlushArgs, out: &mut dyn Write) -> Result
         outcome.bytes
     )?;
     Ok(())
-}
-
-fn ops(context: &Context) -> Result<Ops, CliError> {
-    let home = Home::new(context.home()).map_err(op_error)?;
-    Ok(Ops::new(home).with_velos_exe(context.velos_exe()?))
 }
 
 /// `10m` (that long ago) or `2026-11-30T10:00:00Z` / `…00.123Z` (that instant), in ms since the epoch.
@@ -186,16 +180,4 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
-/// An ops error as the CLI shows it: `error:`, its causes, its `hint:`.
-fn op_error(error: OpError) -> CliError {
-    let mut cli = CliError::new(error.message.clone());
-    for cause in &error.causes {
-        cli = cli.cause(cause.clone());
-    }
-    match error.hint_text() {
-        Some(hint) => cli.hint(hint),
-        None => cli,
-    }
 }

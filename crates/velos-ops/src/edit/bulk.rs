@@ -67,7 +67,7 @@ fn app_names(session: &Session<'_>) -> Vec<String> {
     }
     for file in &session.files {
         let Some(project) = file.project() else { continue };
-        if project.name == velos_reconcile::controller::SYSTEM_PROJECT {
+        if project.name == velos_controller::SYSTEM_PROJECT {
             continue;
         }
         for app in project.app_names() {

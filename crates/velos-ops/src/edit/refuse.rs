@@ -1,7 +1,7 @@
 //! Why an edit cannot act on a name: an instance, a system app, an app no file declares.
 use crate::error::{OpError, OpErrorKind};
 use std::path::Path;
-use velos_reconcile::controller::SYSTEM_PROJECT;
+use velos_controller::SYSTEM_PROJECT;
 use velos_reconcile::ownership::Orphan;
 
 /// The verbs that edit desired state, for messages.

@@ -13,8 +13,8 @@ use crate::recording::Recording;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use velos_config::{Edit, Project};
+use velos_controller::{tracking, SYSTEM_PROJECT};
 use velos_core::ProcessRecord;
-use velos_reconcile::controller::{tracking, SYSTEM_PROJECT};
 use velos_reconcile::ownership::{self, orphan, owner_of, Orphan, Ownership, ProjectFile};
 use velos_reconcile::{ApplyEvent, ApplyOptions, ConvergeError, Converged, Gate, Pass, Plan, Scope};
 

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use velos_config::{ControllerSettings, Project};
-use velos_reconcile::controller::{
+use velos_controller::{
     fetch_git_project, file_target, register_target, request_sync, unregister_target, Target, TargetSource,
     CONTROLLER_APP,
 };

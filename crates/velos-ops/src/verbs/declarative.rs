@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use velos_config::Project;
+use velos_controller::fetch_git_project;
 use velos_core::ProcessRecord;
-use velos_reconcile::controller::fetch_git_project;
 use velos_reconcile::{diff_projects, Plan};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -122,8 +122,8 @@ impl Ops {
             }
             Against::Revision { revision } => {
                 let project = load(&request.file)?;
-                let at =
-                    velos_reconcile::git::file_at_revision(&project.file, revision).map_err(git_error)?;
+                let at = velos_controller::revision::file_at_revision(&project.file, revision)
+                    .map_err(git_error)?;
                 // No file there at that revision: nothing was declared, so everything is a create.
                 let text = at.text.unwrap_or_default();
                 (compare(&project, &at.shown, &text)?, at.shown)
@@ -203,8 +203,8 @@ fn compare(project: &Project, shown: &str, text: &str) -> Result<Plan, OpError> 
     diff_projects(project, &other).map_err(|error| plan_error(&error, &project.file))
 }
 
-fn git_error(error: velos_reconcile::git::GitError) -> OpError {
-    use velos_reconcile::git::GitError;
+fn git_error(error: velos_controller::revision::GitError) -> OpError {
+    use velos_controller::revision::GitError;
     let (kind, hint) = match &error {
         GitError::UnknownRevision { .. } => (
             OpErrorKind::NotFound,

@@ -10,9 +10,7 @@ use crate::outcome::{WaitOptions, Warning, WarningKind};
 use crate::wait::{rest_timeout, until_gone};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use velos_reconcile::controller::{
-    file_target, read_records, remove_record, unregister_target, SYSTEM_PROJECT,
-};
+use velos_controller::{file_target, read_records, remove_record, unregister_target, SYSTEM_PROJECT};
 use velos_reconcile::history::{read_projects, remove_project};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -99,7 +97,7 @@ impl Ops {
         }
         for target in targets {
             let key = target.key();
-            if velos_reconcile::controller::registered_targets(home).iter().any(|known| known.key() == key) {
+            if velos_controller::registered_targets(home).iter().any(|known| known.key() == key) {
                 unregister_target(home, &target)
                     .map_err(|error| OpError::io(format!("could not stop following {key}"), &error))?;
                 unfollowed.push(key);

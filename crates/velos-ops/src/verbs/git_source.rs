@@ -4,7 +4,7 @@ use crate::error::{OpError, OpErrorKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use velos_config::GitSource;
-use velos_reconcile::controller::{git_from_args, SourceError};
+use velos_controller::{git_from_args, SourceError};
 
 /// A repository to follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

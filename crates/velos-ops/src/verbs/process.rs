@@ -55,6 +55,18 @@ pub struct SaveOutcome {
     pub path: PathBuf,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ResurrectRequest {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ResurrectOutcome {
+    /// The daemon's pid.
+    pub pid: u32,
+    /// The apps it runs now (brought back from its state file when it started), and how many run.
+    pub apps: usize,
+    pub running: usize,
+}
+
 /// Extra time `kill` allows beyond the longest kill timeout of any app.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 const KILL_POLL_INTERVAL: Duration = Duration::from_millis(5);
@@ -88,7 +100,8 @@ impl Ops {
                 }
                 return Err(error);
             }
-            let exit = (after.status == Status::Stopped).then(|| describe_exit(&after));
+            let exit =
+                matches!(after.status, Status::Stopped | Status::Completed).then(|| describe_exit(&after));
             restarted.push(Restarted {
                 name,
                 pid_before: before.pid,
@@ -135,6 +148,16 @@ impl Ops {
             std::thread::sleep(KILL_POLL_INTERVAL);
         }
         Ok(KillOutcome { pid: Some(ping.pid), apps_stopped: apps.iter().filter(|app| app.pid != 0).count() })
+    }
+
+    /// Starts the daemon if none runs (it brings back the apps of its state file), and says what it runs.
+    pub fn resurrect(&self, _request: ResurrectRequest) -> Result<ResurrectOutcome, OpError> {
+        let mut backend = self.connect_or_start()?;
+        let ping = backend.ping().map_err(|error| daemon_error(error, None))?;
+        let apps = backend.list().map_err(|error| daemon_error(error, None))?;
+        let apps: Vec<_> = apps.into_iter().filter(|app| !crate::address::is_system(app)).collect();
+        let running = apps.iter().filter(|app| app.pid != 0).count();
+        Ok(ResurrectOutcome { pid: ping.pid, apps: apps.len(), running })
     }
 
     /// Writes the daemon's process table to disk now.

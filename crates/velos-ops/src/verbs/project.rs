@@ -7,7 +7,7 @@ use crate::outcome::{WaitOptions, Warning, WarningKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use velos_reconcile::controller::SYSTEM_PROJECT;
+use velos_controller::SYSTEM_PROJECT;
 use velos_reconcile::history::{read_projects, HISTORY_DIR};
 use velos_reconcile::{History, HistoryEntry, ProjectStatus, RollbackTarget, SyncState};
 

@@ -40,6 +40,9 @@ pub struct AppInfo {
     /// The files its stdout and stderr go to.
     pub out_log: PathBuf,
     pub err_log: PathBuf,
+    /// How the daemon knows the app's processes (PING's `tracking`: `procfs` covers the whole tree,
+    /// setsid and double forks included; `process-group` only the group), when it says.
+    pub tracking: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -66,6 +69,8 @@ impl Ops {
         let mut backend = self.connect_running()?;
         let live = backend.list().map_err(|error| daemon_error(error, None))?;
         let address = resolve(&request.name, &live)?;
+        // The mechanism is the daemon's, not the record's: one PING for all instances.
+        let tracking = backend.ping().ok().and_then(|ping| ping.tracking);
         let apps = address
             .names()
             .into_iter()
@@ -73,6 +78,7 @@ impl Ops {
             .map(|record| AppInfo {
                 out_log: self.home().log_file(&record.name, Stream::Out),
                 err_log: self.home().log_file(&record.name, Stream::Err),
+                tracking: tracking.clone(),
                 record,
             })
             .collect();

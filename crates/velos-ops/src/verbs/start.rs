@@ -3,6 +3,7 @@
 use crate::address::ALL;
 use crate::context::Ops;
 use crate::converge::Progress;
+use crate::convert::daemon_error;
 use crate::edit::apply_app::{app_change, direct_start, failures_error, Expect};
 use crate::edit::new_app::{build_app, NewApp};
 use crate::edit::refuse::{orphan_error, Verb};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use velos_config::{DesiredState, Edit, Project};
-use velos_core::RestartPolicy;
+use velos_core::{RestartPolicy, Status};
 use velos_reconcile::ownership::{self, default_project_file, Orphan, DEFAULT_PROJECT_SOURCE};
 use velos_reconcile::ApplyOptions;
 
@@ -235,10 +236,37 @@ fn started(
     warnings: &mut Vec<Warning>,
 ) -> Result<AppChange, OpError> {
     let options = ApplyOptions { wait: false, ..ApplyOptions::default() };
-    let executed = session.execute(prepared, options, &mut |_| {}, warnings)?;
+    let mut executed = session.execute(prepared, options, &mut |_| {}, warnings)?;
+    run_again_if_finished(session, prepared, &mut executed)?;
     let change = app_change(session, prepared, &executed, Expect::Start);
     failures_error(&executed, &prepared.app, |app| format!("check the path, then velos delete {app}"))?;
     Ok(change)
+}
+
+/// A finished job or an app the daemon gave up on, with its spec unchanged: a plan leaves it alone (a job
+/// runs once, a crash loop is not retried by self-heal), but a user's `start` asks for it, so each such
+/// instance the plan did not touch is STARTed by name, as `velos restart` would.
+fn run_again_if_finished(
+    session: &mut Session<'_>,
+    prepared: &crate::edit::session::Prepared,
+    executed: &mut crate::edit::session::Executed,
+) -> Result<(), OpError> {
+    let names: Vec<String> =
+        prepared.project.instances_of(&prepared.app).iter().map(|app| app.spec.name.clone()).collect();
+    for name in names {
+        let acted_on = executed.converged.report.results.iter().any(|result| result.name == name);
+        let finished = executed
+            .seen
+            .get(&name)
+            .or(session.live(&name))
+            .is_some_and(|record| matches!(record.status, Status::Completed | Status::Errored));
+        if finished && !acted_on {
+            let record =
+                session.backend.start_existing(&name).map_err(|error| daemon_error(error, Some(&name)))?;
+            executed.seen.insert(name, record);
+        }
+    }
+    Ok(())
 }
 
 /// The text of the default project's file now (a new one if it does not exist yet).

@@ -6,7 +6,7 @@ use crate::convert::{daemon_error, history_error};
 use crate::error::{OpError, OpErrorKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use velos_reconcile::controller::{
+use velos_controller::{
     is_followed, live_records, registered_targets, request_sync, Controller, ControllerOptions,
     DaemonFactory, Targets, CONTROLLER_APP,
 };

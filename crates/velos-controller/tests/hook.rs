@@ -6,7 +6,7 @@ use gitrepo::{velos_toml, Repos};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use velos_reconcile::controller::{
+use velos_controller::{
     fetch_git_project, git_from_args, install_hook, is_tracked, tracking, write_system_project, CHAINED_HOOK,
     CONTROLLER_APP, SYSTEM_LABEL, SYSTEM_PROJECT,
 };

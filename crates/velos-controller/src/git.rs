@@ -7,7 +7,7 @@
 //! never a stale commit applied forever. The file is read from the commit's tree, not from the work tree;
 //! the work tree is only written ([`Source::materialize`]) once the file has parsed, so the folder the
 //! apps run in (the default `cwd`) holds the files of the revision they were started from.
-use super::source::{Fetched, Source, SourceError};
+use crate::source::{Fetched, Source, SourceError};
 use git2::{AutotagOption, FetchOptions, FetchPrune, ObjectType, Oid, Repository};
 use std::path::{Path, PathBuf};
 use velos_config::FILE_BYTES_MAX;

@@ -1,12 +1,12 @@
 //! What `velos apply` and the other commands need around the controller: the registry of what it follows
 //! (`$VELOS_HOME/controller/targets/`), the `velos-system` project that runs it as a supervised app, the
 //! check that refuses local edits to a project that follows git, and `--git` from the command line.
-use super::git::{GitSource, SOURCES_DIR};
-use super::record::{read_records, CONTROLLER_DIR};
-use super::source::{self, Fetched, Source as _, SourceError};
-use super::{Target, TargetSource};
+use crate::git::{GitSource, SOURCES_DIR};
+use crate::source::{self, Fetched, Source as _, SourceError};
+use crate::{Target, TargetSource};
 use std::path::{Path, PathBuf};
 use velos_config::{ConfigError, Project};
+use velos_reconcile::followed::{read_records, CONTROLLER_DIR};
 
 /// `controller/targets`: one JSON file per followed target.
 pub const TARGETS_DIR: &str = "targets";

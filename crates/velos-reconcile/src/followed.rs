@@ -6,7 +6,6 @@
 //! `error` fetching a commit, `out_of_sync` because self-heal is off). A record is believed only while its
 //! controller lives: the controller holds `controller/<project>.lock` for as long as it follows the project,
 //! so a lock anyone can take means the record is stale.
-use super::source::ErrorClass;
 use crate::history::{write_json_atomically, HistoryError, ProjectRecord};
 use crate::status::{LastApply, ProjectStatus, SyncState};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,29 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use velos_config::Project;
+
+/// How an error is handled (Flux's and Argo's classes): retried soon, or waited out until the input
+/// changes, or waiting on something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// May go away by itself (network, a daemon restarting): retried with backoff.
+    Transient,
+    /// Will not change until the input does (a bad commit, a missing ref): the next revision recovers.
+    Terminal,
+    /// Not an error of this project: waiting on something else (another controller owns it).
+    Waiting,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Transient => "transient",
+            ErrorClass::Terminal => "terminal",
+            ErrorClass::Waiting => "waiting",
+        }
+    }
+}
 
 /// `$VELOS_HOME/controller`.
 pub const CONTROLLER_DIR: &str = "controller";
@@ -142,15 +164,39 @@ pub fn live_records(home: &Path) -> BTreeMap<String, ControllerRecord> {
 pub fn load_for_status(record: &ProjectRecord) -> Result<Project, String> {
     let mut project = velos_config::load(&record.file).map_err(|error| error.to_string())?;
     if record.revision.starts_with("git:") {
-        let folder = record.file.parent().unwrap_or(Path::new("/"));
-        let head = git2::Repository::discover(folder)
-            .ok()
-            .and_then(|repository| repository.head().ok().and_then(|head| head.target()));
-        if let Some(commit) = head {
-            super::source::set_revision(&mut project, &format!("git:{commit}"));
+        if let Some(commit) = git_head(record.file.parent().unwrap_or(Path::new("/"))) {
+            set_revision(&mut project, &format!("git:{commit}"));
         }
     }
     Ok(project)
+}
+
+/// Sets the revision of a project read from a source, on the project and on every app's `source_rev`.
+pub fn set_revision(project: &mut Project, revision: &str) {
+    project.revision = revision.to_string();
+    for app in &mut project.apps {
+        app.spec.labels.insert("source_rev".to_string(), revision.to_string());
+    }
+}
+
+/// The commit the work tree holding `folder` has checked out, read from its `.git` files (the checkouts
+/// the controller makes: a detached HEAD, or a branch in `refs/` or `packed-refs`). Reading two small files
+/// keeps git2 out of this crate.
+fn git_head(folder: &Path) -> Option<String> {
+    let git_dir = folder.ancestors().map(|dir| dir.join(".git")).find(|dir| dir.is_dir())?;
+    let head = fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let commit = match head.strip_prefix("ref: ") {
+        None => head.to_string(),
+        Some(name) => match fs::read_to_string(git_dir.join(name)) {
+            Ok(text) => text.trim().to_string(),
+            Err(_) => fs::read_to_string(git_dir.join("packed-refs"))
+                .ok()?
+                .lines()
+                .find_map(|line| line.strip_suffix(name).map(|commit| commit.trim().to_string()))?,
+        },
+    };
+    (commit.len() == 40 && commit.bytes().all(|byte| byte.is_ascii_hexdigit())).then_some(commit)
 }
 
 /// `status` as computed from the registry, corrected by what a live controller knows: its source, the

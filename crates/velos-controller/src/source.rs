@@ -1,33 +1,11 @@
 //! Where desired state comes from: a file on this host ([`FileSource`]) or a file in a git repository
 //! ([`super::GitSource`]). A source only fetches text and names its revision; parsing is the same for
 //! both ([`load`]), so a file and a commit with the same bytes give the same specs.
-use serde::{Deserialize, Serialize};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use velos_config::{ConfigError, Project, FILE_BYTES_MAX};
 
-/// How an error is handled (Flux's and Argo's classes): retried soon, or waited out until the input
-/// changes, or waiting on something else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// May go away by itself (network, a daemon restarting): retried with backoff.
-    Transient,
-    /// Will not change until the input does (a bad commit, a missing ref): the next revision recovers.
-    Terminal,
-    /// Not an error of this project: waiting on something else (another controller owns it).
-    Waiting,
-}
-
-impl ErrorClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorClass::Transient => "transient",
-            ErrorClass::Terminal => "terminal",
-            ErrorClass::Waiting => "waiting",
-        }
-    }
-}
+pub use velos_reconcile::followed::ErrorClass;
 
 /// One fetch: the text of the velos.toml and the revision it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,13 +159,7 @@ pub fn parse(fetched: &Fetched, path: &Path) -> Result<Project, SourceError> {
     Ok(project)
 }
 
-/// Sets the project's revision and every app's `source_rev` label (labels are not hashed: no restart).
-pub fn set_revision(project: &mut Project, revision: &str) {
-    project.revision = revision.to_string();
-    for app in &mut project.apps {
-        app.spec.labels.insert("source_rev".to_string(), revision.to_string());
-    }
-}
+pub use velos_reconcile::followed::set_revision;
 
 /// A velos.toml on this host.
 #[derive(Debug, Clone)]

@@ -4,9 +4,7 @@ mod gitrepo;
 
 use gitrepo::{git, velos_toml, Repos};
 use std::path::Path;
-use velos_reconcile::controller::{
-    checkout_dir, load, repository_name, ErrorClass, GitSource, Source, SourceError,
-};
+use velos_controller::{checkout_dir, load, repository_name, ErrorClass, GitSource, Source, SourceError};
 
 fn source(repos: &Repos, home: &Path, ref_name: &str, path: &str) -> GitSource {
     let settings = velos_config::GitSource {

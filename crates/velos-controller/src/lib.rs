@@ -19,7 +19,7 @@
 //! channel until the next deadline and never polls.
 mod git;
 mod hook;
-mod record;
+pub mod revision;
 mod socket;
 mod source;
 mod system;
@@ -27,10 +27,6 @@ mod watch;
 
 pub use git::{checkout_dir, repository_name, GitSource, SOURCES_DIR};
 pub use hook::{install_hook, CHAINED_HOOK, HOOK_LOG, HOOK_MARKER};
-pub use record::{
-    is_followed, live_records, load_for_status, lock_project, overlay, read_records, remove_record,
-    unregistered_status, write_record, ControllerRecord, ProjectLock, CONTROLLER_DIR,
-};
 pub use socket::{listen, request_sync, SyncListener, CONTROLLER_SOCKET};
 pub use source::{load, parse, set_revision, ErrorClass, Fetched, FileSource, Source, SourceError};
 pub use system::{
@@ -38,21 +34,25 @@ pub use system::{
     registered_targets, system_project_text, tracking, unregister_target, write_system_project,
     CONTROLLER_APP, SYSTEM_FILE, SYSTEM_LABEL, SYSTEM_PROJECT, TARGETS_DIR,
 };
+pub use velos_reconcile::followed::{
+    is_followed, live_records, load_for_status, lock_project, overlay, read_records, remove_record,
+    unregistered_status, write_record, ControllerRecord, ProjectLock, CONTROLLER_DIR,
+};
 pub use watch::FileWatch;
 
-use crate::apply::{ApplyOptions, Clock, Daemon, DaemonError, SystemClock};
-use crate::converge::{ConvergeError, Gate, Pass, Scope};
-use crate::history::{lock_edits, read_projects, LastResult, EDIT_LOCK_FILE};
-use crate::plan::{ActionKind, Plan};
-use crate::status::{SyncState, PENDING_NAMED_MAX};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use velos_config::{ControllerSettings, Project};
 use velos_core::{ProcessRecord, Status};
+use velos_reconcile::clock::{Clock, SystemClock};
+use velos_reconcile::history::{lock_edits, read_projects, LastResult, EDIT_LOCK_FILE};
+use velos_reconcile::{ActionKind, Plan};
+use velos_reconcile::{ApplyOptions, Daemon, DaemonError};
+use velos_reconcile::{ConvergeError, Gate, Pass, Scope};
+use velos_reconcile::{SyncState, PENDING_NAMED_MAX};
 
 /// The longest the loop blocks without looking at its timers (they are recomputed on every event anyway).
 pub const WAIT_MAX: Duration = Duration::from_secs(30);
@@ -61,7 +61,7 @@ pub const DEBOUNCE_DEFAULT: Duration = Duration::from_millis(100);
 /// The first retry after a transient error; doubled at each failure in a row, up to the resync period.
 pub const RETRY_MIN_DEFAULT: Duration = Duration::from_secs(1);
 
-pub use crate::clock::TestClock;
+pub use velos_reconcile::clock::TestClock;
 
 // ---- triggers ------------------------------------------------------------------------------------------
 
@@ -187,35 +187,6 @@ pub fn client_factory(home: PathBuf, velos_exe: PathBuf) -> DaemonFactory {
         let client = velos_client::connect_or_start(&home, &velos_exe)?;
         Ok(Box::new(client) as Box<dyn Daemon>)
     })
-}
-
-/// A daemon shared with a test (which looks at it, or changes it behind the controller's back).
-impl<D: Daemon + ?Sized> Daemon for Arc<Mutex<D>> {
-    fn list(&mut self) -> Result<Vec<ProcessRecord>, DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).list()
-    }
-    fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).info(name)
-    }
-    fn start(&mut self, spec: &velos_core::AppSpec) -> Result<ProcessRecord, DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).start(spec)
-    }
-    /// Forwarded, so a shared daemon still pipelines a batch of creates.
-    fn start_many(&mut self, specs: &[velos_core::AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).start_many(specs)
-    }
-    fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).start_existing(name)
-    }
-    fn stop(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).stop(name)
-    }
-    fn delete(&mut self, name: &str) -> Result<(), DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).delete(name)
-    }
-    fn update_in_place(&mut self, spec: &velos_core::AppSpec) -> Result<ProcessRecord, DaemonError> {
-        self.lock().unwrap_or_else(PoisonError::into_inner).update_in_place(spec)
-    }
 }
 
 /// How the controller behaves; the defaults are the product's.
@@ -716,8 +687,10 @@ impl Controller {
         }
         let mut message = failure.message.clone();
         if let Some((text, last_good)) = state.last_good.clone() {
-            message
-                .push_str(&format!("; still running {}", crate::render::short_revision(&last_good.revision)));
+            message.push_str(&format!(
+                "; still running {}",
+                velos_reconcile::short_revision(&last_good.revision)
+            ));
             if state.settings.self_heal {
                 let fetched = Fetched { text, revision: last_good.revision.clone(), origin: String::new() };
                 let healed = self.plan_and_act(state, &fetched, &last_good, &failure.source, false);
@@ -788,7 +761,7 @@ impl Controller {
         state.applied = None;
         let applied = self.applied_revision(state, project).map_err(transient)?;
         let revision_changed = applied.as_deref() != Some(project.revision.as_str());
-        let short = crate::render::short_revision(&project.revision);
+        let short = velos_reconcile::short_revision(&project.revision);
         let mut daemon =
             (self.daemon)().map_err(|error| transient(format!("cannot reach the daemon: {error}")))?;
         // The pass owns the clock while it runs; the gate writes status with the time it is given.

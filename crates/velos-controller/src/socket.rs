@@ -1,7 +1,7 @@
 //! "Sync now" from outside: `$VELOS_HOME/controller.sock`, a Unix stream socket (mode 0600) where a client
 //! writes one line, `sync PROJECT\n` or `sync *\n`, and reads `ok\n`. The git hook (`velos sync`) and
 //! `velos apply` use it; it only says "look again", like every other trigger.
-use super::{Event, Handle};
+use crate::{Event, Handle};
 use std::io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::net::{UnixListener, UnixStream};

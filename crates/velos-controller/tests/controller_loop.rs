@@ -7,11 +7,11 @@ use gitrepo::{velos_toml, Repos};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use velos_core::Status;
-use velos_reconcile::controller::{
-    self, read_records, register_target, request_sync, ControllerOptions, ControllerRecord, ErrorClass,
-    Event, Target, Targets, TestClock,
+use velos_controller::{
+    read_records, register_target, request_sync, ControllerOptions, ControllerRecord, ErrorClass, Event,
+    Target, Targets, TestClock,
 };
+use velos_core::Status;
 use velos_reconcile::testing::{record_for, FakeDaemon};
 use velos_reconcile::{status, ApplyOptions, Clock, Daemon, History, SyncState};
 
@@ -30,7 +30,7 @@ fn options() -> ControllerOptions {
     }
 }
 
-fn factory(daemon: &Shared) -> controller::DaemonFactory {
+fn factory(daemon: &Shared) -> velos_controller::DaemonFactory {
     let daemon = Arc::clone(daemon);
     Box::new(move || Ok(Box::new(Arc::clone(&daemon)) as Box<dyn Daemon>))
 }
@@ -40,8 +40,8 @@ fn new_controller(
     targets: Vec<Target>,
     daemon: &Shared,
     clock: &TestClock,
-) -> controller::Controller {
-    controller::Controller::new(
+) -> velos_controller::Controller {
+    velos_controller::Controller::new(
         home,
         Targets::Fixed(targets),
         factory(daemon),
@@ -398,14 +398,14 @@ fn a_second_controller_stands_by() {
     let clock = TestClock::new();
     let mut first = new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock);
     first.reconcile_all();
-    assert!(controller::is_followed(home.path(), "shop"));
+    assert!(velos_controller::is_followed(home.path(), "shop"));
     let mut second = new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock);
     daemon.lock().expect("daemon").delete("web").expect("delete");
     let before = requests(&daemon);
     second.reconcile_all();
     assert_eq!(requests(&daemon), before, "the second controller does not act");
     drop(first);
-    assert!(!controller::is_followed(home.path(), "shop"));
+    assert!(!velos_controller::is_followed(home.path(), "shop"));
     second.reconcile_all();
     assert_eq!(running(&daemon), pairs(&[("web", "100")]));
 }
@@ -418,7 +418,7 @@ fn registered_targets_are_picked_up_and_dropped_when_the_file_stops_asking() {
     let file = project_file(dir.path(), &text);
     let daemon = Shared::default();
     let clock = TestClock::new();
-    let mut controller = controller::Controller::new(
+    let mut controller = velos_controller::Controller::new(
         home.path(),
         Targets::Registered,
         factory(&daemon),
@@ -430,8 +430,8 @@ fn registered_targets_are_picked_up_and_dropped_when_the_file_stops_asking() {
     controller.run_due();
     assert!(controller.target_keys().is_empty());
 
-    register_target(home.path(), &controller::file_target(&file)).expect("register");
-    assert!(controller::controller_wanted(home.path()));
+    register_target(home.path(), &velos_controller::file_target(&file)).expect("register");
+    assert!(velos_controller::controller_wanted(home.path()));
     controller.run_due();
     assert_eq!(controller.target_keys().len(), 1);
     assert_eq!(record(home.path(), "shop").state, SyncState::Synced);
@@ -439,7 +439,7 @@ fn registered_targets_are_picked_up_and_dropped_when_the_file_stops_asking() {
     std::fs::write(&file, velos_toml(&[("web", "100")])).expect("write"); // no [velos] any more
     controller.reconcile_all();
     assert!(controller.target_keys().is_empty());
-    assert!(!controller::controller_wanted(home.path()));
+    assert!(!velos_controller::controller_wanted(home.path()));
     assert!(read_records(home.path()).is_empty());
     assert_eq!(running(&daemon), pairs(&[("web", "100")]), "the apps stay");
 }
@@ -451,7 +451,7 @@ fn the_loop_runs_on_its_channel_and_stops() {
     let file = project_file(dir.path(), &velos_toml(&[("web", "100")]));
     let daemon = Shared::default();
     let clock = TestClock::new();
-    let (handle, events) = controller::channel();
+    let (handle, events) = velos_controller::channel();
     let controller = new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock);
     let thread = std::thread::spawn(move || controller.run(events));
     wait_until("web runs", || running(&daemon) == pairs(&[("web", "100")]));
@@ -477,8 +477,8 @@ fn a_saved_file_is_applied_by_the_watch() {
     let dir = tempfile::tempdir().expect("project");
     let file = project_file(dir.path(), &velos_toml(&[("web", "100")]));
     let daemon = Shared::default();
-    let (handle, events) = controller::channel();
-    let controller = controller::Controller::new(
+    let (handle, events) = velos_controller::channel();
+    let controller = velos_controller::Controller::new(
         home.path(),
         Targets::Fixed(vec![Target::watched_file(&file)]),
         factory(&daemon),
@@ -520,10 +520,10 @@ fn sync_requests_reach_the_loop_through_the_socket() {
     let file = project_file(dir.path(), &velos_toml(&[("web", "100")]));
     let daemon = Shared::default();
     let clock = TestClock::new();
-    let (handle, events) = controller::channel();
+    let (handle, events) = velos_controller::channel();
     let mut controller = new_controller(home.path(), vec![Target::watched_file(&file)], &daemon, &clock);
     assert!(controller.listen(&handle).expect("listen"));
-    let socket = home.path().join(controller::CONTROLLER_SOCKET);
+    let socket = home.path().join(velos_controller::CONTROLLER_SOCKET);
     use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(std::fs::metadata(&socket).expect("socket").permissions().mode() & 0o777, 0o600);
     // A second listener on the same home does not take over.

@@ -3,7 +3,7 @@
 //! The folder is watched, not the file: editors save by writing a new file and renaming it over the old
 //! one, which a watch on the file itself (its inode) would miss after the first save. Only events naming a
 //! watched file pass, and reads (the controller's own) never do. Debouncing is the loop's job.
-use super::{Event, Handle};
+use crate::{Event, Handle};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
