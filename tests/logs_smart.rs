@@ -174,3 +174,24 @@ fn a_damaged_model_is_rebuilt_with_a_warning_and_flush_empties_the_logs() {
     std::fs::remove_file(velos.log_path("job", "out")).unwrap();
     assert_eq!(velos.ok(&["logs", "job"]), "");
 }
+
+#[test]
+fn binary_output_is_shown_safely_and_summarized() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let script = "head -c 3000 /dev/urandom; printf '\\n\\033[31mred\\033[0m caf\\303\\251 \\377\\376\\n'; echo done; sleep 3600";
+    apply_app(&velos, &dir, "noisy", script, "timestamps = false");
+    wait_until(Duration::from_secs(10), "the last line", || {
+        velos.ok(&["logs", "noisy", "-n", "1"]).contains("done")
+    });
+    let output = velos.run(&["logs", "noisy", "-n", "50"]);
+    assert!(output.status.success());
+    assert!(!output.stdout.contains(&0x1b), "no terminal escape reaches the terminal");
+    let text = String::from_utf8(output.stdout).expect("valid UTF-8: bad bytes replaced");
+    assert!(text.contains("?[31mred?[0m café"), "{text}");
+    let json = velos.ok(&["logs", "noisy", "-n", "50", "--json"]);
+    assert!(json.lines().all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()), "{json}");
+    let summary = velos.ok(&["logs", "noisy", "--summary"]);
+    assert!(summary.starts_with("noisy: "), "{summary}");
+    assert!(!summary.contains('\u{1b}'), "{summary}");
+}
