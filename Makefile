@@ -9,7 +9,7 @@ export ZIG ?= $(ZIG_BIN)
 VELOS := $(CURDIR)/target/release/velos
 EXAMPLE := examples/quickstart/velos.toml
 
-.PHONY: all tools build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint fuzz
+.PHONY: all tools test-deps build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint fuzz
 
 all: build
 
@@ -37,7 +37,17 @@ check-macos: tools
 test-rust: tools
 	cargo test --no-fail-fast --workspace --exclude velos-e2e --exclude velos-bench
 
-test-e2e: build
+# What the end-to-end tests drive besides velos: tmux (velos monit in a real terminal), systemd-analyze
+# (velos startup's unit), zsh and fish (velos completions), sshd (tests/git_remotes.rs serves a repository
+# over ssh on loopback; `git http-backend` comes with git). Installed from the distribution when missing.
+TEST_PACKAGES := tmux:tmux systemd-analyze:systemd zsh:zsh fish:fish /usr/sbin/sshd:openssh-server
+test-deps:
+	@missing=$$(for pair in $(TEST_PACKAGES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	@# sshd refuses to start without its privilege separation folder, which a service manager would create.
+	@test -d /run/sshd || install -d -m 0755 /run/sshd
+
+test-e2e: build test-deps
 	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2
 
 # Build, start the daemon, start a few example apps, show the list.

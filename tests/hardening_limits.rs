@@ -165,7 +165,7 @@ fn the_daemon_survives_any_spec_in_and_beyond_the_validated_ranges() {
             for (index, numbers) in batch_numbers.into_iter().enumerate() {
                 let name = format!("p{batch}-{index}");
                 let in_range = limits_hold(&numbers);
-                match client.start(&spec_from(numbers, &name, &velos)) {
+                match client.start(&velos_core::StartSpec::plain(spec_from(numbers, &name, &velos))) {
                     Ok(_) => started.push(name),
                     Err(ClientError::Remote { code: ErrorCode::BadRequest, message }) => {
                         prop_assert!(!in_range, "a spec within the ranges was refused: {message}");

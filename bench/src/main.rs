@@ -13,6 +13,8 @@ mod declarative;
 mod gitops;
 mod logfiles;
 mod logmine;
+mod monit;
+mod scale;
 mod scenarios;
 
 const LINE_BYTES: usize = 100;

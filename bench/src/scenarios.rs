@@ -31,6 +31,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("apply") {
         rows.extend(crate::declarative::apply_scenarios(velos));
     }
+    if wanted("scale") {
+        rows.extend(crate::scale::scale_scenarios(velos));
+    }
     if wanted("controller") {
         rows.extend(crate::gitops::controller_scenarios(velos));
     }
@@ -39,6 +42,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     }
     if wanted("logfiles") {
         rows.extend(crate::logfiles::log_file_scenarios(velos));
+    }
+    if wanted("monit") {
+        rows.extend(crate::monit::monit_scenarios(velos));
     }
     print_table(&rows);
 }

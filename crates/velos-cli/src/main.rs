@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     if let Some(exit) = auto_started_daemon() {
         return exit;
     }
+    commands::completions::complete_if_asked();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -20,8 +20,8 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use velos_core::{
-    data_as, encode_request, AppSpec, Deleted, Empty, ErrorCode, FrameDecoder, LogArgs, LogData, NameArgs,
-    Op, PingInfo, ProcessRecord, Reply, ReplyBody, RestartArgs, Saved, Stream,
+    data_as, encode_request, Deleted, Empty, ErrorCode, FrameDecoder, LogArgs, LogData, NameArgs, Op,
+    PingInfo, ProcessRecord, Reply, ReplyBody, RestartArgs, Saved, StartSpec, Stream,
 };
 
 /// The socket's file name inside `VELOS_HOME`.
@@ -89,9 +89,10 @@ impl Client {
 
     // ---- typed requests -------------------------------------------------------------------------------
 
-    /// `PROCESS_START` with a full spec: creates the app, or starts it again if the stored spec is identical.
-    pub fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, ClientError> {
-        self.request(Op::ProcessStart, spec)
+    /// `PROCESS_START` with a full spec: creates the app, or starts it again if the stored spec is identical
+    /// (`start`'s flags say otherwise: `expected_hash`, `replace`, `autostart`).
+    pub fn start(&mut self, start: &StartSpec) -> Result<ProcessRecord, ClientError> {
+        self.request(Op::ProcessStart, start)
     }
 
     /// `PROCESS_START {name}`: starts an app the daemon already knows.
@@ -103,7 +104,7 @@ impl Client {
     /// cost about two round trips. One result per spec, in order; the outer error is a broken connection.
     pub fn start_many(
         &mut self,
-        specs: &[AppSpec],
+        specs: &[StartSpec],
     ) -> Result<Vec<Result<ProcessRecord, ClientError>>, ClientError> {
         let mut results = Vec::with_capacity(specs.len());
         let mut in_flight = VecDeque::with_capacity(PIPELINE_DEPTH_MAX);
@@ -325,6 +326,31 @@ pub struct LogStream {
     client: Client,
     id: u32,
     ended: bool,
+}
+
+impl LogStream {
+    /// A handle that ends this stream from another thread: a blocked read returns, and the iterator ends.
+    pub fn stopper(&self) -> Result<StreamStopper, ClientError> {
+        let stream = self
+            .client
+            .stream
+            .try_clone()
+            .map_err(|error| ClientError::io("could not share the log stream's socket", error))?;
+        Ok(StreamStopper { stream })
+    }
+}
+
+/// Ends a [`LogStream`] (see [`LogStream::stopper`]), closing its connection to the daemon.
+#[derive(Debug)]
+pub struct StreamStopper {
+    stream: UnixStream,
+}
+
+impl StreamStopper {
+    pub fn stop(&self) {
+        // Already closed is as good as closed.
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
 }
 
 impl Iterator for LogStream {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use velos_client::{Client, ClientError, PIPELINE_DEPTH_MAX};
-use velos_core::{encode_frame, AppSpec, ErrorCode, FrameDecoder, Op, Status, Stream};
+use velos_core::{encode_frame, AppSpec, ErrorCode, FrameDecoder, Op, StartSpec, Status, Stream};
 
 /// One decoded request.
 #[derive(Debug, Clone)]
@@ -217,8 +217,9 @@ fn start_many_pipelines_instead_of_waiting_for_each_reply() {
             })
             .collect()
     });
-    let specs: Vec<AppSpec> =
-        (0..APPS).map(|index| AppSpec::new(format!("app-{index:03}"), "/bin/sleep", "/")).collect();
+    let specs: Vec<StartSpec> = (0..APPS)
+        .map(|index| StartSpec::plain(AppSpec::new(format!("app-{index:03}"), "/bin/sleep", "/")))
+        .collect();
     let mut client = daemon.client();
     client.set_timeout(Duration::from_secs(2)).unwrap();
     let began = Instant::now();
@@ -253,6 +254,20 @@ fn log_stream_yields_chunks_until_the_end() {
     let request = &daemon.requests()[0];
     assert_eq!(arg(request, "stream").as_str(), Some("err"));
     assert_eq!(arg(request, "lines").as_u64(), Some(5));
+}
+
+#[test]
+fn a_stopper_ends_a_stream_blocked_waiting_for_output() {
+    // One chunk, then silence: the reader blocks until the stopper closes the connection.
+    let daemon = answering(|request| ok(request.id, map(vec![("data", Value::Binary(b"one\n".to_vec()))])));
+    let mut stream = daemon.client().log_stream("web", Stream::Out, 5).unwrap();
+    assert_eq!(stream.next().unwrap().unwrap(), b"one\n");
+    let stopper = stream.stopper().unwrap();
+    let reader = std::thread::spawn(move || stream.map(|chunk| chunk.is_ok()).collect::<Vec<bool>>());
+    std::thread::sleep(std::time::Duration::from_millis(50)); // let it block in the read
+    stopper.stop();
+    let rest = reader.join().unwrap();
+    assert_eq!(rest, [false], "one error (the closed connection), then the end");
 }
 
 #[test]

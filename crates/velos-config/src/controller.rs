@@ -3,6 +3,7 @@
 //! Resolved apart from the apps on purpose: nothing here reaches an [`velos_core::AppSpec`], so turning
 //! the watcher on or pointing a project at git never changes a spec hash and never restarts an app.
 use crate::diagnostic::Diagnostic;
+use crate::git_auth::{transport, GitAuth, Transport};
 use crate::raw::{RawGit, RawVelos};
 use crate::resolve::Context;
 use crate::units::parse_duration_ms;
@@ -51,8 +52,8 @@ impl ControllerSettings {
 /// `[velos.git]`, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitSource {
-    /// An absolute path, or a `file://` / `git://` URL (a relative path in the file is made absolute
-    /// against the file's folder).
+    /// An absolute path, a `file://` / `git://` URL (a relative path in the file is made absolute against
+    /// the file's folder), an `https://` URL or an ssh address.
     pub repo: String,
     /// A branch, a tag or a full commit id.
     pub ref_name: String,
@@ -60,6 +61,9 @@ pub struct GitSource {
     pub path: String,
     /// Period of the fetch.
     pub poll_ms: u64,
+    /// Where the credentials of a remote repository are (never the secrets themselves).
+    #[serde(default)]
+    pub auth: GitAuth,
 }
 
 impl GitSource {
@@ -91,17 +95,17 @@ pub(crate) fn resolve(
     })
 }
 
-struct Resolver<'a, 'c> {
-    context: &'a Context<'c>,
+pub(crate) struct Resolver<'a, 'c> {
+    pub(crate) context: &'a Context<'c>,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
 impl Resolver<'_, '_> {
-    fn error(&mut self, span: Range<usize>, message: String, help: Option<String>) {
+    pub(crate) fn error(&mut self, span: Range<usize>, message: String, help: Option<String>) {
         self.diagnostics.push(self.context.map.diagnostic(span, message, help));
     }
 
-    fn span(&self, path: &[&str]) -> Range<usize> {
+    pub(crate) fn span(&self, path: &[&str]) -> Range<usize> {
         self.context.spans.value(path)
     }
 
@@ -137,18 +141,14 @@ impl Resolver<'_, '_> {
             Some(text) => self.interval(&["velos", "git", "poll"], &text.0),
             None => Some(POLL_DEFAULT_MS),
         };
-        Some(GitSource { repo: repo?, ref_name: ref_name?, path: path?, poll_ms: poll_ms? })
+        let repo = repo?;
+        let auth = self.auth(raw, &repo);
+        Some(GitSource { repo, ref_name: ref_name?, path: path?, poll_ms: poll_ms?, auth: auth? })
     }
 
     fn repo(&mut self, repo: &str) -> Option<String> {
         let path = ["velos", "git", "repo"];
         let lowered = repo.to_ascii_lowercase();
-        let unsupported = ["https://", "http://", "ssh://", "git+ssh://", "ssh+git://"]
-            .into_iter()
-            .find(|scheme| lowered.starts_with(scheme));
-        // `git@host:owner/repo.git`: scp-like ssh syntax (a colon before the first slash, not a URL).
-        let scp_like = !repo.contains("://")
-            && repo.find(':').is_some_and(|colon| repo.find('/').is_none_or(|slash| colon < slash));
         if repo.is_empty() {
             let span = self.span(&path);
             self.error(span, "`velos.git.repo` is empty".into(), None);
@@ -159,18 +159,8 @@ impl Resolver<'_, '_> {
             self.error(span, "`velos.git.repo` contains a control character".into(), None);
             return None;
         }
-        if let Some(scheme) = unsupported.or(scp_like.then_some("ssh")) {
-            let scheme = scheme.trim_end_matches("://");
-            let span = self.span(&path);
-            self.error(
-                span,
-                format!("Velos cannot fetch over {scheme}: it reads repositories by path, file:// or git://"),
-                Some(format!(
-                    "keep a mirror on this host (`git clone --mirror {repo} /srv/mirror.git`, updated by cron) \
-                     and follow it: `repo = \"/srv/mirror.git\"`"
-                )),
-            );
-            return None;
+        if transport(repo) != Transport::Local {
+            return self.remote_repo(repo);
         }
         if lowered.starts_with("file://") || lowered.starts_with("git://") {
             return Some(repo.to_string());

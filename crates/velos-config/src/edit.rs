@@ -243,6 +243,12 @@ pub(crate) fn add_app(
 /// target, fsync the directory. Keeps the file's permissions (and owner, when allowed); writes through a
 /// symlink to the file it points to. A new file gets mode 0666 less the umask.
 pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    write_atomically_with_mode(path, contents, 0o666)
+}
+
+/// [`write_atomically`], a new file created with `mode` (less the umask; an existing file keeps its own):
+/// `0o600` for what only Velos should read (history holds env values). The one atomic writer of Velos.
+pub fn write_atomically_with_mode(path: &Path, contents: &str, mode: u32) -> std::io::Result<()> {
     let target = match std::fs::canonicalize(path) {
         Ok(target) => target,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => std::path::absolute(path)?,
@@ -257,7 +263,7 @@ pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+        builder.permissions(std::fs::Permissions::from_mode(mode));
     }
     let mut temporary = builder.tempfile_in(&directory)?;
     temporary.write_all(contents.as_bytes())?;

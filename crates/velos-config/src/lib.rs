@@ -18,6 +18,7 @@
 mod controller;
 mod diagnostic;
 mod edit;
+mod git_auth;
 mod patch;
 pub mod raw;
 mod read;
@@ -31,7 +32,8 @@ pub use controller::{
     RESYNC_DEFAULT_MS,
 };
 pub use diagnostic::{ConfigError, Diagnostic};
-pub use edit::{apply_edits, write_atomically, Edit};
+pub use edit::{apply_edits, write_atomically, write_atomically_with_mode, Edit};
+pub use git_auth::{host as repo_host, transport, GitAuth, TokenSource, Transport, GIT_USERNAME_DEFAULT};
 pub use patch::{apply_patch, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;

@@ -59,8 +59,9 @@ pub struct RawVelos {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Git")]
 pub struct RawGit {
-    /// The repository: a path (relative to this file's folder, or absolute), a `file://` URL or a
-    /// `git://` URL.
+    /// The repository: a path (relative to this file's folder, or absolute), a `file://` or `git://` URL,
+    /// an `https://` URL, or an ssh one (`ssh://git@host/owner/repo.git`, `git@host:owner/repo.git`).
+    /// Never a secret: credentials come from `token_file` / `token_env` and `ssh_key`.
     #[schemars(length(min = 1))]
     pub repo: String,
     /// The branch, tag or full commit id to follow (default `"main"`).
@@ -75,6 +76,34 @@ pub struct RawGit {
     /// (`velos hook install`) makes a push apply at once; polling is the fallback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<Duration>,
+    /// https: the user name sent with the token (default `"git"`; GitLab wants `"oauth2"`, Bitbucket
+    /// `"x-token-auth"`, GitHub and Gitea take any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub username: Option<String>,
+    /// https: a file holding the token or password (read at each fetch; surrounding whitespace ignored).
+    /// Relative to this file's folder. Its content is never written to status, history or logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub token_file: Option<String>,
+    /// https: the name of an environment variable of the controller holding the token (`"GIT_TOKEN"`),
+    /// instead of `token_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub token_env: Option<String>,
+    /// ssh: the private key (a deploy key) to log in with, relative to this file's folder or absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub ssh_key: Option<String>,
+    /// ssh: the known_hosts file the server's host key is checked against (default
+    /// `~/.ssh/known_hosts` of the user running Velos). A host not in it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub known_hosts: Option<String>,
+    /// ssh: trust a host seen for the first time and add its key to `known_hosts` (default false). A key
+    /// that changed is refused even then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_new_host_keys: Option<bool>,
 }
 
 /// `[project]`: the project's name and what all its apps share.

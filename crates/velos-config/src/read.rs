@@ -100,6 +100,12 @@ pub(crate) const GIT: &[Field] = &[
     optional("ref", Kind::String),
     optional("path", Kind::String),
     optional("poll", Kind::Duration),
+    optional("username", Kind::String),
+    optional("token_file", Kind::String),
+    optional("token_env", Kind::String),
+    optional("ssh_key", Kind::String),
+    optional("known_hosts", Kind::String),
+    optional("accept_new_host_keys", Kind::Boolean),
 ];
 
 /// Names other process managers use for our keys (PM2, supervisord, docker compose, systemd), so a user
@@ -151,6 +157,14 @@ const ALIASES: &[(&str, &str)] = &[
     ("target_revision", "ref"),
     ("file", "path"),
     ("poll_interval", "poll"),
+    ("user", "username"),
+    ("token", "token_file"),
+    ("password", "token_file"),
+    ("password_file", "token_file"),
+    ("identity_file", "ssh_key"),
+    ("private_key", "ssh_key"),
+    ("deploy_key", "ssh_key"),
+    ("known_hosts_file", "known_hosts"),
 ];
 
 /// Where a key and its value are in the source. Array elements are keyed by their index as text.

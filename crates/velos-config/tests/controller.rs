@@ -2,7 +2,9 @@
 //! none of it touches an app's spec.
 //! After a deliberate wording change: `INSTA_UPDATE=always cargo test -p velos-config --test controller`.
 use std::path::Path;
-use velos_config::{parse, ControllerSettings, GitSource, Project};
+use velos_config::{
+    parse, transport, ControllerSettings, GitAuth, GitSource, Project, TokenSource, Transport,
+};
 
 const FILE: &str = "/srv/shop/velos.toml";
 const APPS: &str =
@@ -61,6 +63,7 @@ poll = \"5s\"
                 ref_name: "v1.2.0".into(),
                 path: "deploy/velos.toml".into(),
                 poll_ms: 5_000,
+                auth: GitAuth::default(),
             }),
         }
     );
@@ -149,10 +152,49 @@ fn missing_repo() {
 #[test]
 fn bad_repository_ref_and_path() {
     insta::assert_snapshot!(render(
-        "[velos.git]\nrepo = \"https://github.com/acme/deploy.git\"\nref = \"my branch\"\npath = \"../velos.toml\"\n"
+        "[velos.git]\nrepo = \"https://bot:ghp_secret@github.com/acme/deploy.git\"\nref = \"my branch\"\npath = \"../velos.toml\"\n"
     ));
     insta::assert_snapshot!(
         "ssh_and_absolute_path",
-        render("[velos.git]\nrepo = \"git@github.com:acme/deploy.git\"\npath = \"/etc/velos.toml\"\n")
+        render("[velos.git]\nrepo = \"git@github.com:acme/deploy.git\"\npath = \"/etc/velos.toml\"\ntoken_env = \"GIT_TOKEN\"\n")
     );
+    insta::assert_snapshot!(
+        "credentials_that_do_not_fit",
+        render(
+            "[velos.git]\nrepo = \"http://git.example.com/deploy.git\"\ntoken_file = \"token\"\ntoken_env = \"ghp_abc-123\"\nssh_key = \"~/.ssh/id\"\n"
+        )
+    );
+    insta::assert_snapshot!(
+        "token_over_plain_http",
+        render("[velos.git]\nrepo = \"http://git.example.com/deploy.git\"\ntoken_env = \"GIT_TOKEN\"\n")
+    );
+}
+
+#[test]
+fn remote_repositories_and_where_their_credentials_are() {
+    let git = |text: &str| project(text).controller.and_then(|settings| settings.git).expect("git");
+    let https = git(
+        "[velos.git]\nrepo = \"https://git.example.com/acme/deploy.git\"\nusername = \"oauth2\"\ntoken_file = \"secrets/token\"\n",
+    );
+    assert_eq!(https.repo, "https://git.example.com/acme/deploy.git");
+    assert_eq!(https.auth.username(), "oauth2");
+    assert_eq!(https.auth.token, Some(TokenSource::File("/srv/shop/secrets/token".into())));
+    let by_env = git("[velos.git]\nrepo = \"https://git.example.com/d.git\"\ntoken_env = \"GIT_TOKEN\"\n");
+    assert_eq!(by_env.auth.token, Some(TokenSource::Env("GIT_TOKEN".into())));
+    assert_eq!(by_env.auth.username(), "git");
+    // Plain http carries a token only on loopback.
+    let local = git("[velos.git]\nrepo = \"http://127.0.0.1:8080/d.git\"\ntoken_env = \"T\"\n");
+    assert_eq!(local.auth.token, Some(TokenSource::Env("T".into())));
+    let ssh = git(
+        "[velos.git]\nrepo = \"git@git.example.com:acme/deploy.git\"\nssh_key = \"/etc/velos/deploy_key\"\nknown_hosts = \"known_hosts\"\naccept_new_host_keys = true\n",
+    );
+    assert_eq!(ssh.auth.ssh_key, Some("/etc/velos/deploy_key".into()));
+    assert_eq!(ssh.auth.known_hosts, Some("/srv/shop/known_hosts".into()));
+    assert!(ssh.auth.accept_new_host_keys);
+    assert_eq!(transport(&ssh.repo), Transport::Ssh);
+    let public = git("[velos.git]\nrepo = \"ssh://git@[::1]:2222/deploy.git\"\n");
+    assert_eq!(public.auth, GitAuth::default());
+    // The secret is never part of the resolved settings, only where it is.
+    let json = serde_json::to_string(&https).expect("json");
+    assert!(json.contains("secrets/token") && !json.contains("password"), "{json}");
 }

@@ -1,5 +1,6 @@
 //! [`GitSource`]: the velos.toml at `path` in the commit that `ref` points to now, in a repository reached
-//! by path, `file://` or `git://` (git2, no `git` program).
+//! by path, `file://` or `git://` (git2, no `git` program), or over `https://` or ssh (fetched by the `git`
+//! program, [`crate::remote`]; read by git2 like the others).
 //!
 //! The checkout under `$VELOS_HOME/sources/` is a cache: an ordinary repository whose work tree is the
 //! commit last applied. Each fetch takes every branch (into `refs/remotes/origin/`) and tag, forced and
@@ -23,6 +24,7 @@ pub struct GitSource {
     repo: String,
     ref_name: String,
     path: String,
+    auth: velos_config::GitAuth,
     checkout_dir: PathBuf,
     repository: Option<Repository>,
 }
@@ -70,7 +72,10 @@ impl GitSource {
     /// The source of `[velos.git]` (or `velos apply --git`), checked out under `home`.
     pub fn new(home: &Path, settings: &velos_config::GitSource) -> GitSource {
         let dir = checkout_dir(home, &settings.repo, &settings.ref_name);
-        GitSource::with_checkout_dir(&settings.repo, &settings.ref_name, &settings.path, dir)
+        let mut source =
+            GitSource::with_checkout_dir(&settings.repo, &settings.ref_name, &settings.path, dir);
+        source.auth = settings.auth.clone();
+        source
     }
 
     pub fn with_checkout_dir(repo: &str, ref_name: &str, path: &str, checkout_dir: PathBuf) -> GitSource {
@@ -78,6 +83,7 @@ impl GitSource {
             repo: repo.to_string(),
             ref_name: ref_name.to_string(),
             path: path.to_string(),
+            auth: velos_config::GitAuth::default(),
             checkout_dir: absolute_dir(&checkout_dir),
             repository: None,
         }
@@ -117,7 +123,12 @@ impl GitSource {
 
     fn fetch_refs(&mut self) -> Result<(), SourceError> {
         let repo = self.repo.clone();
+        let auth = self.auth.clone();
         let repository = self.repository()?;
+        if velos_config::transport(&repo) != velos_config::Transport::Local {
+            let dir = repository.path().to_path_buf();
+            return crate::remote::fetch(&dir, &repo, &auth, &REFSPECS);
+        }
         let unreachable = |source| SourceError::Unreachable { repo: repo.clone(), source };
         let mut remote = repository.remote_anonymous(&repo).map_err(unreachable)?;
         let mut options = FetchOptions::new();

@@ -37,6 +37,30 @@ pub enum SourceError {
         #[source]
         source: git2::Error,
     },
+    #[error("cannot fetch {repo}: {detail}")]
+    Remote { repo: String, detail: String },
+    #[error("{repo} refused the credentials: {detail}")]
+    Refused { repo: String, detail: String },
+    #[error("cannot read the token file {}: {source}", path.display())]
+    TokenFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no token for {repo}: {}", no_token(token))]
+    NoToken { repo: String, token: velos_config::TokenSource },
+    #[error("cannot read the ssh key {}: {source}", path.display())]
+    SshKey {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the ssh host key of {host} is not in {} (refused: unknown host)", known_hosts.display())]
+    HostKeyUnknown { repo: String, host: String, known_hosts: PathBuf },
+    #[error("the ssh host key of {host} does not match the one in {} (refused)", known_hosts.display())]
+    HostKeyChanged { repo: String, host: String, known_hosts: PathBuf },
+    #[error("cannot fetch {repo}: the `git` program is not installed")]
+    NoGitProgram { repo: String },
     #[error("{repo} has no branch, tag or commit `{ref_name}`{}", known_refs(known))]
     MissingRef { repo: String, ref_name: String, known: Vec<String> },
     #[error("commit {} has no file {path}", short(commit))]
@@ -61,6 +85,15 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn no_token(source: &velos_config::TokenSource) -> String {
+    match source {
+        velos_config::TokenSource::File(path) => format!("{} is empty", path.display()),
+        velos_config::TokenSource::Env(name) => {
+            format!("the environment variable {name} is not set or empty")
+        }
+    }
 }
 
 fn short(commit: &str) -> &str {
@@ -93,6 +126,7 @@ impl SourceError {
     pub fn class(&self) -> ErrorClass {
         match self {
             SourceError::Unreachable { .. }
+            | SourceError::Remote { .. }
             | SourceError::Checkout { .. }
             | SourceError::CheckoutDir { .. } => ErrorClass::Transient,
             SourceError::Unreadable { .. }
@@ -101,7 +135,15 @@ impl SourceError {
             | SourceError::MissingRef { .. }
             | SourceError::MissingPath { .. }
             | SourceError::NotAFile { .. }
-            | SourceError::Invalid { .. } => ErrorClass::Terminal,
+            | SourceError::Invalid { .. }
+            // Fixed by the operator (a token, a key, known_hosts), not by retrying sooner than the poll.
+            | SourceError::Refused { .. }
+            | SourceError::TokenFile { .. }
+            | SourceError::NoToken { .. }
+            | SourceError::SshKey { .. }
+            | SourceError::HostKeyUnknown { .. }
+            | SourceError::HostKeyChanged { .. }
+            | SourceError::NoGitProgram { .. } => ErrorClass::Terminal,
         }
     }
 }

@@ -302,6 +302,7 @@ fn a_git_source_is_followed_through_bad_commits() {
         ref_name: "main".into(),
         path: "deploy/velos.toml".into(),
         poll_ms: 5_000,
+        auth: Default::default(),
     };
     let target = Target::git(settings.clone(), velos_config::ControllerSettings::default());
     let daemon = Shared::default();
@@ -366,6 +367,7 @@ fn an_unreachable_repository_is_retried_with_backoff() {
         ref_name: "main".into(),
         path: "velos.toml".into(),
         poll_ms: 60_000,
+        auth: Default::default(),
     };
     let daemon = Shared::default();
     let clock = TestClock::new();

@@ -12,6 +12,7 @@ fn source(repos: &Repos, home: &Path, ref_name: &str, path: &str) -> GitSource {
         ref_name: ref_name.into(),
         path: path.into(),
         poll_ms: 30_000,
+        auth: Default::default(),
     };
     GitSource::new(home, &settings)
 }
@@ -161,6 +162,7 @@ fn an_unreachable_repository_is_transient() {
         ref_name: "main".into(),
         path: "velos.toml".into(),
         poll_ms: 30_000,
+        auth: Default::default(),
     };
     let error = GitSource::new(home.path(), &settings).fetch().expect_err("unreachable");
     assert!(matches!(error, SourceError::Unreachable { .. }), "{error:?}");
@@ -178,6 +180,7 @@ fn a_plain_path_and_git_daemon_work_too() {
         ref_name: "main".into(),
         path: "velos.toml".into(),
         poll_ms: 30_000,
+        auth: Default::default(),
     };
     assert_eq!(
         GitSource::new(home.path(), &by_path).fetch().expect("path").revision,
@@ -207,6 +210,7 @@ fn a_plain_path_and_git_daemon_work_too() {
         ref_name: "main".into(),
         path: "velos.toml".into(),
         poll_ms: 30_000,
+        auth: Default::default(),
     };
     let fetched = GitSource::new(home.path(), &by_git).fetch();
     let _ = daemon.kill();

@@ -135,8 +135,11 @@ fn git_arguments_are_checked_like_the_file() {
     assert_eq!((git.ref_name.as_str(), git.path.as_str()), ("release", "hosts/a/velos.toml"));
     let defaults = git_from_args("file:///srv/deploy.git", None, None, cwd).expect("valid");
     assert_eq!((defaults.ref_name.as_str(), defaults.path.as_str()), ("main", "velos.toml"));
-    let error = git_from_args("https://example.invalid/x.git", None, Some("../x"), cwd).expect_err("invalid");
-    assert!(error.contains("cannot fetch over https"), "{error}");
+    let https = git_from_args("https://example.invalid/x.git", None, None, cwd).expect("https is followed");
+    assert_eq!(https.repo, "https://example.invalid/x.git");
+    let error = git_from_args("https://bot:t0ken@example.invalid/x.git", None, Some("../x"), cwd)
+        .expect_err("invalid");
+    assert!(error.contains("would be written in velos.toml"), "{error}");
     assert!(error.contains("cannot leave the repository"), "{error}");
     assert!(error.contains("= help: "), "{error}");
 }

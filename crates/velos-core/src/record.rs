@@ -103,12 +103,7 @@ pub struct ProcessRecord {
 
 impl ProcessRecord {
     /// A record as the daemon would report `spec` freshly registered: no restarts, no samples, no exit.
-    /// The request-only fields of the spec (`expected_hash`, `replace`, `autostart`) are dropped, as the
-    /// daemon does when it stores one.
-    pub fn fresh(mut spec: AppSpec, status: Status, pid: u32) -> ProcessRecord {
-        spec.expected_hash = None;
-        spec.replace = false;
-        spec.autostart = true;
+    pub fn fresh(spec: AppSpec, status: Status, pid: u32) -> ProcessRecord {
         ProcessRecord {
             name: spec.name.clone(),
             pid,
@@ -217,17 +212,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_fresh_record_keeps_only_what_the_daemon_stores() {
-        let mut spec = AppSpec::new("web", "/bin/sleep", "/srv");
-        spec.expected_hash = Some(String::new());
-        spec.replace = true;
-        spec.autostart = false;
-        let record = ProcessRecord::fresh(spec, Status::Stopped, 0);
+    fn a_fresh_record_is_the_spec_as_the_daemon_stores_it() {
+        let spec = AppSpec::new("web", "/bin/sleep", "/srv");
+        let record = ProcessRecord::fresh(spec.clone(), Status::Stopped, 0);
         assert_eq!((record.name.as_str(), record.status, record.pid), ("web", Status::Stopped, 0));
-        assert_eq!(
-            (record.spec.expected_hash, record.spec.replace, record.spec.autostart),
-            (None, false, true)
-        );
+        assert_eq!(record.spec, spec);
         assert_eq!((record.restarts, record.exit_code), (0, None));
     }
 }

@@ -120,17 +120,38 @@ pub struct AppSpec {
     /// Each line written to the log file starts with an RFC 3339 UTC timestamp (milliseconds) and a space.
     #[serde(default, skip_serializing_if = "is_false")]
     pub log_timestamps: bool,
+}
+
+/// The args of `PROCESS_START` with a full spec: the spec, then the request's own flags, in the wire's key
+/// order (docs/PROTOCOL.md "App spec"). The flags are not part of what the daemon stores, so they are not
+/// in [`AppSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartSpec {
+    #[serde(flatten)]
+    pub spec: AppSpec,
     /// If set, the current record's `spec_hash` must equal it (`""`: the app must not exist yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_hash: Option<String>,
     /// A spec differing in a restart-relevant field replaces the existing app's instead of failing with
-    /// `exists`.
+    /// `exists`. Always written.
     #[serde(default)]
     pub replace: bool,
-    /// START argument, not stored: `false` registers or updates the app without starting a process (a new
-    /// app is created `stopped`, an existing one keeps its run state). Written only when `false`.
+    /// `false` registers or updates the app without starting a process (a new app is created `stopped`, an
+    /// existing one keeps its run state). Written only when `false`.
     #[serde(default = "default_autostart", skip_serializing_if = "is_true")]
     pub autostart: bool,
+}
+
+impl StartSpec {
+    /// START `spec` as it is: no hash expected, no replace, started.
+    pub fn plain(spec: AppSpec) -> StartSpec {
+        StartSpec { spec, expected_hash: None, replace: false, autostart: true }
+    }
+
+    /// Creates the app: refused if it exists (`expected_hash: ""`).
+    pub fn create(spec: AppSpec, autostart: bool) -> StartSpec {
+        StartSpec { spec, expected_hash: Some(String::new()), replace: false, autostart }
+    }
 }
 
 fn default_max_restarts() -> u32 {
@@ -203,9 +224,6 @@ impl AppSpec {
             log_max_size_bytes: LOG_MAX_SIZE_BYTES_DEFAULT,
             log_max_files: LOG_MAX_FILES_DEFAULT,
             log_timestamps: false,
-            expected_hash: None,
-            replace: false,
-            autostart: true,
         }
     }
 
@@ -358,9 +376,6 @@ mod tests {
         other.name = "web-2".into();
         other.labels.insert("project".into(), "shop".into());
         other.spec_hash = "0123456789abcdef".into();
-        other.expected_hash = Some(String::new());
-        other.replace = true;
-        other.autostart = false;
         other.max_memory_bytes = 512 << 20;
         other.log_max_size_bytes = 20 << 20;
         other.log_max_files = 3;
@@ -378,22 +393,30 @@ mod tests {
         }
     }
 
+    fn start_keys(start: &StartSpec) -> Vec<String> {
+        let bytes = rmp_serde::to_vec_named(start).expect("encodes");
+        match rmpv::decode::read_value(&mut &bytes[..]).expect("decodes") {
+            rmpv::Value::Map(entries) => {
+                entries.into_iter().map(|(key, _)| key.as_str().expect("str key").to_string()).collect()
+            }
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
     #[test]
     fn in_place_keys_and_autostart_are_omitted_at_their_defaults() {
-        let spec = sample();
-        let names = keys(&spec);
+        let names = start_keys(&StartSpec::plain(sample()));
         assert_eq!(names.len(), 16, "{names:?}");
         assert_eq!(&names[14..], ["labels", "replace"]);
+        assert_eq!(keys(&sample()).len(), 15, "a spec alone has no request flags");
 
         let mut changed = sample();
         changed.max_memory_bytes = 1;
         changed.log_max_size_bytes = 1;
         changed.log_max_files = 1;
         changed.log_timestamps = true;
-        changed.expected_hash = Some(String::new());
-        changed.autostart = false;
         assert_eq!(
-            &keys(&changed)[14..],
+            &start_keys(&StartSpec::create(changed, false))[14..],
             [
                 "labels",
                 "max_memory_bytes",
@@ -409,22 +432,24 @@ mod tests {
 
     #[test]
     fn missing_in_place_keys_and_autostart_decode_as_their_defaults() {
-        let bytes = rmp_serde::to_vec_named(&sample()).expect("encodes");
-        let decoded: AppSpec = rmp_serde::from_slice(&bytes).expect("decodes");
-        assert_eq!(decoded, sample());
-        assert_eq!(decoded.max_memory_bytes, 0);
-        assert_eq!(decoded.log_max_size_bytes, LOG_MAX_SIZE_BYTES_DEFAULT);
-        assert_eq!(decoded.log_max_files, LOG_MAX_FILES_DEFAULT);
-        assert!(!decoded.log_timestamps);
+        let bytes = rmp_serde::to_vec_named(&StartSpec::plain(sample())).expect("encodes");
+        let decoded: StartSpec = rmp_serde::from_slice(&bytes).expect("decodes");
+        assert_eq!(decoded.spec, sample());
+        assert_eq!(decoded.spec.max_memory_bytes, 0);
+        assert_eq!(decoded.spec.log_max_size_bytes, LOG_MAX_SIZE_BYTES_DEFAULT);
+        assert_eq!(decoded.spec.log_max_files, LOG_MAX_FILES_DEFAULT);
+        assert!(!decoded.spec.log_timestamps);
         assert!(decoded.autostart);
+        let as_spec: AppSpec = rmp_serde::from_slice(&bytes).expect("a spec ignores the request's flags");
+        assert_eq!(as_spec, sample());
 
         let mut changed = sample();
         changed.max_memory_bytes = u64::MAX;
         changed.log_max_files = 1000;
         changed.log_timestamps = true;
-        changed.autostart = false;
-        let bytes = rmp_serde::to_vec_named(&changed).expect("encodes");
-        assert_eq!(rmp_serde::from_slice::<AppSpec>(&bytes).expect("decodes"), changed);
+        let start = StartSpec::create(changed, false);
+        let bytes = rmp_serde::to_vec_named(&start).expect("encodes");
+        assert_eq!(rmp_serde::from_slice::<StartSpec>(&bytes).expect("decodes"), start);
     }
 
     #[test]

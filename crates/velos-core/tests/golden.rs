@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use velos_core::{
     encode_request, AppSpec, Empty, ErrorCode, FrameDecoder, FrameError, LogArgs, LogData, NameArgs, Op,
-    PingInfo, ProcessRecord, Reply, ReplyBody, RestartPolicy, Status, Stream,
+    PingInfo, ProcessRecord, Reply, ReplyBody, RestartPolicy, StartSpec, Status, Stream,
 };
 
 fn golden_dir() -> PathBuf {
@@ -116,16 +116,15 @@ fn ping_request() {
 
 #[test]
 fn start_request() {
-    let frame = encode_request(7, Op::ProcessStart, &golden_spec()).unwrap();
+    let frame = encode_request(7, Op::ProcessStart, &StartSpec::plain(golden_spec())).unwrap();
     assert_eq!(frame.len(), 7 + 305);
     assert_eq!(frame, golden("start_request.hex"));
 }
 
 #[test]
 fn start_request_with_expected_hash_adds_the_key_before_replace() {
-    let mut spec = golden_spec();
-    spec.expected_hash = Some(String::new());
-    let frame = encode_request(7, Op::ProcessStart, &spec).unwrap();
+    let start = StartSpec { expected_hash: Some(String::new()), ..StartSpec::plain(golden_spec()) };
+    let frame = encode_request(7, Op::ProcessStart, &start).unwrap();
     let golden = golden("start_request.hex");
     // 17 entries instead of 16, and `expected_hash: ""` right before `replace: false`.
     let replace = [0xa7, b'r', b'e', b'p', b'l', b'a', b'c', b'e', 0xc2];
@@ -139,9 +138,9 @@ fn start_request_with_expected_hash_adds_the_key_before_replace() {
 
 #[test]
 fn start_inplace_request() {
-    let mut spec = golden_inplace_spec();
-    spec.autostart = false;
-    let frame = encode_request(10, Op::ProcessStart, &spec).unwrap();
+    let spec = golden_inplace_spec();
+    let start = StartSpec { autostart: false, ..StartSpec::plain(spec.clone()) };
+    let frame = encode_request(10, Op::ProcessStart, &start).unwrap();
     assert_eq!(frame.len(), 7 + 397);
     assert_eq!(frame, golden("start_inplace_request.hex"));
     // Only in-place keys differ from start_request's spec: the same restart-relevant hash.
@@ -196,8 +195,7 @@ fn list_reply() {
     let reply = reply("list_reply.hex");
     assert_eq!(reply.id, 5);
     let records: Vec<ProcessRecord> = data(reply);
-    let mut stored_spec = golden_spec();
-    stored_spec.replace = false; // absent from a record: the default
+    let stored_spec = golden_spec();
     assert_eq!(
         records,
         vec![ProcessRecord {

@@ -56,6 +56,7 @@ mod follow;
 mod home;
 mod outcome;
 mod recording;
+pub mod startup;
 mod state_file;
 pub mod testing;
 mod verbs;

@@ -38,11 +38,11 @@ impl Daemon for Recording<'_> {
         self.daemon.info(name).map(|record| self.keep(record))
     }
 
-    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
-        self.daemon.start(spec).map(|record| self.keep(record))
+    fn start(&mut self, start: &velos_core::StartSpec) -> Result<ProcessRecord, DaemonError> {
+        self.daemon.start(start).map(|record| self.keep(record))
     }
 
-    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+    fn start_many(&mut self, specs: &[velos_core::StartSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
         let results = self.daemon.start_many(specs);
         for record in results.iter().flatten() {
             self.seen.insert(record.name.clone(), record.clone());
@@ -85,12 +85,12 @@ mod tests {
         fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
             self.inner.info(name)
         }
-        fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
-            self.inner.start(spec)
+        fn start(&mut self, start: &velos_core::StartSpec) -> Result<ProcessRecord, DaemonError> {
+            self.inner.start(start)
         }
-        fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        fn start_many(&mut self, specs: &[velos_core::StartSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
             self.batches += 1;
-            specs.iter().map(|spec| self.inner.start(spec)).collect()
+            specs.iter().map(|start| self.inner.start(start)).collect()
         }
         fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
             self.inner.start_existing(name)
@@ -109,8 +109,11 @@ mod tests {
     #[test]
     fn start_many_is_forwarded_as_one_batch_and_its_records_kept() {
         let mut daemon = Counting { inner: FakeDaemon::new(), batches: 0 };
-        let specs: Vec<AppSpec> =
-            (0..3).map(|index| AppSpec::new(format!("web-{index}"), "/bin/sleep", "/")).collect();
+        let specs: Vec<velos_core::StartSpec> = (0..3)
+            .map(|index| {
+                velos_core::StartSpec::plain(AppSpec::new(format!("web-{index}"), "/bin/sleep", "/"))
+            })
+            .collect();
         let mut recording = Recording::new(&mut daemon);
         let results = recording.start_many(&specs);
         assert!(results.iter().all(Result::is_ok));

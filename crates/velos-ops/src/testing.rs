@@ -82,10 +82,10 @@ impl Daemon for FakeBackend {
     fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
         self.host().daemon.info(name)
     }
-    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
-        self.host().daemon.start(spec)
+    fn start(&mut self, start: &velos_core::StartSpec) -> Result<ProcessRecord, DaemonError> {
+        self.host().daemon.start(start)
     }
-    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+    fn start_many(&mut self, specs: &[velos_core::StartSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
         self.host().daemon.start_many(specs)
     }
     fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {

@@ -259,3 +259,21 @@ fn a_symlinked_edit_lock_is_refused() {
     assert_eq!(error.kind, OpErrorKind::Io);
     assert!(error.message.contains("symbolic link"), "{error:?}");
 }
+
+#[test]
+fn a_project_checked_out_from_git_is_changed_in_git() {
+    let host = Host::new();
+    // The controller's checkouts live under VELOS_HOME/sources: a project applied from one follows git.
+    let checkout = host.ops.home().root().join("sources").join("0123").join("deploy");
+    std::fs::create_dir_all(&checkout).expect("checkout");
+    let file = checkout.join("velos.toml");
+    std::fs::write(&file, SHOP).expect("write");
+    apply(&host, &file);
+    let error = host.ops.stop(StopRequest { name: "web".into() }).expect_err("follows git");
+    assert_eq!(error.kind, OpErrorKind::FollowsGit);
+    assert!(
+        matches!(error.detail.as_deref(), Some(ErrorDetail::FollowsGit { project, .. }) if project == "shop")
+    );
+    assert!(error.hint_text().is_some_and(|hint| hint.contains("commit the change")), "{error:?}");
+    assert!(std::fs::read_to_string(&file).expect("read").find("state").is_none(), "nothing written");
+}

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use velos_client::ClientError;
 use velos_config::DesiredState;
-use velos_core::{AppSpec, ErrorCode, ProcessRecord, Status};
+use velos_core::{AppSpec, ErrorCode, ProcessRecord, StartSpec, Status};
 
 /// What apply needs from the daemon (docs/PROTOCOL.md). Each call is one request.
 pub trait Daemon {
@@ -19,22 +19,21 @@ pub trait Daemon {
     fn list(&mut self) -> Result<Vec<ProcessRecord>, DaemonError>;
     /// `PROCESS_INFO`.
     fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
-    /// `PROCESS_START` with a full spec, `expected_hash` and `replace` as set in it.
-    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError>;
+    /// `PROCESS_START` with a full spec and the request's flags (`expected_hash`, `replace`, `autostart`).
+    fn start(&mut self, start: &StartSpec) -> Result<ProcessRecord, DaemonError>;
     /// `PROCESS_START {name}`: starts an app the daemon knows.
     fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
     /// `PROCESS_STOP`: answers at once; the app may still be `stopping`.
     fn stop(&mut self, name: &str) -> Result<ProcessRecord, DaemonError>;
     /// `PROCESS_DELETE`: answers at once; the app may still be listed for a moment.
     fn delete(&mut self, name: &str) -> Result<(), DaemonError>;
-    /// Changes the settings that need no restart (`max_memory_bytes`, `log_*`, labels) of `spec`.
-    /// `spec.expected_hash` is the hash the app must still have; the running process and its status must
-    /// be left as they are.
+    /// Changes the settings that need no restart (`max_memory_bytes`, `log_*`, labels) of `spec`. The app
+    /// must still have `spec.spec_hash`; the running process and its status must be left as they are.
     fn update_in_place(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError>;
     /// [`Daemon::start`] for several specs, one result each, in order. The real client pipelines them
     /// (one write, then the replies): creating 100 apps costs one round trip instead of 100.
-    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
-        specs.iter().map(|spec| self.start(spec)).collect()
+    fn start_many(&mut self, starts: &[StartSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        starts.iter().map(|start| self.start(start)).collect()
     }
 }
 
@@ -292,7 +291,7 @@ fn create_batch(
     unapplied: &BTreeSet<&str>,
     daemon: &mut dyn Daemon,
 ) -> BTreeMap<usize, Result<(), String>> {
-    let mut run: Vec<(usize, AppSpec)> = Vec::new();
+    let mut run: Vec<(usize, StartSpec)> = Vec::new();
     let mut names_in_run: BTreeSet<&str> = BTreeSet::new();
     for (index, action) in plan.actions.iter().enumerate().skip(first) {
         let ActionKind::Create { spec, state } = &action.kind else { break };
@@ -309,24 +308,20 @@ fn create_batch(
     if run.len() < 2 {
         return BTreeMap::new();
     }
-    let specs: Vec<AppSpec> = run.iter().map(|(_, spec)| spec.clone()).collect();
-    let results = daemon.start_many(&specs);
+    let starts: Vec<StartSpec> = run.iter().map(|(_, start)| start.clone()).collect();
+    let results = daemon.start_many(&starts);
     run.iter()
         .zip(results)
-        .map(|((index, spec), result)| {
-            (*index, result.map(|_| ()).map_err(|error| describe(&spec.name, &error)))
+        .map(|((index, start), result)| {
+            (*index, result.map(|_| ()).map_err(|error| describe(&start.spec.name, &error)))
         })
         .collect()
 }
 
 /// The START of a create: the app must not exist yet (`expected_hash: ""`, so two concurrent applies
 /// cannot both create it), and an app wanted stopped is registered without ever running.
-fn create_spec(spec: &AppSpec, state: DesiredState) -> AppSpec {
-    let mut spec = spec.clone();
-    spec.expected_hash = Some(String::new());
-    spec.replace = false;
-    spec.autostart = state == DesiredState::Running;
-    spec
+fn create_spec(spec: &AppSpec, state: DesiredState) -> StartSpec {
+    StartSpec::create(spec.clone(), state == DesiredState::Running)
 }
 
 /// Time and polling, shared by the waits of one apply.
@@ -344,21 +339,21 @@ fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) ->
             daemon.start(&create_spec(spec, *state)).map_err(failed)?;
         }
         ActionKind::Replace { spec, old_hash, state, .. } => {
-            let mut spec = (**spec).clone();
-            spec.expected_hash = Some(old_hash.clone());
-            spec.replace = true;
+            let mut start = StartSpec {
+                spec: (**spec).clone(),
+                expected_hash: Some(old_hash.clone()),
+                replace: true,
+                autostart: true,
+            };
             if *state == DesiredState::Stopped {
                 // Stop first, then swap the spec without starting: the new version never runs.
                 waiter.stop(daemon, name)?;
-                spec.autostart = false;
+                start.autostart = false;
             }
-            daemon.start(&spec).map_err(failed)?;
+            daemon.start(&start).map_err(failed)?;
         }
         ActionKind::UpdateInPlace { spec, .. } => {
-            let mut spec = (**spec).clone();
-            spec.expected_hash = Some(spec.spec_hash.clone());
-            spec.replace = false;
-            daemon.update_in_place(&spec).map_err(failed)?;
+            daemon.update_in_place(spec).map_err(failed)?;
         }
         ActionKind::Start => {
             daemon.start_existing(name).map_err(failed)?;
@@ -532,12 +527,12 @@ impl<D: Daemon + ?Sized> Daemon for std::sync::Arc<std::sync::Mutex<D>> {
     fn info(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
         self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).info(name)
     }
-    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
-        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(spec)
+    fn start(&mut self, start: &StartSpec) -> Result<ProcessRecord, DaemonError> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(start)
     }
     /// Forwarded, so a shared daemon still pipelines a batch of creates.
-    fn start_many(&mut self, specs: &[AppSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
-        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start_many(specs)
+    fn start_many(&mut self, starts: &[StartSpec]) -> Vec<Result<ProcessRecord, DaemonError>> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start_many(starts)
     }
     fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, DaemonError> {
         self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start_existing(name)

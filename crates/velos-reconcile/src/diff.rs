@@ -196,8 +196,6 @@ fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
 pub fn spec_to_send(desired: &DesiredApp, depends_on_apps: &[&str]) -> AppSpec {
     let mut spec = desired.spec.clone();
     spec.spec_hash = spec.compute_hash();
-    spec.expected_hash = None;
-    spec.replace = false;
     set_in_place(&mut spec, &desired.in_place);
     let depends_on = depends_on_apps.join(",");
     if !depends_on.is_empty() && depends_on.len() <= labels::VALUE_BYTES_MAX {

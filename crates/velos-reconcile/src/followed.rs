@@ -55,6 +55,9 @@ pub struct ControllerRecord {
     pub message: String,
     /// Set when `state` is `error`.
     pub error_class: Option<ErrorClass>,
+    /// The next step for the user, when the error has one (`velos status` shows it as `hint:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     pub self_heal: bool,
     /// When the last reconcile ended (or, for `progressing`, began).
     pub updated_unix_ms: u64,
@@ -213,6 +216,7 @@ pub fn overlay(mut status: ProjectStatus, record: Option<&ControllerRecord>) -> 
         SyncState::Progressing | SyncState::OutOfSync | SyncState::Error => {
             status.state = record.state;
             status.message = record.message.clone();
+            status.hint = record.hint.clone();
         }
     }
     status
@@ -227,6 +231,7 @@ pub fn unregistered_status(record: &ControllerRecord) -> ProjectStatus {
         revision: record.revision.clone(),
         state: record.state,
         message: record.message.clone(),
+        hint: record.hint.clone(),
         last_apply: record.last_apply_unix_ms.map(|time_unix_ms| LastApply {
             seq: None,
             time_unix_ms,

@@ -13,7 +13,6 @@ use crate::apply::ApplyReport;
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use velos_config::Project;
 
@@ -230,22 +229,11 @@ fn check_project_name(name: &str) -> Result<(), HistoryError> {
 
 /// Writes `value` as pretty JSON to a temporary file beside `path`, fsyncs it, and renames it over `path`.
 pub(crate) fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), HistoryError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
     let mut text = serde_json::to_string_pretty(value)
         .map_err(|source| HistoryError::Corrupt { path: path.to_path_buf(), source })?;
     text.push('\n');
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(io("cannot create a temporary file in", dir))?;
-    temporary.write_all(text.as_bytes()).map_err(io("cannot write", temporary.path()))?;
-    temporary.as_file().sync_all().map_err(io("cannot sync", path))?;
-    temporary.persist(path).map_err(|error| HistoryError::Io {
-        context: "cannot write",
-        path: path.to_path_buf(),
-        source: error.error,
-    })?;
-    Ok(())
+    // Private: an entry holds the file's text, env values included.
+    velos_config::write_atomically_with_mode(path, &text, 0o600).map_err(io("cannot write", path))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, HistoryError> {

@@ -23,6 +23,10 @@ pub struct ProjectStatus {
     pub state: SyncState,
     /// Why it is out of sync or in error; empty when synced.
     pub message: String,
+    /// What to do about the error, when there is a clear next step (a token the server refused, an
+    /// unknown ssh host key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     pub last_apply: Option<LastApply>,
 }
 
@@ -78,6 +82,7 @@ pub fn project_status(
         revision: record.revision.clone(),
         state: SyncState::Synced,
         message: String::new(),
+        hint: None,
         last_apply: Some(LastApply {
             seq: record.last_apply_seq,
             time_unix_ms: record.last_apply_time_unix_ms,

@@ -6,7 +6,7 @@
 //! (unless told to hang), a deleted app disappears. So waits loop at least once, as with a real daemon.
 use crate::apply::{Daemon, DaemonError};
 use std::collections::{BTreeMap, BTreeSet};
-use velos_core::{AppSpec, ErrorCode, ProcessRecord, Status};
+use velos_core::{AppSpec, ErrorCode, ProcessRecord, StartSpec, Status};
 
 /// One mutating request the fake daemon received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,16 +190,17 @@ impl Daemon for FakeDaemon {
         self.records.get(name).cloned().ok_or_else(|| FakeDaemon::not_found(name))
     }
 
-    fn start(&mut self, spec: &AppSpec) -> Result<ProcessRecord, DaemonError> {
+    fn start(&mut self, start: &StartSpec) -> Result<ProcessRecord, DaemonError> {
+        let spec = &start.spec;
         let name = spec.name.as_str();
         self.requests.push(FakeRequest::Start {
             name: name.into(),
-            expected_hash: spec.expected_hash.clone(),
-            replace: spec.replace,
+            expected_hash: start.expected_hash.clone(),
+            replace: start.replace,
         });
         self.scripted_failure(name)?;
         let existing = self.live(name);
-        match (&spec.expected_hash, existing) {
+        match (&start.expected_hash, existing) {
             (Some(expected), None) if expected.is_empty() => {}
             (Some(expected), Some(_)) if expected.is_empty() => {
                 self.creates_of_existing.push(name.into());
@@ -217,15 +218,15 @@ impl Daemon for FakeDaemon {
         let stored = record_for(spec, Status::Stopped, 0);
         match self.live(name) {
             Some(record) if record.spec == stored.spec => {
-                if record.status.is_at_rest() && spec.autostart {
+                if record.status.is_at_rest() && start.autostart {
                     return self.launch(name);
                 }
                 Ok(record.clone())
             }
-            Some(_) if !spec.replace => {
+            Some(_) if !start.replace => {
                 Err(DaemonError::remote(ErrorCode::Exists, format!("{name} exists with another spec")))
             }
-            Some(record) if !spec.autostart => {
+            Some(record) if !start.autostart => {
                 // Replace without starting keeps the run state (docs/PROTOCOL.md); a stopped app stays so.
                 let running = !record.status.is_at_rest();
                 self.records.insert(name.into(), stored);
@@ -237,7 +238,7 @@ impl Daemon for FakeDaemon {
             _ => {
                 self.deleting.remove(name);
                 self.records.insert(name.into(), stored);
-                if !spec.autostart {
+                if !start.autostart {
                     return self.live(name).cloned().ok_or_else(|| FakeDaemon::not_found(name));
                 }
                 self.launch(name)
@@ -288,14 +289,9 @@ impl Daemon for FakeDaemon {
         self.requests.push(FakeRequest::UpdateInPlace { name: name.into() });
         self.scripted_failure(name)?;
         let Some(record) = self.live(name) else { return Err(FakeDaemon::not_found(name)) };
-        if spec.expected_hash.as_ref().is_some_and(|expected| *expected != record.spec.spec_hash) {
-            return Err(DaemonError::remote(ErrorCode::Conflict, format!("{name} has another spec hash")));
-        }
+        // The app must still have the spec's hash (the client sends it as `expected_hash`).
         if spec.spec_hash != record.spec.spec_hash {
-            return Err(DaemonError::remote(
-                ErrorCode::BadRequest,
-                "an in-place update cannot change the spec",
-            ));
+            return Err(DaemonError::remote(ErrorCode::Conflict, format!("{name} has another spec hash")));
         }
         let record = self.records.get_mut(name).ok_or_else(|| FakeDaemon::not_found(name))?;
         record.spec.labels = spec.labels.clone();

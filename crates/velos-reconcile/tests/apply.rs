@@ -334,7 +334,7 @@ impl Daemon for Batching {
     }
     fn start(
         &mut self,
-        spec: &velos_core::AppSpec,
+        spec: &velos_core::StartSpec,
     ) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
         self.inner.start(spec)
     }
@@ -358,9 +358,9 @@ impl Daemon for Batching {
     }
     fn start_many(
         &mut self,
-        specs: &[velos_core::AppSpec],
+        specs: &[velos_core::StartSpec],
     ) -> Vec<Result<velos_core::ProcessRecord, velos_reconcile::DaemonError>> {
-        self.batches.push(specs.iter().map(|spec| spec.name.clone()).collect());
+        self.batches.push(specs.iter().map(|start| start.spec.name.clone()).collect());
         self.inner.start_many(specs)
     }
 }

@@ -1,6 +1,8 @@
 //! The arguments of each command, as typed: raw values, turned into requests by the commands.
+use crate::commands::completions::{app_names, project_names};
 use crate::parse::{parse_assignment, parse_duration, parse_env_entry, parse_scale, parse_signal};
 use clap::{Args, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 use std::time::Duration;
 use velos_core::RestartPolicy;
@@ -29,8 +31,8 @@ pub struct ApplyArgs {
     /// Keep following FILE (or --git) here, in the foreground: each save is applied, drift undone
     #[arg(long)]
     pub watch: bool,
-    /// Take the project from a git repository instead of FILE: a path, file:// or git:// URL; the controller
-    /// then follows it
+    /// Take the project from a git repository instead of FILE: a path, a file://, git:// or https:// URL, or
+    /// an ssh address; the controller then follows it
     #[arg(long, value_name = "REPO", conflicts_with = "file")]
     pub git: Option<String>,
     /// With --git: the branch, tag or commit to follow [default: main]
@@ -102,6 +104,7 @@ pub struct RollbackArgs {
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
     /// The app's name (its [apps.NAME] key)
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
     /// How many instances: N (NAME-0 ... NAME-{N-1}, or NAME alone for 1), +N more, -N fewer
     #[arg(value_name = "N|+N|-N", allow_hyphen_values = true, value_parser = parse_scale)]
@@ -140,7 +143,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Only this project [default: every project the controller follows]
-    #[arg(value_name = "PROJECT", value_parser = parse_project_name)]
+    #[arg(value_name = "PROJECT", value_parser = parse_project_name, add = ArgValueCandidates::new(project_names))]
     pub project: Option<String>,
 }
 
@@ -183,6 +186,7 @@ pub struct JsonArgs {
 #[derive(Debug, Args)]
 pub struct NameArgs {
     /// The app's name (all its instances), or `all`; restart also takes one instance (NAME-0)
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
 }
 
@@ -199,6 +203,7 @@ pub struct ForgetArgs {
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// The app's name (all its instances), one instance (NAME-0), or `all`
+    #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
     /// Print the process record as JSON
     #[arg(long)]
@@ -224,7 +229,7 @@ pub struct LogsArgs {
     #[command(subcommand)]
     pub command: Option<crate::commands::logs_mine::LogsCommand>,
     /// An app (all its instances), one instance (api-0), or all
-    #[arg(required = true)]
+    #[arg(required = true, add = ArgValueCandidates::new(app_names))]
     pub name: Option<String>,
     /// How many lines in all, from the log files (rotated ones included)
     #[arg(long, short = 'n', default_value_t = 20)]
@@ -268,7 +273,7 @@ pub struct LogsArgs {
 #[derive(Debug, Args)]
 pub struct FlushArgs {
     /// An app, one instance, or all [default: all]
-    #[arg(default_value = "all")]
+    #[arg(default_value = "all", add = ArgValueCandidates::new(app_names))]
     pub name: String,
 }
 
@@ -334,4 +339,58 @@ fn parse_project_name(text: &str) -> Result<String, String> {
     velos_core::validate_name(text)
         .map(|()| text.to_string())
         .map_err(|error| error.to_string().replace("the app name", "the project name"))
+}
+
+#[derive(Debug, Args)]
+pub struct MonitArgs {
+    /// How often to refresh the table (one LIST of every app each time)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s")]
+    pub interval: Duration,
+    /// No colours (also when NO_COLOR is set)
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct StartupArgs {
+    /// The service manager [default: systemd on Linux, launchd on macOS]
+    #[arg(value_enum)]
+    pub init: Option<InitArg>,
+    /// Your own service manager (systemctl --user, a LaunchAgent) instead of the system's: no root needed
+    #[arg(long)]
+    pub user: bool,
+    /// Only print the unit; install nothing
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnstartupArgs {
+    /// The service manager [default: systemd on Linux, launchd on macOS]
+    #[arg(value_enum)]
+    pub init: Option<InitArg>,
+    /// The unit of `velos startup --user`
+    #[arg(long)]
+    pub user: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InitArg {
+    Systemd,
+    Launchd,
 }

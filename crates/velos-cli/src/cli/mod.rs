@@ -49,6 +49,14 @@ pub enum Command {
     Flush(FlushArgs),
     /// Write the daemon's process table to disk now
     Save,
+    /// A live dashboard: apps, logs, details, and actions on the selection (never starts the daemon)
+    Monit(MonitArgs),
+    /// Print the shell code that completes velos commands, app and project names: see README
+    Completions(CompletionsArgs),
+    /// Start this VELOS_HOME's daemon at boot: install a systemd unit (or launchd job) and enable it
+    Startup(StartupArgs),
+    /// Remove what `velos startup` installed (the daemon keeps running until `velos kill`)
+    Unstartup(UnstartupArgs),
 
     /// Make the host run what a velos.toml says: print the plan, carry it out, wait until the apps run
     Apply(ApplyArgs),

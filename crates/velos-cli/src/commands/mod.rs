@@ -2,12 +2,15 @@
 //! renders the outcome. The decisions are the ops layer's.
 mod apply;
 mod apps;
+pub mod completions;
 mod daemon;
 mod logs;
 pub mod logs_mine;
+mod monit;
 mod progress;
 mod projects;
 mod read;
+mod startup;
 
 pub use daemon::daemon_foreground;
 
@@ -50,6 +53,10 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Ping(args) => done(read::ping(context, &args, out)),
         Command::Kill => done(daemon::kill(context, out)),
         Command::Save => done(daemon::save(context, out)),
+        Command::Monit(args) => done(monit::monit(context, &args)),
+        Command::Completions(args) => done(completions::completions(&args, out)),
+        Command::Startup(args) => done(startup::startup(context, &args, out)),
+        Command::Unstartup(args) => done(startup::unstartup(context, &args, out)),
         Command::Resurrect => done(daemon::resurrect(context, out)),
         Command::Start(args) => done(apps::start(context, args, out)),
         Command::Stop(args) => done(apps::stop(context, &args.name, out)),

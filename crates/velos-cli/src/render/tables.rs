@@ -269,7 +269,7 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
         })
         .collect();
     let header = ["PROJECT", "STATE", "REVISION", "SOURCE", "LAST APPLY", "MESSAGE"];
-    table(&header, &rows, |row, column| {
+    let mut text = table(&header, &rows, |row, column| {
         if !colour || column != 1 {
             return None;
         }
@@ -279,7 +279,14 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
             SyncState::OutOfSync => "\x1b[33m",
             SyncState::Error => "\x1b[31m",
         })
-    })
+    });
+    // The next step for an error (a refused token, an unknown ssh host), below the table: too long for a cell.
+    for status in statuses {
+        if let Some(hint) = &status.hint {
+            text.push_str(&format!("hint: {}: {hint}\n", status.project));
+        }
+    }
+    text
 }
 
 /// `2 create, 1 replace`, or `no changes`, from a recorded plan (`velos plan --json`).

@@ -128,6 +128,7 @@ fn status_table_snapshot() {
         revision: "file:3f9a0c1d22334455".into(),
         state,
         message: message.into(),
+        hint: None,
         last_apply: last.map(|(ago_ms, result, message)| LastApply {
             seq: Some(3),
             time_unix_ms: now - ago_ms,
@@ -136,7 +137,10 @@ fn status_table_snapshot() {
         }),
     };
     let statuses = [
-        status("blog", SyncState::Error, "/srv/blog/velos.toml: cannot read", None),
+        ProjectStatus {
+            hint: Some("the server refused the credentials in [velos.git]".into()),
+            ..status("blog", SyncState::Error, "/srv/blog/velos.toml: cannot read", None)
+        },
         status("shop", SyncState::Synced, "", Some((120_000, LastResult::Ok, "ok"))),
         status(
             "web",
@@ -150,6 +154,7 @@ fn status_table_snapshot() {
     blog     error        file:3f9a0c1d…  /srv/blog/velos.toml  -               /srv/blog/velos.toml: cannot read
     shop     synced       file:3f9a0c1d…  /srv/shop/velos.toml  2m ago, ok      -
     web      out of sync  file:3f9a0c1d…  /srv/web/velos.toml   5s ago, failed  1 change pending: replace api
+    hint: blog: the server refused the credentials in [velos.git]
     ");
     assert!(status_table(&statuses, now, true).contains("\x1b[32msynced"));
 }

@@ -139,17 +139,13 @@ impl<'o> Session<'o> {
         known
     }
 
-    /// `no app named "x"`, with close names, and the project files that could not be read as causes.
+    /// `no app named "x"`, with close names. A project file that cannot be read is not named here: it has
+    /// nothing to do with this name, and `velos status` says it once.
     pub fn no_such_app(&self, name: &str) -> OpError {
         let known = self.known_apps();
         let mut error = crate::address::no_such_app(name, known.iter().map(String::as_str));
         if name == ALL {
             error.message = "no app to act on: none is declared or running".into();
-        }
-        for file in &self.files {
-            if let Err(problem) = &file.loaded {
-                error = error.cause(format!("{} could not be read: {problem}", file.file.display()));
-            }
         }
         error
     }

@@ -9,7 +9,8 @@ use velos_controller::{git_from_args, SourceError};
 /// A repository to follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitRequest {
-    /// A local path (relative to the current directory), a `file://` or a `git://` URL.
+    /// A local path (relative to the current directory), a `file://`, `git://` or `https://` URL, or an ssh
+    /// address. Credentials come only from `[velos.git]` in a file.
     pub repo: String,
     /// A branch, tag or commit (default `main`).
     #[serde(default)]
@@ -47,7 +48,7 @@ pub fn git_request(request: &GitRequest) -> Result<GitSource, OpError> {
         }
         let helps: Vec<&str> = helps.iter().map(|line| line.trim_start().trim_start_matches("= help: ")).collect();
         if helps.is_empty() {
-            error.hint("--git takes a path, a file:// or a git:// URL; --ref a branch, tag or commit; --path the file in the repository")
+            error.hint("--git takes a path, a file://, git:// or https:// URL, or an ssh address; --ref a branch, tag or commit; --path the file in the repository")
         } else {
             error.hint(helps.join("; "))
         }
@@ -63,9 +64,17 @@ pub fn source_error(error: &SourceError, origin: Origin) -> OpError {
     match error {
         SourceError::Invalid { error: config, .. } => crate::convert::config_error(config)
             .hint("nothing was applied: fix the file in the repository, commit and push, then apply again"),
-        SourceError::Unreachable { .. } => OpError::new(OpErrorKind::NotFound, error.to_string()).hint(format!(
-            "nothing was applied; {repo} takes a local path, a file:// or a git:// URL (for https or ssh, follow a local mirror: git clone --mirror)"
+        SourceError::Unreachable { .. } | SourceError::Remote { .. } => OpError::new(OpErrorKind::NotFound, error.to_string()).hint(format!(
+            "nothing was applied; {repo} takes a local path, a file://, git:// or https:// URL, or an ssh address (git@host:owner/repo.git)"
         )),
+        SourceError::Refused { .. }
+        | SourceError::TokenFile { .. }
+        | SourceError::NoToken { .. }
+        | SourceError::SshKey { .. }
+        | SourceError::HostKeyUnknown { .. }
+        | SourceError::HostKeyChanged { .. }
+        | SourceError::NoGitProgram { .. } => OpError::new(OpErrorKind::Refused, error.to_string())
+            .hint(format!("nothing was applied; {}", error.hint().unwrap_or_default())),
         SourceError::MissingRef { .. } => OpError::new(OpErrorKind::NotFound, error.to_string())
             .hint(format!("nothing was applied; {ref_name} names a branch, a tag or a commit id")),
         SourceError::MissingPath { .. } | SourceError::NotAFile { .. } => OpError::new(OpErrorKind::NotFound, error.to_string())

@@ -119,13 +119,13 @@ impl Daemon for BackendDaemon {
     }
     fn start(
         &mut self,
-        spec: &velos_core::AppSpec,
+        start: &velos_core::StartSpec,
     ) -> Result<velos_core::ProcessRecord, velos_reconcile::DaemonError> {
-        self.0.start(spec)
+        self.0.start(start)
     }
     fn start_many(
         &mut self,
-        specs: &[velos_core::AppSpec],
+        specs: &[velos_core::StartSpec],
     ) -> Vec<Result<velos_core::ProcessRecord, velos_reconcile::DaemonError>> {
         self.0.start_many(specs)
     }

@@ -120,7 +120,9 @@ impl Ops {
                     "{app} runs {current} instance(s): {} would leave {wanted}",
                     scale.text()
                 ))
-                .hint(format!("velos scale {app} 0 stops every instance; velos scale {app} N sets the count"))
+                .hint(format!(
+                    "velos scale {app} N sets the count (1 to 100); velos stop {app} stops every instance"
+                ))
             })?;
             Ok(vec![Edit::SetInstances { app: declared.app.clone(), instances }])
         })

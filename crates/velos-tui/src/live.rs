@@ -1,0 +1,179 @@
+//! The [`Daemon`] the dashboard uses for real: every read and action is a call of the operations layer
+//! (velos-ops), as the CLI's verbs are; the only thing taken from the daemon's client directly is a log
+//! follow that can be stopped (a dashboard changes the app it follows many times).
+use crate::daemon::{Action, Daemon, DaemonError, LogFollow, Outcome, ProjectSync};
+use std::sync::Arc;
+use velos_client::{Client, ClientError, LogStream, StreamStopper};
+use velos_controller::SYSTEM_PROJECT;
+use velos_core::{ProcessRecord, Stream};
+use velos_ops::{
+    ApplyRequest, ApplySource, ListRequest, OpError, OpErrorKind, Ops, PlanRequest, RestartRequest, Scale,
+    ScaleRequest, StartRequest, StopRequest, WaitOptions,
+};
+use velos_reconcile::history::read_projects;
+use velos_reconcile::SyncState;
+
+pub struct OpsDaemon {
+    ops: Ops,
+}
+
+impl OpsDaemon {
+    pub fn new(ops: Ops) -> OpsDaemon {
+        OpsDaemon { ops }
+    }
+
+    /// The velos.toml of a project applied on this host (what plan and apply read).
+    fn project_file(&self, project: &str) -> Result<std::path::PathBuf, DaemonError> {
+        let records = read_projects(self.ops.home().root())
+            .map_err(|error| DaemonError::Failed { message: error.to_string(), hint: None })?;
+        records.into_iter().find(|record| record.project == project).map(|record| record.file).ok_or_else(
+            || DaemonError::Failed {
+                message: format!("project {project} was never applied on this host"),
+                hint: Some("velos status lists the projects".into()),
+            },
+        )
+    }
+}
+
+/// A read that finds no daemon is the dashboard's "down" state; anything else is a failure to show.
+fn from_op(error: OpError) -> DaemonError {
+    let hint = error.hint_text().map(str::to_string);
+    match error.kind {
+        OpErrorKind::DaemonNotRunning | OpErrorKind::DaemonUnreachable => {
+            DaemonError::Down { message: error.message, hint }
+        }
+        _ => DaemonError::Failed { message: error.message, hint },
+    }
+}
+
+fn from_client(error: ClientError) -> DaemonError {
+    match error {
+        ClientError::DaemonNotRunning { .. } => DaemonError::Down { message: error.to_string(), hint: None },
+        other => DaemonError::Failed { message: other.to_string(), hint: None },
+    }
+}
+
+impl Daemon for OpsDaemon {
+    fn list(&self) -> Result<Vec<ProcessRecord>, DaemonError> {
+        Ok(self.ops.list(ListRequest::default()).map_err(from_op)?.apps)
+    }
+
+    /// From the records just listed, not another LIST: `velos status` without asking the daemon again.
+    fn projects(&self, live: &[ProcessRecord]) -> Result<Vec<ProjectSync>, DaemonError> {
+        let statuses = velos_reconcile::status(self.ops.home().root(), live)
+            .map_err(|error| DaemonError::Failed { message: error.to_string(), hint: None })?;
+        Ok(statuses
+            .into_iter()
+            .filter(|status| status.project != SYSTEM_PROJECT)
+            .map(|status| ProjectSync {
+                project: status.project,
+                state: sync_state_name(status.state).to_string(),
+                message: status.message,
+            })
+            .collect())
+    }
+
+    fn follow(&self, name: &str, stream: Stream, lines: u32) -> Result<Box<dyn LogFollow>, DaemonError> {
+        let client = Client::connect(self.ops.home().root()).map_err(from_client)?;
+        let stream = client.log_stream(name, stream, lines).map_err(from_client)?;
+        let stopper = Arc::new(stream.stopper().map_err(from_client)?);
+        Ok(Box::new(StoppableFollow { stream, stopper }))
+    }
+
+    fn run(&self, action: &Action) -> Result<Outcome, DaemonError> {
+        match action {
+            Action::Restart { name } => {
+                let outcome = self.ops.restart(RestartRequest { name: name.clone() }).map_err(from_op)?;
+                let lines: Vec<String> = outcome
+                    .restarted
+                    .iter()
+                    .map(|restarted| match &restarted.exit {
+                        Some(exit) => format!("restarted {}; it has exited since ({exit})", restarted.name),
+                        None => format!(
+                            "restarted {} (pid {} -> {})",
+                            restarted.name, restarted.pid_before, restarted.pid
+                        ),
+                    })
+                    .collect();
+                Ok(Outcome { summary: lines.join("; "), lines })
+            }
+            Action::Stop { app } => {
+                self.ops.stop(StopRequest { name: app.clone() }).map_err(from_op)?;
+                Ok(one_line(format!("stopped {app} (its velos.toml says stopped)")))
+            }
+            Action::Start { app } => {
+                let caller_dir = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("/"));
+                let request = StartRequest {
+                    target: app.clone(),
+                    args: Vec::new(),
+                    options: Default::default(),
+                    caller_dir,
+                    caller_env: Default::default(),
+                    wait: WaitOptions::default(),
+                };
+                self.ops.start(request).map_err(from_op)?;
+                Ok(one_line(format!("started {app}")))
+            }
+            Action::Scale { app, instances } => {
+                let request = ScaleRequest {
+                    app: app.clone(),
+                    scale: Scale::To(*instances),
+                    wait: WaitOptions::default(),
+                };
+                self.ops.scale(request).map_err(from_op)?;
+                Ok(one_line(format!("{app} runs {instances} instance(s)")))
+            }
+            Action::Plan { project } => {
+                let file = self.project_file(project)?;
+                let outcome = self.ops.plan(PlanRequest { file }).map_err(from_op)?;
+                let text = velos_reconcile::render(&outcome.plan, false);
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                lines.extend(outcome.warnings.iter().map(|warning| format!("warning: {}", warning.message)));
+                let summary = lines.first().cloned().unwrap_or_default();
+                Ok(Outcome { summary, lines })
+            }
+            Action::Apply { project } => {
+                let path = self.project_file(project)?;
+                let request = ApplyRequest {
+                    source: ApplySource::File { path },
+                    wait: WaitOptions::default(),
+                    force_local: false,
+                };
+                let outcome = self.ops.apply(request).map_err(from_op)?;
+                let mut text = velos_reconcile::render(&outcome.plan, false);
+                text.push_str(&velos_reconcile::render_report(&outcome.report, false));
+                let lines: Vec<String> = text.lines().map(str::to_string).collect();
+                Ok(Outcome { summary: format!("applied project {}", outcome.project), lines })
+            }
+        }
+    }
+}
+
+fn one_line(summary: String) -> Outcome {
+    Outcome { lines: vec![summary.clone()], summary }
+}
+
+fn sync_state_name(state: SyncState) -> &'static str {
+    match state {
+        SyncState::Synced => "synced",
+        SyncState::Progressing => "progressing",
+        SyncState::OutOfSync => "out_of_sync",
+        SyncState::Error => "error",
+    }
+}
+
+struct StoppableFollow {
+    stream: LogStream,
+    stopper: Arc<StreamStopper>,
+}
+
+impl LogFollow for StoppableFollow {
+    fn next_chunk(&mut self) -> Option<Result<Vec<u8>, DaemonError>> {
+        self.stream.next().map(|chunk| chunk.map_err(from_client))
+    }
+
+    fn stopper(&self) -> Box<dyn Fn() + Send + Sync> {
+        let stopper = Arc::clone(&self.stopper);
+        Box::new(move || stopper.stop())
+    }
+}
