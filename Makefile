@@ -9,7 +9,7 @@ export ZIG ?= $(ZIG_BIN)
 VELOS := $(CURDIR)/target/release/velos
 EXAMPLE := examples/quickstart/velos.toml
 
-.PHONY: all tools test-deps build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint fuzz
+.PHONY: all tools py-tools test-deps build dev test test-zig test-rust test-e2e check-macos run bench clean fmt lint fuzz
 
 all: build
 
@@ -18,6 +18,14 @@ tools: $(ZIG_BIN)
 $(ZIG_BIN):
 	python3 -m pip install --disable-pip-version-check --quiet --target $(ZIG_DIR) ziglang==$(ZIG_VERSION)
 	@$(ZIG_BIN) version | grep -qx $(ZIG_VERSION) || { echo "error: $(ZIG_BIN) is not Zig $(ZIG_VERSION)"; exit 1; }
+
+# Python tools the end-to-end tests drive (HTTP and MCP clients, validators), pinned, into .tools/python;
+# re-installed only when tests/python/requirements.txt changes. Tests put it on PYTHONPATH.
+PY_TOOLS := $(TOOLS)/python
+py-tools: $(PY_TOOLS)/.stamp
+$(PY_TOOLS)/.stamp: tests/python/requirements.txt
+	python3 -m pip install --disable-pip-version-check --quiet --target $(PY_TOOLS) -r tests/python/requirements.txt
+	@touch $@
 
 build: tools
 	cargo build --release --bin velos
@@ -47,7 +55,7 @@ test-deps:
 	@# sshd refuses to start without its privilege separation folder, which a service manager would create.
 	@test -d /run/sshd || install -d -m 0755 /run/sshd
 
-test-e2e: build test-deps
+test-e2e: build test-deps py-tools
 	VELOS_BIN=$(VELOS) cargo test --release --no-fail-fast -p velos-e2e -- --test-threads 2
 
 # Build, start the daemon, start a few example apps, show the list.

@@ -46,6 +46,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("monit") {
         rows.extend(crate::monit::monit_scenarios(velos));
     }
+    if wanted("api") {
+        rows.extend(crate::api::api_scenarios(velos));
+    }
     print_table(&rows);
 }
 

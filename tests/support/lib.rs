@@ -6,6 +6,9 @@
 //! grandchildren inherit it, so `app_processes()` finds every process a test created by scanning
 //! `/proc/*/environ` — the ground truth for "no orphan left behind".
 #![allow(clippy::unwrap_used)] // test harness: a failed unwrap is a failed test
+pub mod api;
+pub mod python;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

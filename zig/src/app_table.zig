@@ -26,6 +26,9 @@ pub const App = struct {
     /// Owned; why the app is errored or why the last spawn failed.
     last_error: ?[]u8 = null,
     cpu_percent: f64 = 0,
+    /// CPU ticks counted by every sample since the app was registered, across restarts (never reset): the
+    /// record's `cpu_time_ms`.
+    cpu_ticks_total: u64 = 0,
     memory_bytes: u64 = 0,
     sampler: procfs.CpuSampler = .{},
     /// stdout and stderr, indexed by `protocol.Stream`.
@@ -100,6 +103,7 @@ pub const App = struct {
                 .signal => |signal| signal,
             } else null,
             .last_error = app.last_error,
+            .cpu_time_ms = app.cpu_ticks_total *| 1000 / procfs.clockTicksPerSecond(),
             .spec = &app.spec,
         };
     }

@@ -573,6 +573,7 @@ pub const Daemon = struct {
         while (iterator.next()) |entry| {
             const app = entry.app;
             if (app.machine.pid == 0) continue;
+            app.cpu_ticks_total +|= app.sampler.delta(app.tree_cpu_ticks);
             app.cpu_percent = app.sampler.sample(app.tree_cpu_ticks, now_ms);
             app.memory_bytes = app.tree_rss_pages * daemon.page_size_bytes;
             if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {
@@ -605,6 +606,7 @@ pub const Daemon = struct {
             const app = entry.app;
             if (app.machine.pid == 0) continue;
             const stat = procfs.readStat(app.machine.pid, &daemon.stat_buffer) catch continue;
+            app.cpu_ticks_total +|= app.sampler.delta(stat.utime_ticks + stat.stime_ticks);
             app.cpu_percent = app.sampler.sample(stat.utime_ticks + stat.stime_ticks, now_ms);
             app.memory_bytes = stat.rss_pages * daemon.page_size_bytes;
             if (daemon.shutdown == null and supervisor.overMemoryLimit(app.machine.status, app.memory_bytes, app.spec.max_memory_bytes)) {

@@ -158,6 +158,13 @@ pub const CpuSampler = struct {
     /// The last result, repeated when two samples fall in the same millisecond.
     last_percent: f64 = 0,
 
+    /// The ticks `ticks_total` adds to the previous sample: 0 for a first sample or counters that went
+    /// backwards (what `sample` does not measure either). Call before `sample`.
+    pub fn delta(self: *const CpuSampler, ticks_total: u64) u64 {
+        if (!self.primed or ticks_total < self.last_ticks) return 0;
+        return ticks_total - self.last_ticks;
+    }
+
     /// `ticks_total` is utime + stime of the process; `now_ms` from a monotonic clock.
     pub fn sample(self: *CpuSampler, ticks_total: u64, now_ms: u64) f64 {
         return self.sampleWithRate(ticks_total, now_ms, clockTicksPerSecond());
@@ -187,6 +194,16 @@ pub const CpuSampler = struct {
 };
 
 const testing = std.testing;
+
+test "CpuSampler.delta: what a sample adds, never across a reset" {
+    var sampler: CpuSampler = .{};
+    try testing.expectEqual(@as(u64, 0), sampler.delta(500));
+    _ = sampler.sampleWithRate(500, 1000, 100);
+    try testing.expectEqual(@as(u64, 30), sampler.delta(530));
+    _ = sampler.sampleWithRate(530, 2000, 100);
+    // A new process under the same sampler: its counters start lower.
+    try testing.expectEqual(@as(u64, 0), sampler.delta(10));
+}
 
 test "parseStat: a plain line" {
     const line = "4242 (sleep) S 1 4242 4242 0 -1 4194304 97 0 0 0 3 5 0 0 20 0 1 0 123456 5488640 181 " ++

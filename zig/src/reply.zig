@@ -189,7 +189,7 @@ pub fn writeEmpty(out: *std.ArrayList(u8), allocator: Allocator, id: u32) error{
 
 /// A process record, keys in PROTOCOL.md's order.
 pub fn encodeRecord(enc: Encoder, record: Record) Encoder.Error!void {
-    try enc.mapHeader(11);
+    try enc.mapHeader(11 + @as(u32, @intFromBool(record.cpu_time_ms != 0)));
     try enc.str("name");
     try enc.str(record.name);
     try enc.str("pid");
@@ -212,6 +212,10 @@ pub fn encodeRecord(enc: Encoder, record: Record) Encoder.Error!void {
     if (record.last_error) |text| try enc.str(text) else try enc.nil();
     try enc.str("spec");
     try encodeSpec(enc, record.spec.*);
+    if (record.cpu_time_ms != 0) {
+        try enc.str("cpu_time_ms");
+        try enc.uint(record.cpu_time_ms);
+    }
 }
 
 /// An app spec as stored (no `expected_hash`, no `replace`), keys in PROTOCOL.md's order; each in-place key
@@ -384,6 +388,28 @@ test "replies: every writer produces one whole frame that decodes to the documen
         }
     }
     try testing.expectEqual(@as(u32, 10), id);
+}
+
+test "replies: a record carries cpu_time_ms last, and only once it is not 0" {
+    var arena_state = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena_state.deinit();
+    const arena = arena_state.allocator();
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(testing.allocator);
+    const spec = testSpec();
+    var record = testRecord(&spec);
+    try writeRecord(&out, testing.allocator, 1, record);
+    const without = try msgpack.decode(arena, out.items[frame.header_len..]);
+    try testing.expectEqual(@as(usize, 11), without.mapGet("data").?.map.len);
+    try testing.expect(without.mapGet("data").?.mapGet("cpu_time_ms") == null);
+
+    out.clearRetainingCapacity();
+    record.cpu_time_ms = 12340;
+    try writeRecord(&out, testing.allocator, 2, record);
+    const data = (try msgpack.decode(arena, out.items[frame.header_len..])).mapGet("data").?;
+    try testing.expectEqual(@as(usize, 12), data.map.len);
+    try testing.expectEqualStrings("cpu_time_ms", data.map[11].key.str);
+    try testing.expectEqual(@as(u64, 12340), data.map[11].value.asU64().?);
 }
 
 test "replies: a reply over the frame limit becomes a limit error; cancel takes a frame back" {

@@ -273,6 +273,9 @@ pub const Record = struct {
     exit_signal: ?u8,
     last_error: ?[]const u8,
     spec: *const Spec,
+    /// CPU time of the app's processes since the daemon started, over all its runs: a counter for
+    /// `velos_process_cpu_seconds_total`. Encoded only when not 0 (so the golden records stay as they were).
+    cpu_time_ms: u64 = 0,
 };
 
 /// PING's data.

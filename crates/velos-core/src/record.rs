@@ -99,6 +99,14 @@ pub struct ProcessRecord {
     pub last_error: Option<String>,
     /// The spec as stored (`expected_hash` absent, `replace` false).
     pub spec: AppSpec,
+    /// CPU time of the app's processes since the daemon started, over all its runs (a counter); absent
+    /// from the wire while 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_time_ms: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl ProcessRecord {
@@ -116,6 +124,7 @@ impl ProcessRecord {
             exit_signal: None,
             last_error: None,
             spec,
+            cpu_time_ms: 0,
         }
     }
 }
@@ -218,5 +227,16 @@ mod tests {
         assert_eq!((record.name.as_str(), record.status, record.pid), ("web", Status::Stopped, 0));
         assert_eq!(record.spec, spec);
         assert_eq!((record.restarts, record.exit_code), (0, None));
+    }
+
+    #[test]
+    fn cpu_time_is_on_the_wire_only_once_there_is_some() {
+        let mut record = ProcessRecord::fresh(AppSpec::new("web", "/bin/sleep", "/srv"), Status::Running, 7);
+        let encoded = rmp_serde::to_vec_named(&record).expect("encodes");
+        assert!(!encoded.windows(11).any(|window| window == b"cpu_time_ms"));
+        record.cpu_time_ms = 1500;
+        let encoded = rmp_serde::to_vec_named(&record).expect("encodes");
+        let decoded: ProcessRecord = rmp_serde::from_slice(&encoded).expect("decodes");
+        assert_eq!(decoded.cpu_time_ms, 1500);
     }
 }

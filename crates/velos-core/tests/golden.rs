@@ -210,6 +210,7 @@ fn list_reply() {
             exit_signal: None,
             last_error: None,
             spec: stored_spec,
+            cpu_time_ms: 0,
         }]
     );
 }
@@ -234,6 +235,7 @@ fn info_inplace_reply() {
             last_error: Some("restarted by the daemon: memory 9000 MiB above max_memory 8192 MiB".into()),
             // `replace` false and `autostart` true: absent from a record, their defaults.
             spec: golden_inplace_spec(),
+            cpu_time_ms: 0,
         }
     );
 }

@@ -138,6 +138,10 @@ pub struct ApplyReport {
     pub results: Vec<ActionResult>,
     /// Empty when apply did not wait.
     pub not_running: Vec<NotRunning>,
+    /// From the first action to the end of the wait, by the apply's clock (what the
+    /// `velos_reconcile_duration_seconds` histogram is made of).
+    #[serde(default)]
+    pub duration_ms: u64,
 }
 
 impl ApplyReport {
@@ -183,8 +187,15 @@ impl Serialize for ApplyReport {
             ok: bool,
             results: &'a [ActionResult],
             not_running: &'a [NotRunning],
+            duration_ms: u64,
         }
-        View { ok: self.ok(), results: &self.results, not_running: &self.not_running }.serialize(serializer)
+        let view = View {
+            ok: self.ok(),
+            results: &self.results,
+            not_running: &self.not_running,
+            duration_ms: self.duration_ms,
+        };
+        view.serialize(serializer)
     }
 }
 
@@ -223,9 +234,10 @@ pub fn apply_with_clock(
             action: action.kind.kind(),
             outcome: Outcome::Failed { message: "a plan read back from JSON cannot be applied".into() },
         });
-        return ApplyReport { results: results.collect(), not_running: Vec::new() };
+        return ApplyReport { results: results.collect(), not_running: Vec::new(), duration_ms: 0 };
     }
-    let mut waiter = Waiter { deadline: clock.now() + options.timeout, options, clock };
+    let began = clock.now();
+    let mut waiter = Waiter { deadline: began + options.timeout, options, clock };
     let depends_on_of: BTreeMap<&str, &[String]> =
         plan.actions.iter().map(|action| (action.name.as_str(), action.depends_on.as_slice())).collect();
     let mut unapplied: BTreeSet<&str> = BTreeSet::new();
@@ -278,6 +290,8 @@ pub fn apply_with_clock(
             .collect();
         report.not_running = waiter.until_running(daemon, &wanted, progress);
     }
+    let took = waiter.clock.now().saturating_duration_since(began);
+    report.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     report
 }
 

@@ -53,6 +53,9 @@ struct ReportDocument {
     ok: bool,
     results: Vec<ActionResult>,
     not_running: Vec<NotRunning>,
+    /// How long the apply took, in milliseconds (0 in reports written before it was recorded).
+    #[serde(default)]
+    duration_ms: u64,
 }
 
 impl From<ActionDocument> for Action {

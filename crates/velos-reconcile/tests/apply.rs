@@ -198,6 +198,10 @@ fn a_stop_that_hangs_times_out_and_keeps_its_dependency_running() {
         "{:?}",
         clock.elapsed()
     );
+    // The report says how long it took, by the same clock: what the reconcile histogram is made of.
+    assert_eq!(Duration::from_millis(report.duration_ms), clock.elapsed());
+    let json = serde_json::to_value(&report).expect("json");
+    assert_eq!(json["duration_ms"].as_u64(), Some(report.duration_ms));
 }
 
 #[test]

@@ -87,6 +87,10 @@ pub enum Command {
     Hook(HookArgs),
     /// Run the controller here: follow the projects that ask for it (what the velos-controller app runs)
     Controller,
+    /// Serve the REST + WebSocket API (loopback; bearer tokens in $VELOS_HOME/api.token)
+    Serve(crate::commands::serve::ServeArgs),
+    /// Print the Prometheus metrics that /metrics serves, once
+    Metrics(crate::commands::serve::MetricsArgs),
 }
 
 /// The file a declarative command reads when none is named.

@@ -10,6 +10,7 @@ mod monit;
 mod progress;
 mod projects;
 mod read;
+pub mod serve;
 mod startup;
 
 pub use daemon::daemon_foreground;
@@ -83,5 +84,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
             done(projects::hook_install(context, &args, out))
         }
         Command::Controller => done(projects::controller(context)),
+        Command::Serve(args) => done(serve::serve(context, &args, out)),
+        Command::Metrics(args) => done(serve::metrics(context, &args, out)),
     }
 }

@@ -132,6 +132,8 @@ impl From<Record> for LogLine {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogsOutcome {
+    /// The instances read, sorted.
+    pub instances: Vec<String>,
     /// Oldest first.
     pub lines: Vec<LogLine>,
     /// How many were asked for; `lines` is shorter when the files hold fewer (that match).
@@ -208,7 +210,11 @@ impl Ops {
         let dir = self.home().root().join(crate::home::LOGS_DIR);
         let records = read_records(&dir, &shown, &filter, request.lines as usize, LOG_LINE_BYTES_MAX)
             .map_err(|error| OpError::io(format!("could not read the logs in {}", dir.display()), &error))?;
-        Ok(LogsOutcome { lines: records.into_iter().map(LogLine::from).collect(), wanted: request.lines })
+        Ok(LogsOutcome {
+            instances: names,
+            lines: records.into_iter().map(LogLine::from).collect(),
+            wanted: request.lines,
+        })
     }
 
     /// An app's saved log model as it is (not brought up to date: labelling must stay cheap); none when
