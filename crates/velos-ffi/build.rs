@@ -45,8 +45,28 @@ fn main() {
     if !status.success() {
         fail(&format!("`{} build` failed ({status}); its errors are printed above", zig.describe()));
     }
+    pad_archive(&out_dir.join("lib").join("libvelos_core.a"));
     println!("cargo:rustc-link-search=native={}", out_dir.join("lib").display());
     println!("cargo:rustc-link-lib=static=velos_core");
+}
+
+/// Zig 0.15.2's archiver leaves out the padding byte after an odd-sized last member, which the ar format
+/// requires (members start at even offsets); rust-lld then refuses the archive for some links ("offset to
+/// next archive member past the end of the archive"). An archive of odd length gets its `\n` back.
+fn pad_archive(path: &Path) {
+    let length = std::fs::metadata(path)
+        .unwrap_or_else(|error| fail(&format!("{} is missing after zig build: {error}", path.display())))
+        .len();
+    if length.is_multiple_of(2) {
+        return;
+    }
+    let padded = std::fs::OpenOptions::new().append(true).open(path).and_then(|mut file| {
+        use std::io::Write;
+        file.write_all(b"\n")
+    });
+    if let Err(error) = padded {
+        fail(&format!("padding {} to an even length failed: {error}", path.display()));
+    }
 }
 
 /// A Zig invocation: a program and the arguments that come before ours.
