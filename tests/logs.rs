@@ -50,10 +50,16 @@ fn logs_prints_the_last_lines_of_the_chosen_stream() {
         &[],
     );
     wait_until(Duration::from_secs(5), "all 50 lines", || {
-        velos.ok(&["logs", "talker", "--lines", "1"]) == "out-50\n"
+        velos.ok(&["logs", "talker", "--lines", "1", "--stream", "out"]) == "talker out | out-50\n"
     });
-    assert_eq!(velos.ok(&["logs", "talker", "--lines", "3"]), "out-48\nout-49\nout-50\n");
-    assert_eq!(velos.ok(&["logs", "talker", "--lines", "2", "--stderr"]), "err-49\nerr-50\n");
+    assert_eq!(
+        velos.ok(&["logs", "talker", "--lines", "3", "--stream", "out"]),
+        "talker out | out-48\ntalker out | out-49\ntalker out | out-50\n"
+    );
+    assert_eq!(
+        velos.ok(&["logs", "talker", "--lines", "2", "--stderr"]),
+        "talker err | err-49\ntalker err | err-50\n"
+    );
 }
 
 #[test]
@@ -65,11 +71,11 @@ fn logs_follow_streams_new_lines() {
         &[],
     );
     wait_until(Duration::from_secs(5), "a first tick", || {
-        velos.ok(&["logs", "ticker", "--lines", "1"]).starts_with("tick-")
+        velos.ok(&["logs", "ticker", "--lines", "1"]).starts_with("ticker out | tick-")
     });
     let mut follower = velos
         .command()
-        .args(["logs", "ticker", "--follow", "--lines", "1"])
+        .args(["logs", "ticker", "--follow", "--lines", "1", "--stream", "out"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -78,7 +84,7 @@ fn logs_follow_streams_new_lines() {
     while seen.len() < 5 {
         let mut line = String::new();
         assert!(reader.read_line(&mut line).unwrap() > 0, "follow ended early after {seen:?}");
-        seen.push(line.trim_end().strip_prefix("tick-").unwrap().parse::<u64>().unwrap());
+        seen.push(line.trim_end().strip_prefix("ticker out | tick-").unwrap().parse::<u64>().unwrap());
     }
     follower.kill().unwrap();
     let _ = follower.wait();

@@ -67,8 +67,16 @@ fn an_app_is_its_instances_one_instance_is_itself_and_all_is_everything() {
 
     let info = velos.ok(&["info", "api"]);
     assert!(info.contains("name        api-0") && info.contains("name        api-1"), "{info}");
+    // `logs api` reads every instance's files, each line marked with its instance (the sleepers print
+    // nothing: give each a line).
+    for instance in ["api-0", "api-1"] {
+        std::fs::write(velos.log_path(instance, "out"), format!("hello from {instance}\n")).unwrap();
+    }
     let logs = velos.ok(&["logs", "api"]);
-    assert!(logs.contains("==> api-0 <==") && logs.contains("==> api-1 <=="), "{logs}");
+    assert!(
+        logs.contains("api-0 out | hello from api-0") && logs.contains("api-1 out | hello from api-1"),
+        "{logs}"
+    );
 
     let refused = velos.fails(&["stop", "api-0"]);
     assert!(refused.contains("hint: velos stop api acts on every instance"), "{refused}");

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod api;
 mod declarative;
 mod gitops;
+mod logfiles;
+mod logmine;
 mod mcp;
 mod monit;
 mod scale;

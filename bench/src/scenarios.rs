@@ -37,6 +37,12 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("controller") {
         rows.extend(crate::gitops::controller_scenarios(velos));
     }
+    if wanted("mine") {
+        rows.extend(crate::logmine::mining_scenarios(velos));
+    }
+    if wanted("logfiles") {
+        rows.extend(crate::logfiles::log_file_scenarios(velos));
+    }
     if wanted("monit") {
         rows.extend(crate::monit::monit_scenarios(velos));
     }

@@ -67,6 +67,9 @@ async_verbs! {
     list: ListRequest => ListOutcome;
     info: InfoRequest => InfoOutcome;
     logs: LogsRequest => LogsOutcome;
+    logs_summary: LogsSummaryRequest => LogsSummaryOutcome;
+    logs_templates: LogsTemplatesRequest => LogsTemplatesOutcome;
+    flush: FlushRequest => FlushOutcome;
     kill: KillRequest => KillOutcome;
     forget: ForgetRequest => ForgetOutcome;
     ping: PingRequest => PingOutcome;

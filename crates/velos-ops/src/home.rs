@@ -7,6 +7,8 @@ use velos_core::Stream;
 pub const STATE_FILE: &str = "state.msgpack";
 /// Where the daemon writes each app's output.
 pub const LOGS_DIR: &str = "logs";
+/// Where `velos logs --summary` keeps each app's log model (templates, counts, where reading stopped).
+pub const LOG_MODELS_DIR: &str = "log-models";
 
 /// An absolute `VELOS_HOME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,16 @@ impl Home {
 
     pub fn state_file(&self) -> PathBuf {
         self.root.join(STATE_FILE)
+    }
+
+    /// The logs folder.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.root.join(LOGS_DIR)
+    }
+
+    /// An app's saved log model: `log-models/APP.json`.
+    pub fn log_model_file(&self, app: &str) -> PathBuf {
+        self.root.join(LOG_MODELS_DIR).join(format!("{app}.json"))
     }
 
     /// The file the daemon appends `app`'s `stream` to: `logs/NAME-out.log`, `logs/NAME-err.log`.

@@ -19,7 +19,9 @@
 //! | `set`, `unset` | [`SetRequest`], [`UnsetRequest`] → [`EditOutcome`] | starts it |
 //! | `list` | [`ListRequest`] → [`ListOutcome`] | read: `daemon_not_running` |
 //! | `info` | [`InfoRequest`] → [`InfoOutcome`] (an app, `api-0`, or `all`) | read |
-//! | `logs` | [`LogsRequest`] → [`LogsOutcome`]; [`Ops::logs_follow`] → [`LogFollow`] | read |
+//! | `logs` | [`LogsRequest`] → [`LogsOutcome`] (the files); [`Ops::logs_follow`] → [`LogFollow`] (the rings) | read |
+//! | `logs --summary`, `--templates` | [`LogsSummaryRequest`] → [`LogsSummaryOutcome`]; [`LogsTemplatesRequest`] → [`LogsTemplatesOutcome`] | read |
+//! | `flush` | [`FlushRequest`] → [`FlushOutcome`] | read |
 //! | `ping` | [`PingRequest`] → [`PingOutcome`] | read |
 //! | `kill` | [`KillRequest`] → [`KillOutcome`] | never starts it |
 //! | `forget` | [`ForgetRequest`] → [`ForgetOutcome`] | starts it |
@@ -72,7 +74,7 @@ pub use converge::{Applied, Progress};
 pub use edit::new_app::PASSED_ENV;
 pub use edit::value::parse_value;
 pub use error::{ErrorDetail, Hint, OpError, OpErrorKind};
-pub use home::{log_file_name, Home, LOGS_DIR, STATE_FILE};
+pub use home::{log_file_name, Home, LOGS_DIR, LOG_MODELS_DIR, STATE_FILE};
 pub use outcome::{AppChange, InstanceChange, WaitOptions, Warning, WarningKind};
 pub use verbs::apply::{ApplyOutcome, ApplyRequest, ApplySource, FollowedGit, Following};
 pub use verbs::change::{ChangeOutcome, DeleteOutcome, DeleteRequest, StopOutcome, StopRequest};
@@ -81,7 +83,13 @@ pub use verbs::declarative::{
 };
 pub use verbs::forget::{ForgetOutcome, ForgetRequest};
 pub use verbs::git_source::{git_request as check_git_request, GitRequest};
-pub use verbs::logs::{InstanceLog, LogChunk, LogFollow, LogsOutcome, LogsRequest, LOG_LINES_DEFAULT};
+pub use verbs::log_model::{
+    AppSummary, FlushOutcome, FlushRequest, LogsSummaryOutcome, LogsSummaryRequest, LogsTemplatesOutcome,
+    LogsTemplatesRequest, TemplateInfo,
+};
+pub use verbs::logs::{
+    LogChunk, LogFollow, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT,
+};
 pub use verbs::process::{
     describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, ResurrectOutcome,
     ResurrectRequest, SaveOutcome, SaveRequest,

@@ -62,6 +62,8 @@ pub enum WarningKind {
     FollowsGit,
     /// The controller could not be told, or still follows something.
     Controller,
+    /// An app's saved log model was damaged and was rebuilt from its log files.
+    LogModelRebuilt,
 }
 
 impl Warning {

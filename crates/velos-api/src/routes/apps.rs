@@ -10,7 +10,7 @@ use velos_core::{ProcessRecord, Stream};
 use velos_ops::{
     Assignment, DeleteRequest, EditOutcome, InfoOutcome, InfoRequest, ListOutcome, ListRequest, LogsRequest,
     RestartOutcome, RestartRequest, Scale, ScaleRequest, SetRequest, StartOutcome, StartRequest, StopRequest,
-    UnsetRequest, WaitOptions,
+    StreamChoice, UnsetRequest, WaitOptions,
 };
 
 /// Lines one instance's log answer holds at most.
@@ -94,22 +94,33 @@ pub async fn logs(
     let truncated = wanted > LOG_LINES_MAX;
     let mut request = LogsRequest::new(name);
     request.lines = wanted.min(LOG_LINES_MAX);
-    request.stream = parse_stream(query.stream.as_deref())?;
+    request.stream = match parse_stream(query.stream.as_deref())? {
+        Stream::Out => StreamChoice::Out,
+        Stream::Err => StreamChoice::Err,
+    };
+    request.grep = query.grep.clone();
+    let stream = request.stream;
     let outcome = state.ops.logs(request).await?;
-    let logs = outcome
-        .logs
-        .into_iter()
-        .map(|log| InstanceLines {
-            name: log.name,
-            stream: log.stream.as_str().to_string(),
-            lines: log
-                .text
-                .lines()
-                .filter(|line| query.grep.as_deref().is_none_or(|needle| line.contains(needle)))
-                .map(str::to_string)
-                .collect(),
+    // The verb reads the log files and merges the instances' lines in time order; grouped back here, one
+    // entry per instance and stream asked (lines or not), each in that order.
+    let mut logs: Vec<InstanceLines> = outcome
+        .instances
+        .iter()
+        .flat_map(|name| stream.streams().iter().map(move |stream| (name, stream)))
+        .map(|(name, stream)| InstanceLines {
+            name: name.clone(),
+            stream: stream.as_str().to_string(),
+            lines: vec![],
         })
         .collect();
+    for line in outcome.lines {
+        let stream = line.stream.as_str();
+        if let Some(entry) =
+            logs.iter_mut().find(|entry| entry.name == line.instance && entry.stream == stream)
+        {
+            entry.lines.push(line.body);
+        }
+    }
     Ok(Json(LogsPage { logs, truncated }))
 }
 

@@ -224,19 +224,57 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LogsArgs {
-    /// The app's name (all its instances), one instance (NAME-0), or `all`
-    #[arg(add = ArgValueCandidates::new(app_names))]
-    pub name: String,
-    /// How many lines to print first
+    #[command(subcommand)]
+    pub command: Option<crate::commands::logs_mine::LogsCommand>,
+    /// An app (all its instances), one instance (api-0), or all
+    #[arg(required = true, add = ArgValueCandidates::new(app_names))]
+    pub name: Option<String>,
+    /// How many lines in all, from the log files (rotated ones included)
     #[arg(long, short = 'n', default_value_t = 20)]
     pub lines: u32,
     /// Keep printing new output until Ctrl-C
     #[arg(long, short = 'f')]
     pub follow: bool,
-    /// Show stderr instead of stdout
-    #[arg(long)]
+    /// Which output: out, err or both (merged in time order)
+    #[arg(long, value_name = "STREAM", default_value = "both", value_parser = ["out", "err", "both"])]
+    pub stream: String,
+    /// The same as --stream err
+    #[arg(long, hide = true)]
     pub stderr: bool,
+    /// Only lines since a time ago (10m, 2h) or an instant (2026-11-30T10:00:00Z); needs log.timestamps
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only lines until a time ago or an instant
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only lines containing this text
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// Only lines at this level or above: trace, debug, info, warn, error, fatal
+    #[arg(long)]
+    pub level: Option<String>,
+    /// One JSON object per line {ts, app, instance, stream, severity_text, severity_number, template_id, body}
+    #[arg(long)]
+    pub json: bool,
+    /// What the logs say, in a few hundred tokens: levels, top and new templates, anomalies, last error
+    #[arg(long, conflicts_with_all = ["templates", "follow"])]
+    pub summary: bool,
+    /// Tokens the summary may cost
+    #[arg(long, default_value_t = 400, requires = "summary")]
+    pub budget: u32,
+    /// Every template of the app's logs, with counts and an example
+    #[arg(long, conflicts_with = "follow")]
+    pub templates: bool,
+}
+
+/// `velos flush [APP]`.
+#[derive(Debug, Args)]
+pub struct FlushArgs {
+    /// An app, one instance, or all [default: all]
+    #[arg(default_value = "all", add = ArgValueCandidates::new(app_names))]
+    pub name: String,
 }
 
 /// `velos start [OPTIONS] PROGRAM [ARGS]...`: options go before the program; everything after it is

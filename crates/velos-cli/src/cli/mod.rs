@@ -45,8 +45,10 @@ pub enum Command {
     /// List the apps
     #[command(visible_alias = "ls")]
     List(ListArgs),
-    /// Print the last lines of an app's output, or follow it
+    /// Print an app's last lines from its log files (both streams), follow them, or summarize them
     Logs(LogsArgs),
+    /// Empty apps' log files and delete their rotated files
+    Flush(FlushArgs),
     /// Write the daemon's process table to disk now
     Save,
     /// A live dashboard: apps, logs, details, and actions on the selection (never starts the daemon)

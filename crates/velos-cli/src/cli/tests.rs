@@ -280,7 +280,9 @@ fn aliases_and_globals() {
     let cli = parse(&["list", "--home", "/tmp/v"]);
     assert_eq!(cli.home, Some(PathBuf::from("/tmp/v")));
     match parse(&["logs", "web", "-f", "-n", "5", "--stderr"]).command {
-        Command::Logs(logs) => assert!(logs.follow && logs.stderr && logs.lines == 5),
+        Command::Logs(logs) => {
+            assert!(logs.follow && logs.stderr && logs.lines == 5 && logs.stream == "both")
+        }
         other => panic!("{other:?}"),
     }
 }

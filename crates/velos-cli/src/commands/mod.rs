@@ -5,6 +5,8 @@ mod apply;
 mod apps;
 pub mod completions;
 mod daemon;
+mod logs;
+pub mod logs_mine;
 mod monit;
 mod progress;
 mod projects;
@@ -68,7 +70,8 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Unset(args) => done(apps::unset(context, &args, out)),
         Command::Info(args) => done(read::info(context, &args, out)),
         Command::List(args) => done(read::list(context, &args, out)),
-        Command::Logs(args) => done(read::logs(context, &args, out)),
+        Command::Logs(args) => done(logs::logs(context, &args, out)),
+        Command::Flush(args) => done(logs::flush(context, &args, out)),
         Command::Apply(args) => done(apply::apply(context, &args, out)),
         Command::Plan(args) => done(apply::plan(context, &args, out)),
         Command::Diff(args) => apply::diff(context, &args, out),

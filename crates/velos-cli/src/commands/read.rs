@@ -1,12 +1,11 @@
-//! `velos list`, `info`, `logs`, `ping`: reads, with `--json` (and `--ai` for list). They never start the
+//! `velos list`, `info`, `ping`: reads (`logs` has its own module), with `--json` (and `--ai` for list). They never start the
 //! daemon: without one, the error says how many apps it would bring back and how.
 use super::Context;
-use crate::cli::{InfoArgs, JsonArgs, ListArgs, LogsArgs};
+use crate::cli::{InfoArgs, JsonArgs, ListArgs};
 use crate::error::CliError;
 use crate::render;
 use std::io::Write;
-use velos_core::Stream;
-use velos_ops::{InfoRequest, ListRequest, LogsRequest, PingRequest};
+use velos_ops::{InfoRequest, ListRequest, PingRequest};
 
 pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let records = context.ops.list(ListRequest { all: args.all })?.apps;
@@ -36,37 +35,6 @@ pub fn info(context: &Context, args: &InfoArgs, out: &mut dyn Write) -> Result<(
             writeln!(out)?;
         }
         out.write_all(render::info_text(app).as_bytes())?;
-    }
-    Ok(())
-}
-
-/// The last lines of each instance (with a `==> NAME <==` header when there are several), or a follow.
-pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let stream = if args.stderr { Stream::Err } else { Stream::Out };
-    let request = LogsRequest { name: args.name.clone(), lines: args.lines, stream, follow: false };
-    if !args.follow {
-        let logs = context.ops.logs(request)?.logs;
-        let headers = logs.len() > 1;
-        for log in logs {
-            if headers {
-                writeln!(out, "==> {} <==", log.name)?;
-            }
-            out.write_all(&log.bytes)?;
-        }
-        return Ok(());
-    }
-    // Until Ctrl-C (the default SIGINT action ends us; nothing to clean up) or every stream ends.
-    let follow = context.ops.logs_follow(request)?;
-    let headers = follow.names.len() > 1;
-    let mut last: Option<String> = None;
-    for chunk in follow {
-        let chunk = chunk?;
-        if headers && last.as_deref() != Some(chunk.name.as_str()) {
-            writeln!(out, "==> {} <==", chunk.name)?;
-            last = Some(chunk.name.clone());
-        }
-        out.write_all(&chunk.bytes)?;
-        out.flush()?;
     }
     Ok(())
 }

@@ -1,26 +1,72 @@
-//! `logs`: the last lines of an app's output (every instance of it, or one), or a follow of them.
+//! `logs`: an app's lines from its log FILES (the live file and its rotated generations), both streams
+//! merged in time order by default, each line marked with its app, instance and stream, filtered by time,
+//! text and level; or a follow of the daemon's rings. `--lines N` gives N lines when the files hold them,
+//! and says how many it found when they do not. Reading is done by velos-log-engine's files edge.
 use crate::address::resolve;
 use crate::context::Ops;
 use crate::convert::daemon_error;
 use crate::error::OpError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::mpsc;
-use velos_core::Stream;
+use velos_core::{ProcessRecord, Stream};
+use velos_log_engine::files::{load_state, read_records, Shown};
+use velos_log_engine::view::{Filter, Record};
+use velos_log_engine::AppLog;
+use velos_log_engine::Severity;
 
 /// Lines shown when a request does not say.
 pub const LOG_LINES_DEFAULT: u32 = 20;
+/// Bytes of a line shown; a longer line is cut, with its length, never dropped.
+pub const LOG_LINE_BYTES_MAX: usize = 64 * 1024;
+
+/// Which streams to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamChoice {
+    Out,
+    Err,
+    #[default]
+    Both,
+}
+
+impl StreamChoice {
+    pub fn streams(self) -> &'static [Stream] {
+        match self {
+            StreamChoice::Out => &[Stream::Out],
+            StreamChoice::Err => &[Stream::Err],
+            StreamChoice::Both => &[Stream::Out, Stream::Err],
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogsRequest {
     /// An app (all its instances), one instance (`api-0`), or `all`.
     pub name: String,
-    /// How many lines of each instance's ring (default 20).
+    /// How many lines in all (default 20).
     #[serde(default = "lines_default")]
     pub lines: u32,
-    /// `out` (default) or `err`.
-    #[serde(default = "stream_default")]
-    pub stream: Stream,
+    /// `out`, `err` or `both` (default: both, merged in time order).
+    #[serde(default)]
+    pub stream: StreamChoice,
+    /// Only lines at or after this time (ms since the Unix epoch); needs `log.timestamps`.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+    /// Only lines at or before this time (ms since the Unix epoch).
+    #[serde(default)]
+    pub until_ms: Option<i64>,
+    /// Only lines containing this text.
+    #[serde(default)]
+    pub grep: Option<String>,
+    /// Only lines at this level or above: trace, debug, info, warn, error, fatal.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Label each line with its template id, from the app's saved log model (made by `logs_summary` or
+    /// `logs_templates`; none yet: no ids).
+    #[serde(default)]
+    pub template_ids: bool,
     /// Keep following ([`Ops::logs_follow`]); [`Ops::logs`] refuses it.
     #[serde(default)]
     pub follow: bool,
@@ -30,32 +76,68 @@ fn lines_default() -> u32 {
     LOG_LINES_DEFAULT
 }
 
-fn stream_default() -> Stream {
-    Stream::Out
-}
-
 impl LogsRequest {
     pub fn new(name: impl Into<String>) -> LogsRequest {
-        LogsRequest { name: name.into(), lines: LOG_LINES_DEFAULT, stream: Stream::Out, follow: false }
+        LogsRequest {
+            name: name.into(),
+            lines: LOG_LINES_DEFAULT,
+            stream: StreamChoice::Both,
+            since_ms: None,
+            until_ms: None,
+            grep: None,
+            level: None,
+            template_ids: false,
+            follow: false,
+        }
+    }
+}
+
+/// One line. Field names follow the OpenTelemetry log data model where they overlap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LogLine {
+    /// RFC 3339 UTC, when the line carries the daemon's timestamp (`log.timestamps`).
+    pub ts: Option<String>,
+    pub app: String,
+    pub instance: String,
+    pub stream: Stream,
+    pub severity_text: String,
+    pub severity_number: u8,
+    /// The line's template (`velos logs APP --templates`), once the app has been summarized.
+    pub template_id: Option<String>,
+    /// The line without the timestamp prefix (invalid UTF-8 replaced; cut past 64 KiB).
+    pub body: String,
+    /// The full length in bytes of a line that was cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_from: Option<u64>,
+}
+
+impl From<Record> for LogLine {
+    fn from(record: Record) -> LogLine {
+        LogLine {
+            ts: record.ts,
+            app: record.app,
+            instance: record.instance,
+            stream: match record.stream {
+                velos_log_engine::Stream::Out => Stream::Out,
+                velos_log_engine::Stream::Err => Stream::Err,
+            },
+            severity_text: record.severity_text.to_string(),
+            severity_number: record.severity_number,
+            template_id: record.template_id,
+            body: record.body,
+            cut_from: record.cut_from,
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogsOutcome {
-    /// One per instance, sorted by name.
-    pub logs: Vec<InstanceLog>,
-}
-
-/// The last lines of one instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct InstanceLog {
-    pub name: String,
-    pub stream: Stream,
-    /// The bytes as text (invalid UTF-8 replaced).
-    pub text: String,
-    /// The raw bytes (the CLI writes them unchanged); not in JSON.
-    #[serde(skip)]
-    pub bytes: Vec<u8>,
+    /// The instances read, sorted.
+    pub instances: Vec<String>,
+    /// Oldest first.
+    pub lines: Vec<LogLine>,
+    /// How many were asked for; `lines` is shorter when the files hold fewer (that match).
+    pub wanted: u32,
 }
 
 /// A chunk of a followed log.
@@ -63,11 +145,12 @@ pub struct InstanceLog {
 pub struct LogChunk {
     /// The instance it came from.
     pub name: String,
+    pub stream: Stream,
     pub bytes: Vec<u8>,
 }
 
-/// The chunks of every followed instance, in the order they arrive, until every stream ends. Dropping it
-/// leaves the readers blocked until their stream ends or the process exits.
+/// The chunks of every followed instance and stream, in the order they arrive, until every stream ends.
+/// Dropping it leaves the readers blocked until their stream ends or the process exits.
 pub struct LogFollow {
     /// The instances followed.
     pub names: Vec<String>,
@@ -82,54 +165,108 @@ impl Iterator for LogFollow {
     }
 }
 
+/// Parses a `level` of a request.
+pub(crate) fn parse_level(level: Option<&str>) -> Result<Option<Severity>, OpError> {
+    let Some(text) = level else { return Ok(None) };
+    Severity::parse(text).map(Some).ok_or_else(|| {
+        OpError::invalid(format!("unknown level {text:?}"))
+            .hint("give one of trace, debug, info, warn, error, fatal")
+    })
+}
+
 impl Ops {
-    /// The last `lines` lines of each addressed instance's `stream`.
+    /// The newest `lines` lines of the addressed instances' files that pass the filters, oldest first.
     pub fn logs(&self, request: LogsRequest) -> Result<LogsOutcome, OpError> {
         if request.follow {
             return Err(OpError::invalid("a followed log is a stream: call logs_follow"));
         }
+        let level_min = parse_level(request.level.as_deref())?;
         let mut backend = self.connect_running()?;
         let live = backend.list().map_err(|error| daemon_error(error, None))?;
-        let mut logs = Vec::new();
-        for name in resolve(&request.name, &live)?.names() {
-            let bytes = backend
-                .log_read(&name, request.stream, request.lines)
-                .map_err(|error| daemon_error(error, Some(&name)))?;
-            logs.push(InstanceLog {
-                text: String::from_utf8_lossy(&bytes).into_owned(),
-                name,
-                stream: request.stream,
-                bytes,
-            });
+        let names = resolve(&request.name, &live)?.names();
+        let apps: Vec<(String, String)> =
+            names.iter().map(|name| (app_name(&live, name), name.clone())).collect();
+        let mut models: HashMap<&str, Option<AppLog>> = HashMap::new();
+        if request.template_ids {
+            for (app, _) in &apps {
+                if !models.contains_key(app.as_str()) {
+                    models.insert(app, self.saved_model(app));
+                }
+            }
         }
-        Ok(LogsOutcome { logs })
+        let mut shown = Vec::new();
+        for (app, instance) in &apps {
+            let model = models.get(app.as_str()).and_then(Option::as_ref);
+            for &stream in request.stream.streams() {
+                shown.push(Shown { app, instance, stream: engine_stream(stream), model });
+            }
+        }
+        let filter = Filter {
+            since_ms: request.since_ms,
+            until_ms: request.until_ms,
+            grep: request.grep.clone(),
+            level_min,
+        };
+        let dir = self.home().root().join(crate::home::LOGS_DIR);
+        let records = read_records(&dir, &shown, &filter, request.lines as usize, LOG_LINE_BYTES_MAX)
+            .map_err(|error| OpError::io(format!("could not read the logs in {}", dir.display()), &error))?;
+        Ok(LogsOutcome {
+            instances: names,
+            lines: records.into_iter().map(LogLine::from).collect(),
+            wanted: request.lines,
+        })
     }
 
-    /// The last `lines` lines of each addressed instance, then each new chunk, until the apps are deleted
-    /// or the daemon stops. One connection (and reader thread) per instance.
+    /// An app's saved log model as it is (not brought up to date: labelling must stay cheap); none when
+    /// there is none yet or it does not load.
+    fn saved_model(&self, app: &str) -> Option<AppLog> {
+        let mut state = load_state(&self.home().log_model_file(app)).ok()??;
+        state.log.settle();
+        Some(state.log)
+    }
+
+    /// The last `lines` lines of each addressed instance's ring, then each new chunk, for each stream
+    /// asked, until the apps are deleted or the daemon stops. One connection (and reader thread) per
+    /// instance and stream.
     pub fn logs_follow(&self, request: LogsRequest) -> Result<LogFollow, OpError> {
         let mut backend = self.connect_running()?;
         let live = backend.list().map_err(|error| daemon_error(error, None))?;
         let names = resolve(&request.name, &live)?.names();
         let (sender, chunks) = mpsc::channel();
         for name in &names {
-            let stream = self
-                .connect_running()?
-                .log_stream(name, request.stream, request.lines)
-                .map_err(|error| daemon_error(error, Some(name)))?;
-            let sender = sender.clone();
-            let name = name.clone();
-            std::thread::spawn(move || {
-                for chunk in stream {
-                    let chunk = chunk
-                        .map(|bytes| LogChunk { name: name.clone(), bytes })
-                        .map_err(|error| daemon_error(error, Some(&name)));
-                    if sender.send(chunk).is_err() {
-                        return;
+            for &stream in request.stream.streams() {
+                let reader = self
+                    .connect_running()?
+                    .log_stream(name, stream, request.lines)
+                    .map_err(|error| daemon_error(error, Some(name)))?;
+                let sender = sender.clone();
+                let name = name.clone();
+                std::thread::spawn(move || {
+                    for chunk in reader {
+                        let chunk = chunk
+                            .map(|bytes| LogChunk { name: name.clone(), stream, bytes })
+                            .map_err(|error| daemon_error(error, Some(&name)));
+                        if sender.send(chunk).is_err() {
+                            return;
+                        }
                     }
-                }
-            });
+                });
+            }
         }
         Ok(LogFollow { names, chunks })
+    }
+}
+
+/// The app an instance belongs to.
+pub(crate) fn app_name(live: &[ProcessRecord], instance: &str) -> String {
+    live.iter()
+        .find(|record| record.name == instance)
+        .map_or_else(|| instance.to_string(), |record| crate::address::app_of(record).to_string())
+}
+
+pub(crate) fn engine_stream(stream: Stream) -> velos_log_engine::Stream {
+    match stream {
+        Stream::Out => velos_log_engine::Stream::Out,
+        Stream::Err => velos_log_engine::Stream::Err,
     }
 }

@@ -1,0 +1,111 @@
+//! `velos logs`: the newest lines of some streams, filtered and merged in time order, read backward from
+//! the files' ends. A stream's level comes from its saved model when there is one, else from a header
+//! learned on its last lines; its template id only from a saved model (labelling never mines).
+use super::set::stream_files;
+use super::tail::{Backward, TailLine};
+use crate::app_log::{AppLog, Stream};
+use crate::header::{HeaderModel, SAMPLE_LINES};
+use crate::level::{classify_message, level_token};
+use crate::time::parse_utc_prefix;
+use crate::view::{merge_newest, Filter, Record, Source};
+use std::path::Path;
+
+/// One stream to show.
+#[derive(Clone, Copy)]
+pub struct Shown<'a> {
+    pub app: &'a str,
+    /// The process name its files are named after (`web`, `web-1`).
+    pub instance: &'a str,
+    pub stream: Stream,
+    pub model: Option<&'a AppLog>,
+}
+
+/// The newest `count` lines of `shown` that pass `filter`, oldest first.
+pub fn read_records(
+    dir: &Path,
+    shown: &[Shown<'_>],
+    filter: &Filter,
+    count: usize,
+    line_bytes_max: usize,
+) -> std::io::Result<Vec<Record>> {
+    let mut streams = Vec::with_capacity(shown.len());
+    for item in shown {
+        let files = stream_files(dir, item.instance, item.stream)?;
+        let header = match item.model {
+            Some(_) => HeaderModel::default(),
+            None => learn_from_tail(&files, line_bytes_max)?,
+        };
+        streams.push((item, files, header));
+    }
+    let mut sources: Vec<Source<'_, std::io::Error>> = Vec::with_capacity(streams.len());
+    for (item, files, header) in &streams {
+        let mut backward = Backward::new(files, line_bytes_max);
+        sources.push(Box::new(move || {
+            let Some(line) = backward.next_line()? else { return Ok(None) };
+            Ok(Some(record(item, header, &line)))
+        }));
+    }
+    merge_newest(sources, count, filter)
+}
+
+fn record(item: &Shown<'_>, header: &HeaderModel, line: &TailLine) -> Record {
+    let (ts, body) = match parse_utc_prefix(&line.bytes) {
+        Some((ts, prefix)) => (Some(ts), &line.bytes[prefix..]),
+        None => (None, &line.bytes[..]),
+    };
+    let (severity, template) = match item.model {
+        Some(model) => {
+            let (severity, template, _) = model.classify(body, item.stream);
+            (severity, template)
+        }
+        None => {
+            let split = header.split(body);
+            let level = split.level.and_then(|(start, end)| level_token(&body[start as usize..end as usize]));
+            (level.unwrap_or_else(|| classify_message(&body[split.content_start..])), None)
+        }
+    };
+    Record::new(item.app, item.instance, item.stream, ts, severity, template, body, line.cut_from)
+}
+
+/// A header learned from the stream's last lines (their timestamp prefixes removed).
+fn learn_from_tail(files: &[super::LogFile], line_bytes_max: usize) -> std::io::Result<HeaderModel> {
+    let mut backward = Backward::new(files, line_bytes_max);
+    let mut sample = Vec::new();
+    while sample.len() < SAMPLE_LINES {
+        let Some(line) = backward.next_line()? else { break };
+        let start = parse_utc_prefix(&line.bytes).map_or(0, |(_, prefix)| prefix);
+        sample.push(line.bytes[start..].to_vec());
+    }
+    Ok(HeaderModel::learn(sample.iter().map(Vec::as_slice)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::level::Severity;
+
+    #[test]
+    fn both_streams_in_time_order_with_levels_from_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = "2026-11-30T10:00:00.000Z 2026-11-30 10:00:00,000 INFO [main] app.Http: GET / 200\n\
+                   2026-11-30T10:00:02.000Z 2026-11-30 10:00:02,000 INFO [main] app.Http: GET /x 200\n";
+        let err =
+            "2026-11-30T10:00:01.000Z 2026-11-30 10:00:01,000 ERROR [main] app.Db: connection refused\n";
+        std::fs::write(dir.path().join("web-out.log"), out).unwrap();
+        std::fs::write(dir.path().join("web-err.log"), err).unwrap();
+        let shown = [
+            Shown { app: "web", instance: "web", stream: Stream::Out, model: None },
+            Shown { app: "web", instance: "web", stream: Stream::Err, model: None },
+        ];
+        let records = read_records(dir.path(), &shown, &Filter::default(), 10, 1024).unwrap();
+        let summary: Vec<(Stream, Severity)> = records.iter().map(|r| (r.stream, r.severity)).collect();
+        assert_eq!(
+            summary,
+            [(Stream::Out, Severity::Info), (Stream::Err, Severity::Error), (Stream::Out, Severity::Info)]
+        );
+        assert!(records[1].body.ends_with("connection refused") && records[1].ts.is_some());
+        let errors = Filter { level_min: Some(Severity::Error), ..Filter::default() };
+        assert_eq!(read_records(dir.path(), &shown, &errors, 10, 1024).unwrap().len(), 1);
+    }
+}
