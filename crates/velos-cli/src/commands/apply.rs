@@ -155,7 +155,7 @@ pub fn rollback(context: &Context, args: &RollbackArgs, out: &mut dyn Write) -> 
     let outcome =
         result.map_err(|error| failed_apply(error, false, colour, out).unwrap_or_else(|error| error))?;
     warn(&outcome.warnings);
-    applied(&outcome.plan, &outcome.report, &[], false, colour, out)?;
+    applied(&outcome.plan, &outcome.report, &outcome.ready, false, colour, out)?;
     writeln!(
         out,
         "Rolled back project {} to {} (applied as #{}): wrote it to {}.",
