@@ -150,3 +150,27 @@ fn status_exits_1_when_a_project_is_out_of_sync() {
     let stderr = velos.fails(&["status"]);
     assert!(stderr.contains("rollout (out of sync)"), "{stderr}");
 }
+
+#[test]
+fn an_app_not_ready_by_the_timeout_fails_apply_within_it() {
+    let velos = Velos::new();
+    let slow = "command = \"/bin/sleep\"\nargs = [\"3600\"]\nmin_uptime = \"30s\"";
+    let (_dir, file) = project(&velos, &[("slow", slow)]);
+    let began = Instant::now();
+    let output = velos.run(&["apply", file.to_str().unwrap(), "--timeout", "1s"]);
+    let took = began.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+        "bounded by --timeout: {took:?}"
+    );
+    assert!(stderr.contains("error: slow is not ready: running, up "), "{stderr}");
+    assert!(stderr.contains("of its min_uptime 30s"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("(timed_out)"));
+    // --no-wait does not wait for readiness at all.
+    std::fs::write(&file, std::fs::read_to_string(&file).unwrap().replace("3600", "3601")).unwrap();
+    let began = Instant::now();
+    velos.ok(&["apply", file.to_str().unwrap(), "--no-wait"]);
+    assert!(began.elapsed() < Duration::from_secs(10));
+}
