@@ -72,7 +72,7 @@ pub fn judge(record: Option<&ProcessRecord>, restarts_before: Option<u32>) -> Re
     let Some(record) = record else { return Readiness::Missing };
     match record.status {
         Status::Errored => Readiness::Errored,
-        Status::Completed if record.exit_code == Some(0) => Readiness::Completed,
+        Status::Completed if completed_well(record) => Readiness::Completed,
         Status::Completed => Readiness::Exited,
         Status::Stopped | Status::Stopping => Readiness::Stopped,
         // Backing off before a restart: it has exited again.
@@ -83,6 +83,16 @@ pub fn judge(record: Option<&ProcessRecord>, restarts_before: Option<u32>) -> Re
         // as looping until it has run its min_uptime (the daemon's own measure of a good run).
         _ if restarts_before.is_none() && record.restarts > 0 => Readiness::CrashLoop,
         Status::Starting | Status::Running | Status::Unknown => Readiness::Starting,
+    }
+}
+
+/// A completed job ended well: exit code 0, or no exit status at all (a daemon that restarted restores a
+/// completed job without how it ended; it was judged when it ran).
+fn completed_well(record: &ProcessRecord) -> bool {
+    match (record.exit_code, record.exit_signal) {
+        (Some(code), _) => code == 0,
+        (None, Some(_)) => false,
+        (None, None) => true,
     }
 }
 
@@ -181,6 +191,7 @@ mod tests {
         assert_eq!(judge(Some(&done), Some(0)), Readiness::Exited);
         assert_eq!(reason(Readiness::Exited, Some(&done)), "exited with exit code 2");
         done.exit_code = None;
+        assert_eq!(judge(Some(&done), Some(0)), Readiness::Completed, "restored by a restarted daemon");
         done.exit_signal = Some(9);
         assert_eq!(judge(Some(&done), Some(0)), Readiness::Exited);
         assert_eq!(reason(Readiness::Exited, Some(&done)), "exited with killed by SIGKILL");
