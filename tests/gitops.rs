@@ -72,8 +72,12 @@ fn port_of(velos: &Velos, name: &str) -> Option<String> {
     })?
 }
 
+/// `project`'s entry of `velos status --json`, whatever the exit code (1 while a project is not synced and
+/// ready, which these tests wait through).
 fn project_status(velos: &Velos, project: &str) -> serde_json::Value {
-    let all: serde_json::Value = serde_json::from_str(&velos.ok(&["status", "--json"])).unwrap();
+    let output = velos.run(&["status", "--json"]);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     all.as_array().unwrap().iter().find(|entry| entry["project"] == project).cloned().unwrap_or_default()
 }
 

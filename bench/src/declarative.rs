@@ -6,12 +6,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A velos.toml of `count` sleeping apps; `port_of` sets app 0's PORT (the one the change scenario edits).
+/// `min_uptime = "0ms"`: apply waits until each app is ready, which is running for its min_uptime; the
+/// scenarios time "until running", as PM2 and supervisord are timed, not the apps' own settling time.
 fn config(count: usize, port_of_first: u32) -> String {
     let mut text = String::from("[project]\nname = \"bench\"\n\n");
     for index in 0..count {
         let port = if index == 0 { port_of_first } else { 9000 };
         text.push_str(&format!(
-            "[apps.app-{index:04}]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ PORT = \"{port}\" }}\n\n"
+            "[apps.app-{index:04}]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nmin_uptime = \"0ms\"\nenv = {{ PORT = \"{port}\" }}\n\n"
         ));
     }
     text

@@ -6,6 +6,7 @@ use crate::context::Ops;
 use crate::edit::session::converge_error;
 use crate::error::{ErrorDetail, OpError, OpErrorKind};
 use crate::outcome::{WaitOptions, Warning};
+use crate::ready::{wait_ready, watched, AppReadiness};
 use crate::recording::Recording;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -85,5 +86,78 @@ pub fn incomplete(applied: Applied, file: &std::path::Path) -> OpError {
         format!("the apply of project {} did not complete: {}", applied.plan.project, report.summary()),
     )
     .hint(format!("{logs}velos apply {} finishes the job", file.display()))
-    .detail(ErrorDetail::Incomplete { plan: applied.plan, report: applied.report })
+    .detail(ErrorDetail::Incomplete { plan: applied.plan, report: applied.report, ready: Vec::new() })
+}
+
+/// After a project's converge (done or incomplete): unless told not to wait, waits until each app the
+/// project wants running is ready or has failed, by `began` + the wait's timeout. An app not ready makes
+/// the apply `incomplete`, its error naming the app, its last exit and where to look; the outcomes are in
+/// [`ErrorDetail::Incomplete`]'s `ready`, and returned with the result when all are ready.
+pub fn await_ready(
+    ops: &Ops,
+    backend: &mut dyn Backend,
+    converged: Result<Applied, OpError>,
+    wait: WaitOptions,
+    began: std::time::Instant,
+    file: &std::path::Path,
+) -> Result<(Applied, Vec<AppReadiness>), OpError> {
+    if !wait.wait {
+        return converged.map(|applied| (applied, Vec::new()));
+    }
+    let deadline = began + std::time::Duration::from_millis(wait.timeout_ms);
+    let mut clock = ops.clock();
+    match converged {
+        Ok(applied) => {
+            let apps = watched(&applied.plan, &applied.report);
+            let ready = wait_ready(backend, clock.as_mut(), ops.home(), &apps, deadline)?;
+            if ready.iter().all(AppReadiness::is_ready) {
+                Ok((applied, ready))
+            } else {
+                Err(not_ready(applied, ready, file))
+            }
+        }
+        Err(mut error) => {
+            if let Some(ErrorDetail::Incomplete { plan, report, ready }) = error.detail.as_deref_mut() {
+                let apps = watched(plan, report);
+                // The apply failed already: what the apps say is a bonus, never a second error.
+                *ready = wait_ready(backend, clock.as_mut(), ops.home(), &apps, deadline).unwrap_or_default();
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `crashy is not ready: restarted 2 times, last exit code 1`, with the hint that fits its state.
+fn not_ready(applied: Applied, ready: Vec<AppReadiness>, file: &std::path::Path) -> OpError {
+    let failed: Vec<&AppReadiness> = ready.iter().filter(|app| !app.is_ready()).collect();
+    let message = match failed.as_slice() {
+        [app] => format!("{} is not ready: {}", app.name, app.reason),
+        apps => {
+            let named: Vec<String> =
+                apps.iter().map(|app| format!("{} ({})", app.name, app.reason)).collect();
+            format!(
+                "{} apps of project {} are not ready: {}",
+                apps.len(),
+                applied.plan.project,
+                named.join(", ")
+            )
+        }
+    };
+    let first = failed.first().map_or(String::new(), |app| app.name.clone());
+    let stuck = failed.iter().any(|app| {
+        use velos_reconcile::Readiness::{CrashLoop, Errored, Exited};
+        matches!(app.readiness, CrashLoop | Errored | Exited)
+    });
+    let again = if stuck {
+        // An errored app whose spec did not change is left alone by the plan, by design: say what runs it.
+        format!(
+            "fix it, then velos apply {} (a changed app is replaced) or velos restart {first} (apply leaves an errored app with an unchanged spec alone)",
+            file.display()
+        )
+    } else {
+        format!("fix it, then velos apply {} again", file.display())
+    };
+    OpError::new(OpErrorKind::Incomplete, message)
+        .hint(format!("velos logs {first} --stderr shows more; {again}"))
+        .detail(ErrorDetail::Incomplete { plan: applied.plan, report: applied.report, ready })
 }

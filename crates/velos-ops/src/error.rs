@@ -145,8 +145,14 @@ pub enum ErrorDetail {
     /// No daemon runs on `home`; its state file holds `saved_apps` apps (`running` of them to be started
     /// again), which `velos resurrect` or `velos daemon` brings back.
     DaemonNotRunning { home: PathBuf, saved_apps: usize, running: usize },
-    /// The apply that did not complete.
-    Incomplete { plan: velos_reconcile::Plan, report: velos_reconcile::ApplyReport },
+    /// The apply that did not complete; `ready`: what became of each app it waited on, when it waited
+    /// (an app that is not ready carries its last exit and stderr tail).
+    Incomplete {
+        plan: velos_reconcile::Plan,
+        report: velos_reconcile::ApplyReport,
+        #[serde(default)]
+        ready: Vec<crate::ready::AppReadiness>,
+    },
     /// The apps that keep a refused verb from acting (dependents, running apps).
     Refused { apps: Vec<String> },
 }

@@ -59,6 +59,7 @@ mod error;
 mod follow;
 mod home;
 mod outcome;
+mod ready;
 mod recording;
 pub mod startup;
 mod state_file;
@@ -76,6 +77,7 @@ pub use edit::value::parse_value;
 pub use error::{ErrorDetail, Hint, OpError, OpErrorKind};
 pub use home::{log_file_name, Home, LOGS_DIR, LOG_MODELS_DIR, STATE_FILE};
 pub use outcome::{AppChange, InstanceChange, WaitOptions, Warning, WarningKind};
+pub use ready::{AppReadiness, STDERR_TAIL_LINES};
 pub use verbs::apply::{ApplyOutcome, ApplyRequest, ApplySource, FollowedGit, Following};
 pub use verbs::change::{ChangeOutcome, DeleteOutcome, DeleteRequest, StopOutcome, StopRequest};
 pub use verbs::declarative::{

@@ -229,6 +229,44 @@ fn an_apply_that_does_not_complete_is_incomplete_with_its_report() {
 }
 
 #[test]
+fn apply_reports_each_apps_readiness_and_a_reapply_sees_an_errored_app() {
+    let host = Host::new();
+    let file = host.file("shop/velos.toml", SHOP);
+    let outcome = apply(&host, &file);
+    let ready: Vec<(&str, bool)> =
+        outcome.ready.iter().map(|app| (app.name.as_str(), app.is_ready())).collect();
+    assert_eq!(ready, [("api-0", true), ("api-1", true), ("web", true)]);
+
+    // web gives up behind apply's back: the plan stays empty (an errored app with an unchanged spec is
+    // left alone), but the apply is not "all well".
+    {
+        let mut fake = host.fake.lock();
+        let mut web = fake.daemon.record("web").cloned().expect("web runs");
+        web.status = velos_core::Status::Errored;
+        web.last_error = Some("too many restarts".into());
+        fake.daemon.insert(web);
+    }
+    let error = host
+        .ops
+        .apply(ApplyRequest {
+            source: ApplySource::File { path: file },
+            wait: WaitOptions::default(),
+            force_local: false,
+        })
+        .expect_err("web is errored");
+    assert_eq!(error.kind, OpErrorKind::Incomplete);
+    assert_eq!(error.message, "web is not ready: errored: too many restarts");
+    assert!(error.hint_text().is_some_and(|hint| hint.contains("velos restart web")), "{error:?}");
+    let Some(ErrorDetail::Incomplete { plan, ready, .. }) = error.detail.as_deref() else {
+        panic!("{error:?}")
+    };
+    assert!(plan.is_empty());
+    let not_ready: Vec<&str> =
+        ready.iter().filter(|app| !app.is_ready()).map(|app| app.name.as_str()).collect();
+    assert_eq!(not_ready, ["web"]);
+}
+
+#[test]
 fn invalid_input_carries_diagnostics_and_plans_need_no_daemon() {
     let host = Host::new();
     let bad = host.file("bad/velos.toml", "[apps.web]\ncomand = \"/bin/sleep\"\n");

@@ -212,7 +212,8 @@ pub fn overlay(mut status: ProjectStatus, record: Option<&ControllerRecord>) -> 
         status.revision = record.revision.clone();
     }
     match record.state {
-        SyncState::Synced => {}
+        // The controller's last look does not hide an app found not ready since.
+        SyncState::Synced | SyncState::Degraded => {}
         SyncState::Progressing | SyncState::OutOfSync | SyncState::Error => {
             status.state = record.state;
             status.message = record.message.clone();
@@ -238,5 +239,6 @@ pub fn unregistered_status(record: &ControllerRecord) -> ProjectStatus {
             result: crate::history::LastResult::Failed,
             message: record.message.clone(),
         }),
+        apps: Vec::new(),
     }
 }

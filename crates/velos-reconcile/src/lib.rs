@@ -28,6 +28,7 @@ pub mod history;
 pub mod ownership;
 mod plan;
 mod plan_document;
+pub mod readiness;
 mod render;
 mod status;
 pub mod testing;
@@ -47,5 +48,9 @@ pub use history::{
     LastResult, ProjectRecord, Rollback, RollbackTarget,
 };
 pub use plan::{plan, plan_app, project_of, Action, ActionKind, ActionType, Plan, PlanError, ScaleSummary};
+pub use readiness::{judge as judge_readiness, Readiness};
 pub use render::{render, render_change, render_report, render_result, render_summary, short_revision};
-pub use status::{project_status, status, LastApply, ProjectStatus, SyncState, PENDING_NAMED_MAX};
+pub use status::{
+    project_status, status, AppStatus, LastApply, ProjectStatus, SyncState, NOT_READY_NAMED_MAX,
+    PENDING_NAMED_MAX,
+};

@@ -4,6 +4,7 @@
 //! answer is right even after someone edited the file or stopped an app by hand.
 use crate::history::{read_projects, HistoryError, LastResult, ProjectRecord};
 use crate::plan::plan;
+use crate::readiness::{judge, reason, Readiness};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use velos_config::Project;
@@ -28,16 +29,40 @@ pub struct ProjectStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     pub last_apply: Option<LastApply>,
+    /// Each app the project wants running, sorted by name, and whether it is ready; empty when the file
+    /// cannot be planned.
+    #[serde(default)]
+    pub apps: Vec<AppStatus>,
 }
 
-/// `"synced"`, `"progressing"`, `"out_of_sync"`, `"error"`.
+/// One app of a project in `velos status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AppStatus {
+    pub name: String,
+    pub readiness: Readiness,
+    /// Its status as the daemon reports it; `None` when the daemon does not know it.
+    pub status: Option<velos_core::Status>,
+    pub restarts: u32,
+    /// Why it is not ready; empty when it is.
+    pub reason: String,
+}
+
+/// At most this many apps are named in a degraded message.
+pub const NOT_READY_NAMED_MAX: usize = 5;
+
+/// `"synced"`, `"progressing"`, `"degraded"`, `"out_of_sync"`, `"error"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// The file has not changed since the last apply, and the host runs what it says.
     Synced,
-    /// The controller is applying a new revision (or undoing drift) right now.
+    /// The controller is applying a new revision (or undoing drift) right now, or an app is still
+    /// starting (not yet up for its `min_uptime`).
     Progressing,
+    /// The host runs what the file says, but an app is not ready: crash-looping, errored, or a job that
+    /// failed (`apps` says which and why). An errored app with an unchanged spec is left alone by apply:
+    /// `velos restart APP` runs it again.
+    Degraded,
     /// The file changed since the last apply, or the host drifted from it (`message` says which).
     OutOfSync,
     /// The file is gone or no longer valid, or no plan can be made (a name owned by another project).
@@ -89,6 +114,7 @@ pub fn project_status(
             result: record.last_result,
             message: record.message.clone(),
         }),
+        apps: Vec::new(),
     };
     let error = |mut status: ProjectStatus, message: String| {
         status.state = SyncState::Error;
@@ -121,9 +147,50 @@ pub fn project_status(
         let changes = if count == 1 { "1 change".to_string() } else { format!("{count} changes") };
         reasons.push(format!("{changes} pending: {}", named.join(", ")));
     }
+    status.apps = app_statuses(&plan.desired_running, live);
     if !reasons.is_empty() {
         status.state = SyncState::OutOfSync;
         status.message = reasons.join("; ");
+    } else if let Some((state, message)) = not_ready(&status.apps) {
+        status.state = state;
+        status.message = message;
     }
     status
+}
+
+/// The readiness of each of `names` (sorted) in `live`.
+fn app_statuses(names: &[String], live: &[ProcessRecord]) -> Vec<AppStatus> {
+    names
+        .iter()
+        .map(|name| {
+            let record = live.iter().find(|record| &record.name == name);
+            let readiness = judge(record, None);
+            AppStatus {
+                name: name.clone(),
+                readiness,
+                status: record.map(|record| record.status),
+                restarts: record.map_or(0, |record| record.restarts),
+                reason: reason(readiness, record),
+            }
+        })
+        .collect()
+}
+
+/// `degraded` when an app failed, else `progressing` when one still starts, with the apps named.
+fn not_ready(apps: &[AppStatus]) -> Option<(SyncState, String)> {
+    let waiting: Vec<&AppStatus> = apps.iter().filter(|app| !app.readiness.is_ready()).collect();
+    if waiting.is_empty() {
+        return None;
+    }
+    let failed = waiting.iter().any(|app| app.readiness != Readiness::Starting);
+    let mut named: Vec<String> = waiting
+        .iter()
+        .take(NOT_READY_NAMED_MAX)
+        .map(|app| format!("{} ({})", app.name, app.reason))
+        .collect();
+    if waiting.len() > NOT_READY_NAMED_MAX {
+        named.push(format!("and {} more", waiting.len() - NOT_READY_NAMED_MAX));
+    }
+    let state = if failed { SyncState::Degraded } else { SyncState::Progressing };
+    Some((state, format!("not ready: {}", named.join(", "))))
 }

@@ -134,6 +134,11 @@ impl FakeDaemon {
                 }
                 _ => {}
             }
+            // The fake has no clock: an app it runs has been up for its `min_uptime` once observed, so
+            // apply's readiness wait never waits on it (tests of that wait script their own records).
+            if record.status == Status::Running {
+                record.uptime_ms = record.uptime_ms.max(record.spec.min_uptime_ms);
+            }
         }
     }
 

@@ -162,6 +162,7 @@ fn status_says_synced_out_of_sync_or_error() {
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].state, SyncState::Synced, "{statuses:?}");
     let json = serde_json::to_value(&statuses[0]).expect("json");
+    let ready = |name: &str| serde_json::json!({"name": name, "readiness": "ready", "status": "running", "restarts": 0, "reason": ""});
     assert_eq!(
         json,
         serde_json::json!({
@@ -171,8 +172,19 @@ fn status_says_synced_out_of_sync_or_error() {
             "state": "synced",
             "message": "",
             "last_apply": {"seq": 1, "time_unix_ms": 1_000, "result": "ok", "message": "ok"},
+            "apps": [ready("web"), ready("worker")],
         })
     );
+
+    // Nothing to apply, but an app gave up: degraded, the app and why named.
+    let mut errored = common::set_status(live.clone(), "worker", Status::Errored);
+    if let Some(worker) = errored.iter_mut().find(|record| record.name == "worker") {
+        worker.last_error = Some("too many restarts".into());
+    }
+    let statuses = status(home.path(), &errored).expect("status");
+    assert_eq!(statuses[0].state, SyncState::Degraded);
+    assert_eq!(statuses[0].message, "not ready: worker (errored: too many restarts)");
+    assert_eq!(statuses[0].apps[1].readiness, velos_reconcile::Readiness::Errored);
 
     // Drift: someone stopped an app by hand.
     let drifted = common::set_status(live.clone(), "worker", Status::Stopped);

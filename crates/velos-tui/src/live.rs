@@ -158,6 +158,7 @@ fn sync_state_name(state: SyncState) -> &'static str {
         SyncState::Synced => "synced",
         SyncState::Progressing => "progressing",
         SyncState::OutOfSync => "out_of_sync",
+        SyncState::Degraded => "degraded",
         SyncState::Error => "error",
     }
 }

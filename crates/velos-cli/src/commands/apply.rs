@@ -8,8 +8,8 @@ use crate::render;
 use std::io::Write;
 use velos_controller::{client_factory, run_controller, ControllerOptions, Target, TargetSource, Targets};
 use velos_ops::{
-    Against, ApplyRequest, ApplySource, DiffRequest, ErrorDetail, GitRequest, OpError, PlanRequest,
-    RollbackRequest, ValidateRequest, Warning, WarningKind,
+    Against, AppReadiness, ApplyRequest, ApplySource, DiffRequest, ErrorDetail, GitRequest, OpError,
+    PlanRequest, RollbackRequest, ValidateRequest, Warning, WarningKind,
 };
 use velos_reconcile::{render as render_plan, render_summary, ApplyReport, Plan};
 
@@ -22,14 +22,18 @@ pub fn apply(context: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result
         None => ApplySource::File { path: args.file.clone() },
     };
     let request = ApplyRequest { source, wait: wait_options(&args.wait), force_local: args.force_local };
-    let mut printer = Printer::new(out, args.json);
+    let mut printer = Printer::new(out, args.json).holding_empty_plan();
     let colour = printer.colour();
     let result = context.ops.apply_with(request, &mut |progress| printer.event(progress));
     printer.finish()?;
     match result {
         Ok(outcome) => {
             warn(&outcome.warnings);
-            applied(&outcome.plan, &outcome.report, args.json, colour, out)?;
+            if outcome.plan.is_empty() && !args.json {
+                // Held back until now: "No changes" is only true once the apps are known ready.
+                out.write_all(render_plan(&outcome.plan, colour).as_bytes())?;
+            }
+            applied(&outcome.plan, &outcome.report, &outcome.ready, args.json, colour, out)?;
             if let Some(following) = outcome.following.filter(|_| !args.json) {
                 writeln!(out, "{}", render::following(&following))?;
             }
@@ -39,16 +43,28 @@ pub fn apply(context: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result
     }
 }
 
-/// After an apply: the summary (or `{"plan": ..., "report": ...}` with `--json`).
+/// After an apply: the summary and each app's readiness (or `{"plan": ..., "report": ..., "ready": ...}`
+/// with `--json`).
 fn applied(
     plan: &Plan,
     report: &ApplyReport,
+    ready: &[AppReadiness],
     json: bool,
     colour: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     if json {
-        writeln!(out, "{}", render::to_json_pretty(&serde_json::json!({ "plan": plan, "report": report })))?;
+        let document = serde_json::json!({ "plan": plan, "report": report, "ready": ready });
+        writeln!(out, "{}", render::to_json_pretty(&document))?;
+        return Ok(());
+    }
+    let not_ready = ready.iter().filter(|app| !app.is_ready()).count();
+    if !plan.is_empty() || not_ready > 0 {
+        out.write_all(render::readiness(ready).as_bytes())?;
+    }
+    if not_ready > 0 && report.ok() {
+        // Every action was done, but that is not "complete" when an app does not come up.
+        writeln!(out, "{}", render::not_ready_summary(plan, not_ready, ready.len()))?;
     } else if !plan.is_empty() {
         out.write_all(render_summary(report, colour).as_bytes())?;
     }
@@ -62,8 +78,8 @@ pub fn failed_apply(
     colour: bool,
     out: &mut dyn Write,
 ) -> Result<CliError, CliError> {
-    if let Some(ErrorDetail::Incomplete { plan, report }) = error.detail.as_deref() {
-        applied(plan, report, json, colour, out)?;
+    if let Some(ErrorDetail::Incomplete { plan, report, ready }) = error.detail.as_deref() {
+        applied(plan, report, ready, json, colour, out)?;
     }
     Ok(error.into())
 }
@@ -139,7 +155,7 @@ pub fn rollback(context: &Context, args: &RollbackArgs, out: &mut dyn Write) -> 
     let outcome =
         result.map_err(|error| failed_apply(error, false, colour, out).unwrap_or_else(|error| error))?;
     warn(&outcome.warnings);
-    applied(&outcome.plan, &outcome.report, false, colour, out)?;
+    applied(&outcome.plan, &outcome.report, &outcome.ready, false, colour, out)?;
     writeln!(
         out,
         "Rolled back project {} to {} (applied as #{}): wrote it to {}.",

@@ -15,6 +15,9 @@ pub struct Printer<'o> {
     silent_system: bool,
     /// A transient line is on screen (terminal only).
     transient: bool,
+    /// An empty plan of the project is not shown as it comes ("No changes"): apply shows it once it knows
+    /// the apps are ready.
+    hold_empty_plan: bool,
     error: Option<std::io::Error>,
 }
 
@@ -22,7 +25,22 @@ impl<'o> Printer<'o> {
     pub fn new(out: &'o mut dyn Write, quiet: bool) -> Printer<'o> {
         let colour = !quiet && super::colour();
         let terminal = !quiet && std::io::IsTerminal::is_terminal(&std::io::stdout());
-        Printer { out, terminal, colour, quiet, silent_system: false, transient: false, error: None }
+        Printer {
+            out,
+            terminal,
+            colour,
+            quiet,
+            silent_system: false,
+            transient: false,
+            hold_empty_plan: false,
+            error: None,
+        }
+    }
+
+    /// Leaves an empty plan of the project unsaid, for the caller to say after its wait.
+    pub fn holding_empty_plan(mut self) -> Printer<'o> {
+        self.hold_empty_plan = true;
+        self
     }
 
     pub fn colour(&self) -> bool {
@@ -40,7 +58,7 @@ impl<'o> Printer<'o> {
             Progress::Edited { .. } => Ok(()),
             Progress::Planned { plan, system } => {
                 self.silent_system = system && plan.is_empty();
-                if self.silent_system {
+                if self.silent_system || (!system && self.hold_empty_plan && plan.is_empty()) {
                     Ok(())
                 } else {
                     self.line(&velos_reconcile::render(plan, self.colour), false)

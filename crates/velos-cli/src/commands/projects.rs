@@ -23,7 +23,26 @@ pub fn status(context: &Context, args: &StatusArgs, out: &mut dyn Write) -> Resu
         out.write_all(render::status_table(&outcome.projects, now_unix_ms(), super::colour()).as_bytes())?;
     }
     warn(&outcome.warnings);
-    Ok(())
+    not_all_synced(&outcome.projects)
+}
+
+/// `velos status` is a gate: exit 1 unless every project is synced with every app ready.
+fn not_all_synced(projects: &[velos_reconcile::ProjectStatus]) -> Result<(), CliError> {
+    let other: Vec<String> = projects
+        .iter()
+        .filter(|status| status.state != velos_reconcile::SyncState::Synced)
+        .map(|status| {
+            let state = serde_json::to_value(status.state).ok();
+            let state = state.as_ref().and_then(serde_json::Value::as_str).unwrap_or("not synced");
+            format!("{} ({})", status.project, state.replace('_', " "))
+        })
+        .collect();
+    if other.is_empty() {
+        return Ok(());
+    }
+    let projects = if other.len() == 1 { "project is" } else { "projects are" };
+    Err(CliError::new(format!("{} {projects} not synced and ready: {}", other.len(), other.join(", ")))
+        .hint("the MESSAGE column (or velos status --json, each app's readiness) says why; velos logs APP --stderr shows an app's errors"))
 }
 
 pub fn history(context: &Context, args: &HistoryArgs, out: &mut dyn Write) -> Result<(), CliError> {

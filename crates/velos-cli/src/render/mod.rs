@@ -4,11 +4,13 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 mod outcomes;
+mod ready;
 mod tables;
 #[cfg(test)]
 mod tests;
 
 pub use outcomes::*;
+pub use ready::*;
 pub use tables::*;
 
 /// `45s`, `3m`, `2h`, `4d`: the largest whole unit, as `pm2 list` shows uptime.

@@ -236,6 +236,7 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
     let state_word = |state: SyncState| match state {
         SyncState::Synced => "synced",
         SyncState::Progressing => "progressing",
+        SyncState::Degraded => "degraded",
         SyncState::OutOfSync => "out of sync",
         SyncState::Error => "error",
     };
@@ -261,6 +262,7 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
             vec![
                 status.project.clone(),
                 state_word(status.state).to_string(),
+                ready_count(status),
                 velos_reconcile::short_revision(&status.revision),
                 status.source.clone(),
                 last_apply,
@@ -268,7 +270,7 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
             ]
         })
         .collect();
-    let header = ["PROJECT", "STATE", "REVISION", "SOURCE", "LAST APPLY", "MESSAGE"];
+    let header = ["PROJECT", "STATE", "READY", "REVISION", "SOURCE", "LAST APPLY", "MESSAGE"];
     let mut text = table(&header, &rows, |row, column| {
         if !colour || column != 1 {
             return None;
@@ -276,6 +278,7 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
         Some(match statuses[row].state {
             SyncState::Synced => "\x1b[32m",
             SyncState::Progressing => "\x1b[36m",
+            SyncState::Degraded => "\x1b[31m",
             SyncState::OutOfSync => "\x1b[33m",
             SyncState::Error => "\x1b[31m",
         })
@@ -287,6 +290,15 @@ pub fn status_table(statuses: &[velos_reconcile::ProjectStatus], now_unix_ms: u6
         }
     }
     text
+}
+
+/// `2/3`: of the apps the project wants running, how many are ready; `-` when none is known.
+fn ready_count(status: &velos_reconcile::ProjectStatus) -> String {
+    if status.apps.is_empty() {
+        return "-".into();
+    }
+    let ready = status.apps.iter().filter(|app| app.readiness.is_ready()).count();
+    format!("{ready}/{}", status.apps.len())
 }
 
 /// `2 create, 1 replace`, or `no changes`, from a recorded plan (`velos plan --json`).

@@ -120,7 +120,8 @@ fn utc_times_and_ages() {
 
 #[test]
 fn status_table_snapshot() {
-    use velos_reconcile::{LastApply, LastResult, ProjectStatus, SyncState};
+    use velos_core::Status;
+    use velos_reconcile::{AppStatus, LastApply, LastResult, ProjectStatus, Readiness, SyncState};
     let now = 1_700_000_000_000;
     let status = |project: &str, state, message: &str, last: Option<(u64, LastResult, &str)>| ProjectStatus {
         project: project.into(),
@@ -135,13 +136,31 @@ fn status_table_snapshot() {
             result,
             message: message.into(),
         }),
+        apps: Vec::new(),
     };
+    let app = |name: &str, readiness: Readiness, reason: &str| AppStatus {
+        name: name.into(),
+        readiness,
+        status: Some(Status::Running),
+        restarts: 0,
+        reason: reason.into(),
+    };
+    let mut shop = status("shop", SyncState::Synced, "", Some((120_000, LastResult::Ok, "ok")));
+    shop.apps = vec![app("cart", Readiness::Ready, ""), app("pay", Readiness::Ready, "")];
+    let mut jobs = status(
+        "jobs",
+        SyncState::Degraded,
+        "not ready: crashy (restarted 3 times, last exit code 1)",
+        Some((1_000, LastResult::Ok, "ok")),
+    );
+    jobs.apps = vec![app("crashy", Readiness::CrashLoop, "restarted 3 times, last exit code 1")];
     let statuses = [
         ProjectStatus {
             hint: Some("the server refused the credentials in [velos.git]".into()),
             ..status("blog", SyncState::Error, "/srv/blog/velos.toml: cannot read", None)
         },
-        status("shop", SyncState::Synced, "", Some((120_000, LastResult::Ok, "ok"))),
+        jobs,
+        shop,
         status(
             "web",
             SyncState::OutOfSync,
@@ -150,10 +169,11 @@ fn status_table_snapshot() {
         ),
     ];
     insta::assert_snapshot!(status_table(&statuses, now, false), @r"
-    PROJECT  STATE        REVISION        SOURCE                LAST APPLY      MESSAGE
-    blog     error        file:3f9a0c1d…  /srv/blog/velos.toml  -               /srv/blog/velos.toml: cannot read
-    shop     synced       file:3f9a0c1d…  /srv/shop/velos.toml  2m ago, ok      -
-    web      out of sync  file:3f9a0c1d…  /srv/web/velos.toml   5s ago, failed  1 change pending: replace api
+    PROJECT  STATE        READY  REVISION        SOURCE                LAST APPLY      MESSAGE
+    blog     error        -      file:3f9a0c1d…  /srv/blog/velos.toml  -               /srv/blog/velos.toml: cannot read
+    jobs     degraded     0/1    file:3f9a0c1d…  /srv/jobs/velos.toml  1s ago, ok      not ready: crashy (restarted 3 times, last exit code 1)
+    shop     synced       2/2    file:3f9a0c1d…  /srv/shop/velos.toml  2m ago, ok      -
+    web      out of sync  -      file:3f9a0c1d…  /srv/web/velos.toml   5s ago, failed  1 change pending: replace api
     hint: blog: the server refused the credentials in [velos.git]
     ");
     assert!(status_table(&statuses, now, true).contains("\x1b[32msynced"));

@@ -87,9 +87,11 @@ pub fn failures_error(executed: &Executed, app: &str, hint: impl Fn(&str) -> Str
     for more in failures {
         error = error.cause(more);
     }
-    Err(error
-        .hint(hint(app))
-        .detail(ErrorDetail::Incomplete { plan: executed.converged.plan.clone(), report: report.clone() }))
+    Err(error.hint(hint(app)).detail(ErrorDetail::Incomplete {
+        plan: executed.converged.plan.clone(),
+        report: report.clone(),
+        ready: Vec::new(),
+    }))
 }
 
 /// An [`AppChange`] of an app acted on directly.

@@ -1,12 +1,13 @@
 //! `apply`: make the host run what a velos.toml (or a git repository) says. A project that asks for the
 //! controller (`[velos]` in the file, or a git source) is then followed by it.
 use crate::context::Ops;
-use crate::converge::{converge_project, Applied, Progress};
+use crate::converge::{await_ready, converge_project, Applied, Progress};
 use crate::convert::config_error;
 use crate::edit::session::follows_git;
 use crate::error::{OpError, OpErrorKind};
 use crate::follow::{converge_system, git_follower, sync_not_requested};
 use crate::outcome::{WaitOptions, Warning, WarningKind};
+use crate::ready::AppReadiness;
 use crate::verbs::git_source::{git_request, source_error, GitRequest, Origin};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,9 @@ pub struct ApplyOutcome {
     pub project: String,
     pub plan: velos_reconcile::Plan,
     pub report: velos_reconcile::ApplyReport,
+    /// Each app the project wants running, and whether it became ready (empty with `wait: false`). An
+    /// app that did not makes the apply fail instead (`incomplete`, the outcomes in its detail).
+    pub ready: Vec<AppReadiness>,
     /// What the controller now follows for this project, if anything.
     pub following: Option<Following>,
     /// The system project (the controller app), when it was applied.
@@ -118,6 +122,7 @@ impl Ops {
                     return self.apply_followed(&request, path, &source, &project, progress, warnings);
                 }
                 let mut backend = self.connect_or_start()?;
+                let began = self.clock().now();
                 let applied = converge_project(
                     self,
                     backend.as_mut(),
@@ -127,6 +132,7 @@ impl Ops {
                     progress,
                     &mut warnings,
                 );
+                let applied = await_ready(self, backend.as_mut(), applied, request.wait, began, path);
                 // The file no longer asks for the controller (if it ever did).
                 if let Err(error) = unregister_target(self.home().root(), &file_target(path)) {
                     warnings.push(Warning::new(
@@ -135,11 +141,12 @@ impl Ops {
                     ));
                 }
                 let system = converge_system(self, backend.as_mut(), request.wait, progress, &mut warnings);
-                let applied = applied?;
+                let (applied, ready) = applied?;
                 Ok(ApplyOutcome {
                     project: project.name,
                     plan: applied.plan,
                     report: applied.report,
+                    ready,
                     following: None,
                     system: system?,
                     warnings,
@@ -213,6 +220,7 @@ impl Ops {
             OpError::io(format!("could not register {} for the controller", target.key()), &error)
                 .hint(format!("nothing was applied; check that {} is writable", home.display()))
         })?;
+        let began = self.clock().now();
         let applied = converge_project(
             self,
             backend.as_mut(),
@@ -222,11 +230,12 @@ impl Ops {
             progress,
             &mut warnings,
         );
+        let applied = await_ready(self, backend.as_mut(), applied, request.wait, began, &project.file);
         let system = converge_system(self, backend.as_mut(), request.wait, progress, &mut warnings);
         if let Err(error) = request_sync(home, Some(&project.name)) {
             warnings.push(sync_not_requested(&project.name, &error));
         }
-        let applied = applied?;
+        let (applied, ready) = applied?;
         let system = system?;
         let look_ms =
             settings.git.as_ref().map_or(settings.resync_ms, |git| git.poll_ms.min(settings.resync_ms));
@@ -252,6 +261,7 @@ impl Ops {
             project: project.name.clone(),
             plan: applied.plan,
             report: applied.report,
+            ready,
             following: Some(following),
             system,
             warnings,

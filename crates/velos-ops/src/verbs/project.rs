@@ -1,9 +1,10 @@
 //! `status`, `history`, `rollback`: the projects applied on this host and their recorded applies.
 use crate::context::Ops;
-use crate::converge::{converge_project, Progress};
+use crate::converge::{await_ready, converge_project, Progress};
 use crate::convert::{config_error, daemon_error, history_error};
 use crate::error::{ErrorDetail, OpError, OpErrorKind};
 use crate::outcome::{WaitOptions, Warning, WarningKind};
+use crate::ready::AppReadiness;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -65,6 +66,8 @@ pub struct RollbackOutcome {
     pub file: PathBuf,
     pub plan: velos_reconcile::Plan,
     pub report: velos_reconcile::ApplyReport,
+    /// Each app the project wants running, ready (an app that is not fails the rollback, `incomplete`).
+    pub ready: Vec<AppReadiness>,
     pub warnings: Vec<Warning>,
 }
 
@@ -149,6 +152,7 @@ impl Ops {
         })?;
         let mut warnings = Vec::new();
         let mut backend = self.connect_or_start()?;
+        let began = self.clock().now();
         let applied = converge_project(
             self,
             backend.as_mut(),
@@ -157,7 +161,10 @@ impl Ops {
             false,
             progress,
             &mut warnings,
-        )?;
+        );
+        // A rollback is an apply of the earlier revision: it works when its apps are ready.
+        let (applied, ready) =
+            await_ready(self, backend.as_mut(), applied, request.wait, began, &target.file)?;
         Ok(RollbackOutcome {
             project: project_name,
             revision: target.revision,
@@ -165,6 +172,7 @@ impl Ops {
             file: target.file,
             plan: applied.plan,
             report: applied.report,
+            ready,
             warnings,
         })
     }

@@ -218,7 +218,11 @@ impl Ops {
             prepared.file.display(),
             prepared.file.display()
         ))
-        .detail(ErrorDetail::Incomplete { plan: executed.converged.plan, report: executed.converged.report }))
+        .detail(ErrorDetail::Incomplete {
+            plan: executed.converged.plan,
+            report: executed.converged.report,
+            ready: Vec::new(),
+        }))
     }
 }
 

@@ -60,7 +60,7 @@ impl Theme {
     pub fn sync(self, state: &str) -> Style {
         match state {
             "synced" => self.fg(Color::Green),
-            "progressing" | "out_of_sync" => self.fg(Color::Yellow),
+            "progressing" | "out_of_sync" | "degraded" => self.fg(Color::Yellow),
             "error" => self.fg(Color::Red),
             _ => self.dim(),
         }
