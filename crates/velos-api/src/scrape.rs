@@ -84,18 +84,19 @@ pub struct ProjectCache {
     planned: Mutex<Planned>,
 }
 
-/// The last scrape's plans: when neither the LIST (names, states, specs) nor a project's file changed,
-/// its status and drift are the same, and planning 1000 apps again (~1.5 ms) is skipped.
+/// The last scrape's plans: when neither the LIST (names, states, restarts, specs) nor a project's file
+/// changed, its status and drift are the same, and planning 1000 apps again (~1.5 ms) is skipped. A
+/// `progressing` status is never kept: it turns into synced by time alone (an app's min_uptime passing).
 #[derive(Debug, Default)]
 struct Planned {
-    live: Vec<(String, velos_core::Status, velos_core::AppSpec)>,
+    live: Vec<(String, velos_core::Status, u32, velos_core::AppSpec)>,
     by_project: HashMap<String, (Loaded, String, ProjectStatus, u64)>,
 }
 
 fn live_key(
     records: &[ProcessRecord],
-) -> impl Iterator<Item = (&String, velos_core::Status, &velos_core::AppSpec)> {
-    records.iter().map(|record| (&record.name, record.status, &record.spec))
+) -> impl Iterator<Item = (&String, velos_core::Status, u32, &velos_core::AppSpec)> {
+    records.iter().map(|record| (&record.name, record.status, record.restarts, &record.spec))
 }
 
 /// A project's file as loaded, or why it could not be.
@@ -146,8 +147,10 @@ impl ProjectCache {
             (SyncState::Synced, _) | (_, Err(_)) => 0,
             (_, Ok(project)) => drift_apps(project, live),
         };
-        let memo = (loaded.clone(), record.revision.clone(), status.clone(), drift);
-        planned.by_project.insert(record.project.clone(), memo);
+        if status.state != SyncState::Progressing {
+            let memo = (loaded.clone(), record.revision.clone(), status.clone(), drift);
+            planned.by_project.insert(record.project.clone(), memo);
+        }
         (status, drift)
     }
 
@@ -155,10 +158,16 @@ impl ProjectCache {
     fn observe(&self, live: &[ProcessRecord]) {
         let mut planned = self.planned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let same = planned.live.len() == live.len()
-            && planned.live.iter().map(|(name, status, spec)| (name, *status, spec)).eq(live_key(live));
+            && planned
+                .live
+                .iter()
+                .map(|(name, status, restarts, spec)| (name, *status, *restarts, spec))
+                .eq(live_key(live));
         if !same {
-            planned.live =
-                live.iter().map(|record| (record.name.clone(), record.status, record.spec.clone())).collect();
+            planned.live = live
+                .iter()
+                .map(|record| (record.name.clone(), record.status, record.restarts, record.spec.clone()))
+                .collect();
             planned.by_project.clear();
         }
     }

@@ -290,3 +290,42 @@ mod tests {
         assert!(UNTRUSTED.len() < 120);
     }
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct LogsSummaryParams {
+    /// An app (all its instances), one instance, or `all` (the budget is shared among the apps).
+    pub name: String,
+    /// Most tokens the summary may take (default 400; at least 100 per app).
+    pub budget: Option<u32>,
+}
+
+/// One app's summary since its last start: level counts, top templates with one example each, templates
+/// new since the start, anomalies (rate spikes, error spikes, silence) and the last error with context.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AppLogSummary {
+    pub app: String,
+    pub summary: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LogsSummary {
+    pub untrusted: String,
+    pub summaries: Vec<AppLogSummary>,
+}
+
+/// The smart-log engine's summary, through the `logs_summary` verb of velos-ops (the same as
+/// `velos logs APP --summary --json`): the engine's budget is the answer's.
+pub fn logs_summary(host: &Host, params: &LogsSummaryParams) -> Result<LogsSummary, Failure> {
+    let request = velos_ops::LogsSummaryRequest {
+        name: params.name.clone(),
+        budget: params.budget.unwrap_or(velos_ops::LOG_SUMMARY_BUDGET_TOKENS_DEFAULT),
+        json: true,
+    };
+    let outcome = host.ops.logs_summary(request)?;
+    let summaries = outcome
+        .summaries
+        .into_iter()
+        .map(|app| AppLogSummary { app: app.app, summary: app.summary.unwrap_or(serde_json::Value::Null) })
+        .collect();
+    Ok(LogsSummary { untrusted: UNTRUSTED.to_string(), summaries })
+}

@@ -87,10 +87,10 @@ pub use verbs::forget::{ForgetOutcome, ForgetRequest};
 pub use verbs::git_source::{git_request as check_git_request, GitRequest};
 pub use verbs::log_model::{
     AppSummary, FlushOutcome, FlushRequest, LogsSummaryOutcome, LogsSummaryRequest, LogsTemplatesOutcome,
-    LogsTemplatesRequest, TemplateInfo,
+    LogsTemplatesRequest, TemplateInfo, LOG_SUMMARY_BUDGET_TOKENS_DEFAULT,
 };
 pub use verbs::logs::{
-    LogChunk, LogFollow, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT,
+    parse_log_time, LogChunk, LogFollow, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT,
 };
 pub use verbs::process::{
     describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, ResurrectOutcome,

@@ -53,12 +53,21 @@ pub struct LogsQuery {
     /// Lines of each instance's output (default 20, at most 10000).
     #[serde(default)]
     pub lines: Option<u32>,
-    /// `out` (default) or `err`.
+    /// `out`, `err` or `both` (default: both, in time order).
     #[serde(default)]
     pub stream: Option<String>,
     /// Only the lines containing this text.
     #[serde(default)]
     pub grep: Option<String>,
+    /// Only lines written since: a duration ago (`10m`) or a UTC instant (needs `log.timestamps`).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Only lines written until: a duration ago or a UTC instant.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Only lines at this level or above: trace, debug, info, warn, error, fatal.
+    #[serde(default)]
+    pub level: Option<String>,
 }
 
 /// One instance's last lines.
@@ -85,6 +94,21 @@ pub fn parse_stream(text: Option<&str>) -> ApiResult<Stream> {
     }
 }
 
+/// `stream=` of a logs read: one stream, or both (the default, as `velos logs`).
+fn parse_stream_choice(text: Option<&str>) -> ApiResult<StreamChoice> {
+    match text {
+        None | Some("both") => Ok(StreamChoice::Both),
+        Some(one) => Ok(
+            match parse_stream(Some(one))
+                .map_err(|_| ApiError::bad_request(format!("unknown stream {one:?} (out, err or both)")))?
+            {
+                Stream::Out => StreamChoice::Out,
+                Stream::Err => StreamChoice::Err,
+            },
+        ),
+    }
+}
+
 pub async fn logs(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -94,11 +118,17 @@ pub async fn logs(
     let truncated = wanted > LOG_LINES_MAX;
     let mut request = LogsRequest::new(name);
     request.lines = wanted.min(LOG_LINES_MAX);
-    request.stream = match parse_stream(query.stream.as_deref())? {
-        Stream::Out => StreamChoice::Out,
-        Stream::Err => StreamChoice::Err,
-    };
+    request.stream = parse_stream_choice(query.stream.as_deref())?;
     request.grep = query.grep.clone();
+    request.level = query.level.clone();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    let when = |text: &Option<String>| {
+        text.as_deref().map(|when| velos_ops::parse_log_time(when, now_ms)).transpose()
+    };
+    request.since_ms = when(&query.since)?;
+    request.until_ms = when(&query.until)?;
     let stream = request.stream;
     let outcome = state.ops.logs(request).await?;
     // The verb reads the log files and merges the instances' lines in time order; grouped back here, one
@@ -217,4 +247,33 @@ pub async fn unset(
     Json(body): Json<UnsetBody>,
 ) -> ApiResult<Json<EditOutcome>> {
     Ok(Json(state.ops.unset(UnsetRequest { app, keys: body.keys, wait: body.wait }).await?))
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct SummaryQuery {
+    /// Tokens the summary may cost (default 400, at least 100 per app).
+    #[serde(default)]
+    pub budget: Option<u32>,
+}
+
+/// What an app's logs say since its last start, within a token budget (velos logs NAME --summary --json).
+pub async fn logs_summary(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(query): Query<SummaryQuery>,
+) -> ApiResult<Json<velos_ops::LogsSummaryOutcome>> {
+    let request = velos_ops::LogsSummaryRequest {
+        name,
+        budget: query.budget.unwrap_or(velos_ops::LOG_SUMMARY_BUDGET_TOKENS_DEFAULT),
+        json: true,
+    };
+    Ok(Json(state.ops.logs_summary(request).await?))
+}
+
+/// The templates mined from an app's logs, most frequent first (velos logs NAME --templates).
+pub async fn logs_templates(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<velos_ops::LogsTemplatesOutcome>> {
+    Ok(Json(state.ops.logs_templates(velos_ops::LogsTemplatesRequest { name }).await?))
 }

@@ -96,9 +96,29 @@ pub const OPERATIONS: &[Operation] = &[
         id: "logs",
         summary: "The last lines of an app's output, per instance, bounded (velos logs)",
         scope: Some(Scope::Read),
-        params: &[NAME, LOG_LINES, LOG_STREAM, GREP],
+        params: &[NAME, LOG_LINES, STREAM, GREP, SINCE, UNTIL, LEVEL],
         request: None,
         response: Body::Json(schema_of::<apps::LogsPage>),
+    },
+    Operation {
+        method: "GET",
+        path: "/v1/apps/{name}/logs/summary",
+        id: "logs_summary",
+        summary: "What an app's logs say since its last start, within a token budget (velos logs --summary)",
+        scope: Some(Scope::Read),
+        params: &[NAME, BUDGET],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::LogsSummaryOutcome>),
+    },
+    Operation {
+        method: "GET",
+        path: "/v1/apps/{name}/logs/templates",
+        id: "logs_templates",
+        summary: "The templates mined from an app's logs, most frequent first (velos logs --templates)",
+        scope: Some(Scope::Read),
+        params: &[NAME],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::LogsTemplatesOutcome>),
     },
     Operation {
         method: "POST",
@@ -346,8 +366,30 @@ const LOG_LINES: Param = Param {
     description: "Lines per instance (default 20, at most 10000)",
     kind: "integer",
 };
-const LOG_STREAM: Param =
-    Param { name: "stream", in_path: false, description: "out (default) or err", kind: "string" };
+const SINCE: Param = Param {
+    name: "since",
+    in_path: false,
+    description: "Only lines since: a duration ago (10m) or a UTC instant (needs log.timestamps)",
+    kind: "string",
+};
+const UNTIL: Param = Param {
+    name: "until",
+    in_path: false,
+    description: "Only lines until: a duration ago or a UTC instant",
+    kind: "string",
+};
+const LEVEL: Param = Param {
+    name: "level",
+    in_path: false,
+    description: "Only lines at this level or above: trace, debug, info, warn, error, fatal",
+    kind: "string",
+};
+const BUDGET: Param = Param {
+    name: "budget",
+    in_path: false,
+    description: "Tokens the summary may cost (default 400, at least 100 per app)",
+    kind: "integer",
+};
 const GREP: Param =
     Param { name: "grep", in_path: false, description: "Only lines containing this text", kind: "string" };
 const FORMAT: Param =
@@ -391,6 +433,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/apps/{name}", get(apps::info).delete(apps::delete))
         .route("/v1/apps/{name}/instances", get(apps::instances))
         .route("/v1/apps/{name}/logs", get(apps::logs))
+        .route("/v1/apps/{name}/logs/summary", get(apps::logs_summary))
+        .route("/v1/apps/{name}/logs/templates", get(apps::logs_templates))
         .route("/v1/apps/{name}/start", post(apps::start))
         .route("/v1/apps/{name}/stop", post(apps::stop))
         .route("/v1/apps/{name}/restart", post(apps::restart))

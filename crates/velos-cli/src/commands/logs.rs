@@ -161,19 +161,10 @@ pub fn flush(context: &Context, args: &FlushArgs, out: &mut dyn Write) -> Result
 }
 
 /// `10m` (that long ago) or `2026-11-30T10:00:00Z` / `…00.123Z` (that instant), in ms since the epoch.
+/// `--since`/`--until` by velos-ops' one reading of them; the flag is named in the error.
 fn parse_when(when: &str, now_ms: i64, flag: &str) -> Result<i64, CliError> {
-    if let Ok(ago) = crate::parse::parse_duration(when) {
-        return Ok(now_ms - ago.as_millis() as i64);
-    }
-    let with_millis = match when.strip_suffix('Z') {
-        Some(seconds) if !seconds.contains('.') => format!("{seconds}.000Z"),
-        _ => when.to_string(),
-    };
-    match velos_log_engine::time::parse_utc_prefix(with_millis.as_bytes()) {
-        Some((ms, len)) if len == with_millis.len() => Ok(ms),
-        _ => Err(CliError::new(format!("{flag} {when:?} is neither a duration nor a UTC time"))
-            .hint(format!("give a duration ago ({flag} 10m) or an instant ({flag} 2026-11-30T10:00:00Z)"))),
-    }
+    velos_ops::parse_log_time(when, now_ms)
+        .map_err(|error| CliError::from(error.hint(format!("{flag} 10m, or {flag} 2026-11-30T10:00:00Z"))))
 }
 
 fn now_ms() -> i64 {

@@ -30,8 +30,11 @@ pub struct LogsSummaryRequest {
     pub json: bool,
 }
 
+/// Tokens a summary costs when the caller names no budget (every face uses this one).
+pub const LOG_SUMMARY_BUDGET_TOKENS_DEFAULT: u32 = BUDGET_TOKENS_DEFAULT as u32;
+
 fn budget_default() -> u32 {
-    BUDGET_TOKENS_DEFAULT as u32
+    LOG_SUMMARY_BUDGET_TOKENS_DEFAULT
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -270,3 +270,36 @@ pub(crate) fn engine_stream(stream: Stream) -> velos_log_engine::Stream {
         Stream::Err => velos_log_engine::Stream::Err,
     }
 }
+
+/// A `--since`/`--until` value, as every face reads it: a duration ago (`10m`, by velos.toml's rules) or a
+/// UTC instant (`2026-11-30T10:00:00Z`, milliseconds optional); ms since the Unix epoch.
+pub fn parse_log_time(when: &str, now_ms: i64) -> Result<i64, OpError> {
+    if let Ok(ago_ms) = velos_config::human::duration_ms(when) {
+        return Ok(now_ms.saturating_sub(i64::try_from(ago_ms).unwrap_or(i64::MAX)));
+    }
+    let with_millis = match when.strip_suffix('Z') {
+        Some(seconds) if !seconds.contains('.') => format!("{seconds}.000Z"),
+        _ => when.to_string(),
+    };
+    match velos_log_engine::time::parse_utc_prefix(with_millis.as_bytes()) {
+        Some((ms, len)) if len == with_millis.len() => Ok(ms),
+        _ => Err(OpError::invalid(format!("{when:?} is neither a duration nor a UTC time"))
+            .hint("give a duration ago (10m) or an instant (2026-11-30T10:00:00Z)")),
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::parse_log_time;
+
+    #[test]
+    fn a_duration_is_ago_and_an_instant_is_absolute() {
+        assert_eq!(parse_log_time("10m", 1_000_000).ok(), Some(400_000));
+        assert_eq!(
+            parse_log_time("2026-11-30T10:00:00Z", 0).ok(),
+            parse_log_time("2026-11-30T10:00:00.000Z", 0).ok()
+        );
+        assert!(parse_log_time("2026-11-30T10:00:00.000Z", 0).is_ok_and(|ms| ms > 1_700_000_000_000));
+        assert!(parse_log_time("yesterday", 0).is_err());
+    }
+}
