@@ -78,8 +78,12 @@ fn port_of(velos: &Velos) -> Option<String> {
     })?
 }
 
+/// The project's entry of `velos status --json`, whatever the exit code (1 while the project is not synced
+/// and ready, which these tests wait through).
 fn project_status(velos: &Velos) -> serde_json::Value {
-    let all: serde_json::Value = serde_json::from_str(&velos.ok(&["status", "--json"])).unwrap();
+    let output = velos.run(&["status", "--json"]);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     all.as_array().unwrap().iter().find(|entry| entry["project"] == "remote").cloned().unwrap_or_default()
 }
 
@@ -160,7 +164,9 @@ fn https_with_a_token_applies_pushes_and_a_refused_token_keeps_the_apps() {
     assert!(message.contains("refused the credentials"), "says why: {status}");
     let hint = status["hint"].as_str().unwrap_or("");
     assert!(hint.contains("token") && hint.contains("velos sync"), "a hint naming the next step: {status}");
-    let table = velos.ok(&["status"]);
+    let output = velos.run(&["status"]);
+    assert_eq!(output.status.code(), Some(1), "a project in error fails the status gate: {output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("hint: remote: "), "the table shows the hint: {table}");
 
     // A commit pushed meanwhile waits: each fetch is refused, the app keeps running the last good commit.

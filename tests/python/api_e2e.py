@@ -352,6 +352,15 @@ def scenario_reads():
     [web_summary] = summary["summaries"]
     assert web_summary["app"] == "web" and "hello from web" in json.dumps(web_summary["summary"]), summary
     assert len(json.dumps(web_summary["summary"])) <= 200 * 4 * 1.25, f"the summary fits its budget: {summary}"
+    proposals = check(request("GET", "/v1/proposals", token=READ, path="/v1/proposals?all=true"),
+                      "GET", "/v1/proposals", 200).json()
+    assert proposals["proposals"] == [], proposals
+    unknown = check(request("GET", "/v1/proposals/{id}", token=READ, path="/v1/proposals/p-nope"),
+                    "GET", "/v1/proposals/{id}", 404).json()
+    assert unknown["error"]["kind"] == "not_found", unknown
+    refused = check(request("POST", "/v1/proposals/{id}/approve", token=WRITE, path="/v1/proposals/p-nope/approve"),
+                    "POST", "/v1/proposals/{id}/approve", 404).json()
+    assert refused["error"]["kind"] == "not_found", refused
     templates = check(request("GET", "/v1/apps/{name}/logs/templates", token=READ, path="/v1/apps/web/logs/templates"),
                       "GET", "/v1/apps/{name}/logs/templates", 200).json()
     assert templates["app"] == "web" and templates["templates"][0]["count"] >= 1, templates

@@ -4,6 +4,7 @@ mod apps;
 mod config;
 mod hooks;
 mod projects;
+mod proposals;
 mod streams;
 mod system;
 
@@ -283,6 +284,46 @@ pub const OPERATIONS: &[Operation] = &[
         response: Body::Json(schema_of::<velos_ops::ApplyOutcome>),
     },
     Operation {
+        method: "GET",
+        path: "/v1/proposals",
+        id: "proposals",
+        summary: "Agents' proposals: pending and stale ones, or all (velos proposals list [--all])",
+        scope: Some(Scope::Read),
+        params: &[ALL_PROPOSALS],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::ProposalsOutcome>),
+    },
+    Operation {
+        method: "GET",
+        path: "/v1/proposals/{id}",
+        id: "proposal",
+        summary: "One proposal: its patch, diff, plan and state (velos proposals show ID)",
+        scope: Some(Scope::Read),
+        params: &[PROPOSAL_ID],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::ProposalOutcome>),
+    },
+    Operation {
+        method: "POST",
+        path: "/v1/proposals/{id}/approve",
+        id: "approve",
+        summary: "Re-plan against the current revision, write and apply (velos proposals approve ID); a stale one is refused",
+        scope: Some(Scope::Write),
+        params: &[PROPOSAL_ID],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::ApproveOutcome>),
+    },
+    Operation {
+        method: "POST",
+        path: "/v1/proposals/{id}/reject",
+        id: "reject",
+        summary: "Close a proposal with an optional reason (velos proposals reject ID)",
+        scope: Some(Scope::Write),
+        params: &[PROPOSAL_ID],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::ProposalOutcome>),
+    },
+    Operation {
         method: "POST",
         path: "/v1/apply",
         id: "apply",
@@ -356,6 +397,18 @@ const STREAM: Param =
     Param { name: "stream", in_path: false, description: "out, err or both (default)", kind: "string" };
 const ALL: Param =
     Param { name: "all", in_path: false, description: "Also Velos's own apps and project", kind: "boolean" };
+const ALL_PROPOSALS: Param = Param {
+    name: "all",
+    in_path: false,
+    description: "Also the approved and rejected ones",
+    kind: "boolean",
+};
+const PROPOSAL_ID: Param = Param {
+    name: "id",
+    in_path: true,
+    description: "A proposal's id (velos proposals list)",
+    kind: "string",
+};
 const PROJECT: Param =
     Param { name: "project", in_path: true, description: "A project applied on this host", kind: "string" };
 const PROJECT_QUERY: Param =
@@ -452,6 +505,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/projects/{project}/sync", post(projects::sync))
         .route("/v1/history", get(projects::history_all))
         .route("/v1/apply", post(projects::apply))
+        .route("/v1/proposals", get(proposals::list))
+        .route("/v1/proposals/{id}", get(proposals::show))
+        .route("/v1/proposals/{id}/approve", post(proposals::approve))
+        .route("/v1/proposals/{id}/reject", post(proposals::reject))
         .route("/v1/apps/{name}/logs/follow", get(streams::follow_app))
         .route("/v1/logs/follow", get(streams::follow_all))
         .route("/v1/events", get(streams::events))
