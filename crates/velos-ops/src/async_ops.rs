@@ -75,6 +75,7 @@ async_verbs! {
     ping: PingRequest => PingOutcome;
     save: SaveRequest => SaveOutcome;
     resurrect: ResurrectRequest => ResurrectOutcome;
+    patch: PatchRequest => PatchOutcome;
     propose: ProposeRequest => ProposalOutcome;
     proposals: ProposalsRequest => ProposalsOutcome;
     proposal: ProposalRequest => ProposalOutcome;

@@ -25,6 +25,7 @@
 //! | `ping` | [`PingRequest`] → [`PingOutcome`] | read |
 //! | `kill` | [`KillRequest`] → [`KillOutcome`] | never starts it |
 //! | `forget` | [`ForgetRequest`] → [`ForgetOutcome`] | starts it |
+//! | `patch` | [`PatchRequest`] (a JSON merge patch or the whole text, `expected_revision`) → [`PatchOutcome`] | starts it |
 //! | `save` | [`SaveRequest`] → [`SaveOutcome`] | starts it |
 //! | `resurrect` | [`ResurrectRequest`] → [`ResurrectOutcome`] | starts it (it brings back its saved apps) |
 //! | `propose` | [`ProposeRequest`] → [`ProposalOutcome`] (changes nothing but the proposal store) | read |
@@ -92,6 +93,7 @@ pub use verbs::log_model::{
 pub use verbs::logs::{
     parse_log_time, LogChunk, LogFollow, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT,
 };
+pub use verbs::patch::{PatchOutcome, PatchRequest};
 pub use verbs::process::{
     describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, ResurrectOutcome,
     ResurrectRequest, SaveOutcome, SaveRequest,

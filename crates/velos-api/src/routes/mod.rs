@@ -231,7 +231,7 @@ pub const OPERATIONS: &[Operation] = &[
         scope: Some(Scope::Write),
         params: &[PROJECT, WAIT],
         request: Some(Body::Json(schema_of::<serde_json::Value>)),
-        response: Body::Json(schema_of::<config::PatchOutcome>),
+        response: Body::Json(schema_of::<velos_ops::PatchOutcome>),
     },
     Operation {
         method: "GET",

@@ -6,6 +6,7 @@ pub mod forget;
 pub mod git_source;
 pub mod log_model;
 pub mod logs;
+pub mod patch;
 pub mod process;
 pub mod project;
 pub mod proposals;
