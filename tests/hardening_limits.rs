@@ -474,13 +474,15 @@ fn rotation_with_max_files_1000_costs_what_it_costs_with_1() {
     assert_eq!(kept_one, 1);
     assert!(rotations_many > 1000, "only {rotations_many} rotations: the scenario did not reach max_files");
     assert_eq!(kept_many, 1000, "max_files not honoured");
-    // Per rotation (reads merge differently from run to run). Renaming 1000 files per rotation cost
-    // 1-2 ms each (0.1-0.2 ticks); a rotation itself is a few syscalls, the rest is reading and writing.
+    // Per rotation (reads merge differently from run to run). Renaming every kept file cost 100 ms and
+    // more per rotation here (10+ ticks). Now a rotation is a rename, an open and an unlink; they cost the
+    // kernel a few times more in a directory of 1000 files than in one of 2 (a loop doing just those,
+    // outside velos: 0.08 ms against 0.4 ms), hence the factor, far below what it guards against.
     let per_rotation = |ticks: u64, rotations: u64| ticks as f64 / rotations.max(1) as f64;
     let (cost_one, cost_many) =
         (per_rotation(ticks_one, rotations_one), per_rotation(ticks_many, rotations_many));
     assert!(
-        cost_many <= 4.0 * cost_one + 0.02,
+        cost_many <= 8.0 * cost_one + 0.1,
         "a rotation at max_files = 1000 cost {:.3} ms of daemon CPU, at max_files = 1 {:.3} ms",
         cost_many * 10.0,
         cost_one * 10.0
