@@ -420,6 +420,32 @@ fn the_auto_started_daemon_does_not_keep_the_callers_pipe_open() {
 
 // ---- costs --------------------------------------------------------------------------------------------
 
+/// Issue 8, finding 8: `velos logs` printed nothing when the last line was longer than the 64 KiB ring.
+#[test]
+fn a_last_line_longer_than_the_ring_is_shown_cut_not_dropped() {
+    let velos = Velos::new();
+    velos.start(
+        "long",
+        &[
+            "python3",
+            "-c",
+            "import sys, time; sys.stdout.write('y' * 100000); sys.stdout.flush(); time.sleep(600)",
+        ],
+        &[],
+    );
+    let mut shown = String::new();
+    wait_until(Duration::from_secs(10), "the long line in velos logs", || {
+        shown = velos.ok(&["logs", "long", "--lines", "1"]);
+        shown.len() > 65536
+    });
+    let tail = shown
+        .trim_end_matches('\n')
+        .strip_prefix("[velos: line cut] ")
+        .unwrap_or_else(|| panic!("no marker: {:?}", &shown[..40]));
+    assert_eq!(tail.len(), 65536, "the ring's 64 KiB of the line");
+    assert!(tail.bytes().all(|byte| byte == b'y'));
+}
+
 /// Runs an app that writes 4000 lines of 1100 bytes (with `max_size = "1K"` every read of the pipe
 /// rotates) keeping `max_files`; returns the daemon's CPU ticks meanwhile, the rotations and files kept.
 fn rotate_run(velos: &Velos, daemon: i32, name: &str, max_files: u32) -> (u64, u64, usize) {
