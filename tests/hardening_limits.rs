@@ -420,6 +420,32 @@ fn the_auto_started_daemon_does_not_keep_the_callers_pipe_open() {
 
 // ---- costs --------------------------------------------------------------------------------------------
 
+/// Issue 8, finding 8: `velos logs` printed nothing when the last line was longer than the 64 KiB ring.
+#[test]
+fn a_last_line_longer_than_the_ring_is_shown_cut_not_dropped() {
+    let velos = Velos::new();
+    velos.start(
+        "long",
+        &[
+            "python3",
+            "-c",
+            "import sys, time; sys.stdout.write('y' * 100000); sys.stdout.flush(); time.sleep(600)",
+        ],
+        &[],
+    );
+    let mut shown = String::new();
+    wait_until(Duration::from_secs(10), "the long line in velos logs", || {
+        shown = velos.ok(&["logs", "long", "--lines", "1"]);
+        shown.len() > 65536
+    });
+    let tail = shown
+        .trim_end_matches('\n')
+        .strip_prefix("[velos: line cut] ")
+        .unwrap_or_else(|| panic!("no marker: {:?}", &shown[..40]));
+    assert_eq!(tail.len(), 65536, "the ring's 64 KiB of the line");
+    assert!(tail.bytes().all(|byte| byte == b'y'));
+}
+
 /// Runs an app that writes 4000 lines of 1100 bytes (with `max_size = "1K"` every read of the pipe
 /// rotates) keeping `max_files`; returns the daemon's CPU ticks meanwhile, the rotations and files kept.
 fn rotate_run(velos: &Velos, daemon: i32, name: &str, max_files: u32) -> (u64, u64, usize) {
@@ -474,13 +500,15 @@ fn rotation_with_max_files_1000_costs_what_it_costs_with_1() {
     assert_eq!(kept_one, 1);
     assert!(rotations_many > 1000, "only {rotations_many} rotations: the scenario did not reach max_files");
     assert_eq!(kept_many, 1000, "max_files not honoured");
-    // Per rotation (reads merge differently from run to run). Renaming 1000 files per rotation cost
-    // 1-2 ms each (0.1-0.2 ticks); a rotation itself is a few syscalls, the rest is reading and writing.
+    // Per rotation (reads merge differently from run to run). Renaming every kept file cost 100 ms and
+    // more per rotation here (10+ ticks). Now a rotation is a rename, an open and an unlink; they cost the
+    // kernel a few times more in a directory of 1000 files than in one of 2 (a loop doing just those,
+    // outside velos: 0.08 ms against 0.4 ms), hence the factor, far below what it guards against.
     let per_rotation = |ticks: u64, rotations: u64| ticks as f64 / rotations.max(1) as f64;
     let (cost_one, cost_many) =
         (per_rotation(ticks_one, rotations_one), per_rotation(ticks_many, rotations_many));
     assert!(
-        cost_many <= 4.0 * cost_one + 0.02,
+        cost_many <= 8.0 * cost_one + 0.1,
         "a rotation at max_files = 1000 cost {:.3} ms of daemon CPU, at max_files = 1 {:.3} ms",
         cost_many * 10.0,
         cost_one * 10.0

@@ -99,6 +99,8 @@ pub const Failure = struct {
 
 pub const Options = struct {
     detach: bool = false,
+    /// A client silent this long both ways is closed (server.zig); shorter only in tests.
+    client_idle_timeout_ms: u64 = server.idle_timeout_ms,
 };
 
 /// Runs the daemon until it is told to stop. Returns .ok after a clean stop; otherwise `failure` says why.

@@ -268,6 +268,10 @@ const TestDaemon = struct {
 
     /// Null when the temporary directory is too deep for a socket path.
     fn start() !?TestDaemon {
+        return startWith(.{});
+    }
+
+    fn startWith(options: daemon.Options) !?TestDaemon {
         var tmp = testing.tmpDir(.{});
         errdefer tmp.cleanup();
         const directory = try tmp.dir.realpathAlloc(testing.allocator, ".");
@@ -290,7 +294,7 @@ const TestDaemon = struct {
             const log_fd = std.c.open(log_path, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true }, @as(std.c.mode_t, 0o600));
             _ = std.c.dup2(log_fd, 2);
             var failure: daemon.Failure = .{ .status = .internal };
-            const status = daemon.run(home, .{}, &failure);
+            const status = daemon.run(home, options, &failure);
             if (status != .ok) std.debug.print("daemon failed: {s}\n", .{failure.message()});
             std.c._exit(@intCast(@intFromEnum(status)));
         }
@@ -630,4 +634,30 @@ test "daemon end to end: log rotation through a running app keeps every byte it 
     try testing.expect(std.mem.endsWith(u8, expected.items, kept.items));
     try testing.expect(std.mem.startsWith(u8, kept.items, "line "));
     try test_daemon.shutdown(&client);
+}
+
+test "daemon end to end: an idle client is closed with the reason, a busy one is not" {
+    if (!sys.is_linux) return;
+    var test_daemon = (try TestDaemon.startWith(.{ .client_idle_timeout_ms = 300 })) orelse return;
+    defer test_daemon.deinit();
+    var idle = try TestClient.connect(test_daemon.socket_path);
+    defer idle.deinit();
+    // Without the timeout the read below would wait forever: fail after 5 s instead (EAGAIN).
+    const five_seconds: std.posix.timeval = .{ .sec = 5, .usec = 0 };
+    try std.posix.setsockopt(idle.fd, std.posix.SOL.SOCKET, std.posix.SO.RCVTIMEO, std.mem.asBytes(&five_seconds));
+    var busy = try TestClient.connect(test_daemon.socket_path);
+    defer busy.deinit();
+    // The busy client keeps talking past the timeout; the idle one says nothing.
+    const began_ms = sys.monotonicMs();
+    while (sys.monotonicMs() - began_ms < 600) {
+        _ = data(try busy.call(.ping, noArgs, {}));
+        sys.sleepMs(50);
+    }
+    // The idle one got a `limit` error saying why, then the end of the connection.
+    const refusal = (try idle.receive()) orelse return error.TestExpectedRefusal;
+    try testing.expectEqualStrings("limit", errorCode(refusal));
+    try testing.expectEqual(@as(?u64, 0), refusal.mapGet("id").?.asU64());
+    try testing.expect(std.mem.indexOf(u8, refusal.mapGet("error").?.mapGet("message").?.asStr().?, "idle") != null);
+    try testing.expectEqual(@as(?msgpack.Value, null), try idle.receive());
+    try test_daemon.shutdown(&busy);
 }

@@ -141,13 +141,16 @@ fn evictIdlest(daemon: *Daemon, now_ms: u64) bool {
 
 /// Closes idle clients; returns when the next one may become idle (for the loop's timeout).
 pub fn expireIdle(daemon: *Daemon, now_ms: u64) u64 {
-    var next_ms: u64 = now_ms + idle_timeout_ms;
+    const timeout_ms = daemon.options.client_idle_timeout_ms;
+    var next_ms: u64 = now_ms + timeout_ms;
     for (&daemon.clients.items) |*client| {
         if (client.fd == -1 or client.subscription != null) continue;
-        if (now_ms -| client.active_ms >= idle_timeout_ms) {
-            refuse(daemon, client, "closed: idle for 60 s (idle_timeout_ms)");
+        if (now_ms -| client.active_ms >= timeout_ms) {
+            var buffer: [96]u8 = undefined;
+            const why = std.fmt.bufPrint(&buffer, "closed: idle for {d} ms (idle_timeout_ms)", .{timeout_ms}) catch "closed: idle";
+            refuse(daemon, client, why);
         } else {
-            next_ms = @min(next_ms, client.active_ms + idle_timeout_ms);
+            next_ms = @min(next_ms, client.active_ms + timeout_ms);
         }
     }
     return next_ms;
