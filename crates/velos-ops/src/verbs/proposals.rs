@@ -2,10 +2,11 @@
 //! (MCP `propose_patch`) and a human decides on (`velos proposals ...`). velos-proposals keeps them;
 //! approving writes and converges through the one edit path, under the edit lock, and is recorded.
 use crate::context::Ops;
-use crate::converge::{converge_project, Applied};
+use crate::converge::{await_ready, converge_project, Applied};
 use crate::convert::{config_error, daemon_error, history_error};
 use crate::error::{ErrorDetail, OpError, OpErrorKind};
 use crate::outcome::{WaitOptions, Warning};
+use crate::ready::AppReadiness;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use velos_proposals::{Proposal, ProposalError, State};
@@ -59,6 +60,9 @@ pub struct ApproveRequest {
 pub struct ApproveOutcome {
     pub proposal: Proposal,
     pub applied: Applied,
+    /// Each app the project wants running, ready or not, when the verb waited (as `apply` reports them).
+    #[serde(default)]
+    pub ready: Vec<AppReadiness>,
     pub warnings: Vec<Warning>,
 }
 
@@ -109,6 +113,7 @@ impl Ops {
     /// one is refused: propose again), written atomically, converged and recorded like `apply`. An apply
     /// that does not complete leaves the proposal approved (the file holds it) and is `incomplete`.
     pub fn approve(&self, request: ApproveRequest) -> Result<ApproveOutcome, OpError> {
+        let began = std::time::Instant::now();
         let home = self.home().root();
         let _lock = self.lock_edits()?;
         let follows_git = |project: &velos_config::Project| velos_controller::tracking(home, project);
@@ -128,6 +133,8 @@ impl Ops {
             &mut |_| {},
             &mut warnings,
         );
+        // Like apply: the change answers "did it work?" (each app up for its min_uptime, or why not).
+        let converged = await_ready(self, backend.as_mut(), converged, request.wait, began, &file);
         // The file holds the change whatever the apply did: the proposal is decided either way.
         let seq = velos_reconcile::History::open(home)
             .and_then(|history| history.list(Some(&ready.project.name)))
@@ -141,7 +148,8 @@ impl Ops {
         let proposal =
             velos_proposals::approved(home, ready.proposal, &request.by, seq, &result, now_unix_ms())
                 .map_err(proposal_error)?;
-        Ok(ApproveOutcome { proposal, applied: converged?, warnings })
+        let (applied, ready) = converged?;
+        Ok(ApproveOutcome { proposal, applied, ready, warnings })
     }
 
     /// Declines a pending (or stale) proposal.
