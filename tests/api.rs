@@ -2,10 +2,10 @@
 //! requests and websocket-client, driven by tests/python/api_e2e.py), every response validated against the
 //! served OpenAPI document.
 #![allow(clippy::unwrap_used)]
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 use velos_e2e::api::ApiServer;
+use velos_e2e::git::{one_web_app, GitRepo as Repo};
 use velos_e2e::{environ_of, wait_until, Velos};
 
 #[test]
@@ -93,84 +93,25 @@ fn the_cpu_counter_counts_the_time_an_app_burns() {
     });
 }
 
-/// A bare repository and a work clone pushing to it, without hooks: only the webhook tells the controller.
-struct Repo {
-    root: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let root = tempfile::Builder::new().prefix("velos-api-git-").tempdir_in("/tmp").unwrap();
-        let repo = Repo { root };
-        repo.git(repo.root.path(), &["init", "-q", "--bare", "-b", "main", "deploy.git"]);
-        repo.git(repo.root.path(), &["clone", "-q", "deploy.git", "work"]);
-        repo.git(&repo.work(), &["checkout", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn bare(&self) -> PathBuf {
-        self.root.path().join("deploy.git")
-    }
-
-    fn work(&self) -> PathBuf {
-        self.root.path().join("work")
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "e2e")
-            .env("GIT_AUTHOR_EMAIL", "e2e@example.invalid")
-            .env("GIT_COMMITTER_NAME", "e2e")
-            .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    }
-
-    fn push(&self, text: &str) {
-        std::fs::write(self.work().join("velos.toml"), text).unwrap();
-        self.git(&self.work(), &["add", "velos.toml"]);
-        self.git(&self.work(), &["commit", "-q", "-m", "change"]);
-        self.git(&self.work(), &["push", "-q", "origin", "main"]);
-    }
-}
-
-fn one_app(velos: &Velos, port: u32) -> String {
-    let mark = velos.mark();
-    let (key, value) = mark.split_once('=').unwrap();
-    format!(
-        "[project]\nname = \"hooked\"\n\n[apps.web]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ {key} = \"{value}\", PORT = \"{port}\" }}\n"
-    )
-}
-
-fn port_of(velos: &Velos, name: &str) -> Option<String> {
-    let pid = velos.pid(name);
-    (pid > 0).then(|| {
-        environ_of(pid).into_iter().find_map(|entry| entry.strip_prefix("PORT=").map(String::from))
-    })?
-}
-
 #[test]
 fn a_signed_push_syncs_its_project_and_a_bad_signature_changes_nothing() {
     let velos = Velos::new();
     let repo = Repo::new();
-    repo.push(&one_app(&velos, 8001));
+    repo.push(&one_web_app(&velos, "hooked", 8001), "change");
     let bare = repo.bare().display().to_string();
     velos.ok(&["apply", "--git", &bare, "--ref", "main", "--path", "velos.toml"]);
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8001"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8001"));
     let server = ApiServer::start(&velos);
-    repo.push(&one_app(&velos, 8002));
+    repo.push(&one_web_app(&velos, "hooked", 8002), "change");
     let env = [("VELOS_REPO", bare.as_str()), ("VELOS_PROJECT", "hooked")];
 
     server.python(&velos, "webhook_bad", &env);
     velos.ok(&["status"]);
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8001"), "a refused delivery syncs nothing");
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8001"), "a refused delivery syncs nothing");
 
     server.python(&velos, "webhook_good", &env);
     wait_until(Duration::from_secs(10), "the pushed commit to run", || {
-        port_of(&velos, "web").as_deref() == Some("8002")
+        velos.env_of("web", "PORT").as_deref() == Some("8002")
     });
 }
 

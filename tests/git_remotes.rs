@@ -10,82 +10,11 @@ use remotes::sshd::Sshd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use velos_e2e::{environ_of, wait_until, Velos};
+use velos_e2e::git::{one_web_app, GitRepo as Repo};
+use velos_e2e::{wait_until, Velos};
 
 const TOKEN: &str = "tok-3f9a0c1d-right";
 const WRONG_TOKEN: &str = "tok-77aa55ee-wrong";
-
-/// A bare repository served by the test and a work clone that pushes to it on disk.
-struct Repo {
-    root: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let root = tempfile::Builder::new().prefix("velos-remote-").tempdir_in("/tmp").unwrap();
-        let repo = Repo { root };
-        git(repo.root.path(), &["init", "-q", "--bare", "-b", "main", "deploy.git"]);
-        git(repo.root.path(), &["clone", "-q", "deploy.git", "work"]);
-        git(&repo.work(), &["checkout", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn bare(&self) -> PathBuf {
-        self.root.path().join("deploy.git")
-    }
-
-    fn work(&self) -> PathBuf {
-        self.root.path().join("work")
-    }
-
-    /// Commits velos.toml and pushes it; returns the commit id.
-    fn push(&self, text: &str) -> String {
-        std::fs::write(self.work().join("velos.toml"), text).unwrap();
-        git(&self.work(), &["add", "velos.toml"]);
-        git(&self.work(), &["commit", "-q", "-m", "change"]);
-        git(&self.work(), &["push", "-q", "origin", "main"]);
-        git(&self.work(), &["rev-parse", "HEAD"])
-    }
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "e2e")
-        .env("GIT_AUTHOR_EMAIL", "e2e@example.invalid")
-        .env("GIT_COMMITTER_NAME", "e2e")
-        .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// The project in the repository: one app carrying the test marker and `PORT`.
-fn deployed(velos: &Velos, port: u32) -> String {
-    let mark = velos.mark();
-    let (key, value) = mark.split_once('=').unwrap();
-    format!(
-        "[project]\nname = \"remote\"\n\n[apps.web]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ {key} = \"{value}\", PORT = \"{port}\" }}\n"
-    )
-}
-
-fn port_of(velos: &Velos) -> Option<String> {
-    let pid = velos.pid("web");
-    (pid > 0).then(|| {
-        environ_of(pid).into_iter().find_map(|entry| entry.strip_prefix("PORT=").map(str::to_string))
-    })?
-}
-
-/// The project's entry of `velos status --json`, whatever the exit code (1 while the project is not synced
-/// and ready, which these tests wait through).
-fn project_status(velos: &Velos) -> serde_json::Value {
-    let output = velos.run(&["status", "--json"]);
-    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
-    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    all.as_array().unwrap().iter().find(|entry| entry["project"] == "remote").cloned().unwrap_or_default()
-}
 
 /// Every file under `dir` that contains `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
@@ -115,7 +44,7 @@ fn follow_file(dir: &Path, git_table: &str) -> PathBuf {
 fn https_with_a_token_applies_pushes_and_a_refused_token_keeps_the_apps() {
     let velos = Velos::new();
     let repo = Repo::new();
-    let server = GitHttpServer::start(repo.root.path(), "deploy", TOKEN);
+    let server = GitHttpServer::start(repo.root(), "deploy", TOKEN);
     let host = tempfile::tempdir().unwrap();
     let token_file = host.path().join("git-token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
@@ -135,31 +64,33 @@ fn https_with_a_token_applies_pushes_and_a_refused_token_keeps_the_apps() {
         .unwrap();
     assert!(!anonymous.status.success(), "the server must refuse a fetch without a token");
 
-    let first = repo.push(&deployed(&velos, 8001));
+    let first = repo.push(&one_web_app(&velos, "remote", 8001), "change");
     velos.ok(&["apply", file.to_str().unwrap()]);
-    assert_eq!(port_of(&velos).as_deref(), Some("8001"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8001"));
     assert!(server.seen().iter().any(|seen| seen.accepted), "fetched with the token: {:?}", server.seen());
     wait_until(Duration::from_secs(10), "status synced at the first commit", || {
-        let status = project_status(&velos);
+        let status = velos.project_status("remote");
         status["state"] == "synced" && status["revision"].as_str().unwrap_or("").contains(&first)
     });
 
     // A push, then `velos sync`: applied.
-    let second = repo.push(&deployed(&velos, 8002));
+    let second = repo.push(&one_web_app(&velos, "remote", 8002), "change");
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "the pushed commit to run", || {
-        port_of(&velos).as_deref() == Some("8002")
+        velos.env_of("web", "PORT").as_deref() == Some("8002")
     });
     wait_until(Duration::from_secs(10), "status at the second commit", || {
-        project_status(&velos)["revision"].as_str().unwrap_or("").contains(&second)
+        velos.project_status("remote")["revision"].as_str().unwrap_or("").contains(&second)
     });
     let pid = velos.pid("web");
 
     // The token is revoked (a wrong one in the file): error with a hint, the app untouched.
     std::fs::write(&token_file, WRONG_TOKEN).unwrap();
     velos.ok(&["sync"]);
-    wait_until(Duration::from_secs(10), "status error", || project_status(&velos)["state"] == "error");
-    let status = project_status(&velos);
+    wait_until(Duration::from_secs(10), "status error", || {
+        velos.project_status("remote")["state"] == "error"
+    });
+    let status = velos.project_status("remote");
     let message = status["message"].as_str().unwrap_or("");
     assert!(message.contains("refused the credentials"), "says why: {status}");
     let hint = status["hint"].as_str().unwrap_or("");
@@ -179,20 +110,27 @@ fn https_with_a_token_applies_pushes_and_a_refused_token_keeps_the_apps() {
     };
     let refused_before = refused(&server);
     assert!(refused_before > 0, "the wrong token was sent and refused: {:?}", server.seen());
-    repo.push(&deployed(&velos, 8003));
+    repo.push(&one_web_app(&velos, "remote", 8003), "change");
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "the next fetch to be refused", || refused(&server) > refused_before);
-    assert_eq!(project_status(&velos)["state"], "error");
-    assert_eq!(velos.pid("web"), pid, "the app keeps running (now on port {:?})", port_of(&velos));
-    assert_eq!(port_of(&velos).as_deref(), Some("8002"), "at the last good commit");
+    assert_eq!(velos.project_status("remote")["state"], "error");
+    assert_eq!(
+        velos.pid("web"),
+        pid,
+        "the app keeps running (now on port {:?})",
+        velos.env_of("web", "PORT")
+    );
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8002"), "at the last good commit");
 
     // The right token again: the waiting commit is applied.
     std::fs::write(&token_file, TOKEN).unwrap();
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "the next commit to run", || {
-        port_of(&velos).as_deref() == Some("8003")
+        velos.env_of("web", "PORT").as_deref() == Some("8003")
     });
-    wait_until(Duration::from_secs(10), "status synced", || project_status(&velos)["state"] == "synced");
+    wait_until(Duration::from_secs(10), "status synced", || {
+        velos.project_status("remote")["state"] == "synced"
+    });
 
     // No secret reached VELOS_HOME: status, history, the controller's logs, the checkouts.
     for secret in [TOKEN, WRONG_TOKEN] {
@@ -220,7 +158,7 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
             sshd.deploy_key().display()
         ),
     );
-    repo.push(&deployed(&velos, 8101));
+    repo.push(&one_web_app(&velos, "remote", 8101), "change");
 
     // The host is not in known_hosts: refused, nothing applied, and the hint says how to trust it.
     let refused = velos.fails(&["apply", file.to_str().unwrap()]);
@@ -235,7 +173,7 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     std::fs::write(&file, strict.replace("known_hosts = ", "accept_new_host_keys = true\nknown_hosts = "))
         .unwrap();
     velos.ok(&["apply", file.to_str().unwrap()]);
-    assert_eq!(port_of(&velos).as_deref(), Some("8101"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8101"));
     let recorded = std::fs::read_to_string(&known_hosts).unwrap();
     let server_key: Vec<String> =
         sshd.known_hosts_line().split_whitespace().skip(1).map(String::from).collect();
@@ -245,10 +183,10 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     std::fs::write(&file, &strict).unwrap();
     std::fs::write(&known_hosts, sshd.known_hosts_line()).unwrap();
     velos.ok(&["apply", file.to_str().unwrap()]);
-    repo.push(&deployed(&velos, 8102));
+    repo.push(&one_web_app(&velos, "remote", 8102), "change");
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "the pushed commit to run", || {
-        port_of(&velos).as_deref() == Some("8102")
+        velos.env_of("web", "PORT").as_deref() == Some("8102")
     });
     let pid = velos.pid("web");
 
@@ -262,13 +200,15 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     let (kind, key) = (words.next().unwrap(), words.next().unwrap());
     std::fs::write(&known_hosts, format!("[127.0.0.1]:{} {kind} {key}\n", sshd.port)).unwrap();
     velos.ok(&["sync"]);
-    wait_until(Duration::from_secs(10), "status error", || project_status(&velos)["state"] == "error");
-    let status = project_status(&velos);
+    wait_until(Duration::from_secs(10), "status error", || {
+        velos.project_status("remote")["state"] == "error"
+    });
+    let status = velos.project_status("remote");
     assert!(status["message"].as_str().unwrap_or("").contains("does not match"), "{status}");
     let forget = format!("ssh-keygen -R [127.0.0.1]:{} -f {}", sshd.port, known_hosts.display());
     assert!(status["hint"].as_str().unwrap_or("").contains(&forget), "{status}");
     assert_eq!(velos.pid("web"), pid, "the app keeps running");
-    assert_eq!(port_of(&velos).as_deref(), Some("8102"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8102"));
 
     // A commit pushed now is not fetched: nothing reaches the host until the key question is settled.
     let record = velos.home().join("controller/remote.json");
@@ -280,9 +220,9 @@ fn ssh_with_a_deploy_key_refuses_unknown_and_changed_host_keys() {
     };
     let before = updated();
     assert!(before > 0, "the controller's record of the project: {}", record.display());
-    repo.push(&deployed(&velos, 8103));
+    repo.push(&one_web_app(&velos, "remote", 8103), "change");
     velos.ok(&["sync"]);
     wait_until(Duration::from_secs(10), "another look at the repository", || updated() > before);
-    assert_eq!(project_status(&velos)["state"], "error");
-    assert_eq!(port_of(&velos).as_deref(), Some("8102"), "the pushed commit was not applied");
+    assert_eq!(velos.project_status("remote")["state"], "error");
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8102"), "the pushed commit was not applied");
 }

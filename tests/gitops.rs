@@ -4,96 +4,23 @@
 #![allow(clippy::unwrap_used)]
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
-use velos_e2e::{environ_of, wait_until, Velos};
-
-/// A bare repository and a work clone that pushes to it with the git CLI (so server hooks run).
-struct Repo {
-    root: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let root = tempfile::Builder::new().prefix("velos-git-").tempdir_in("/tmp").unwrap();
-        let repo = Repo { root };
-        repo.git(repo.root.path(), &["init", "-q", "--bare", "-b", "main", "deploy.git"]);
-        repo.git(repo.root.path(), &["clone", "-q", "deploy.git", "work"]);
-        repo.git(&repo.work(), &["checkout", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn bare(&self) -> PathBuf {
-        self.root.path().join("deploy.git")
-    }
-
-    fn work(&self) -> PathBuf {
-        self.root.path().join("work")
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "e2e")
-            .env("GIT_AUTHOR_EMAIL", "e2e@example.invalid")
-            .env("GIT_COMMITTER_NAME", "e2e")
-            .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
-    }
-
-    /// Writes velos.toml in the work tree, commits and pushes; returns the commit id.
-    fn push(&self, text: &str, message: &str) -> String {
-        std::fs::write(self.work().join("velos.toml"), text).unwrap();
-        self.git(&self.work(), &["add", "velos.toml"]);
-        self.git(&self.work(), &["commit", "-q", "-m", message]);
-        self.git(&self.work(), &["push", "-q", "origin", "main"]);
-        self.git(&self.work(), &["rev-parse", "HEAD"])
-    }
-}
-
-/// A one-app project whose app carries the test marker and `PORT`.
-fn config(velos: &Velos, port: u32) -> String {
-    let mark = velos.mark();
-    let (key, value) = mark.split_once('=').unwrap();
-    format!(
-        "[project]\nname = \"gitops\"\n\n[apps.web]\ncommand = \"/bin/sleep\"\nargs = [\"3600\"]\nenv = {{ {key} = \"{value}\", PORT = \"{port}\" }}\n"
-    )
-}
-
-fn port_of(velos: &Velos, name: &str) -> Option<String> {
-    let pid = velos.pid(name);
-    (pid > 0).then(|| {
-        environ_of(pid).into_iter().find_map(|entry| entry.strip_prefix("PORT=").map(str::to_string))
-    })?
-}
-
-/// `project`'s entry of `velos status --json`, whatever the exit code (1 while a project is not synced and
-/// ready, which these tests wait through).
-fn project_status(velos: &Velos, project: &str) -> serde_json::Value {
-    let output = velos.run(&["status", "--json"]);
-    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
-    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    all.as_array().unwrap().iter().find(|entry| entry["project"] == project).cloned().unwrap_or_default()
-}
+use velos_e2e::git::{git, one_web_app, GitRepo as Repo};
+use velos_e2e::{wait_until, Velos};
 
 #[test]
 fn a_push_is_applied_through_the_hook_and_a_bad_commit_changes_nothing() {
     let velos = Velos::new();
     let repo = Repo::new();
-    let first = repo.push(&config(&velos, 8001), "first");
+    let first = repo.push(&one_web_app(&velos, "gitops", 8001), "first");
     let bare = repo.bare().display().to_string();
 
     velos.ok(&["apply", "--git", &bare, "--ref", "main", "--path", "velos.toml"]);
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8001"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8001"));
     let all = velos.ok(&["list", "--all", "--json"]);
     assert!(all.contains("velos-controller"), "the controller is a supervised system app: {all}");
     wait_until(Duration::from_secs(10), "status synced at the first commit", || {
-        let status = project_status(&velos, "gitops");
+        let status = velos.project_status("gitops");
         status["state"] == "synced" && status["revision"].as_str().unwrap_or("").contains(&first)
     });
 
@@ -101,39 +28,37 @@ fn a_push_is_applied_through_the_hook_and_a_bad_commit_changes_nothing() {
     assert!(repo.bare().join("hooks/post-receive").exists());
 
     // A good push: applied within 5 s, through the hook (polling is at its 30 s default).
-    let second = repo.push(&config(&velos, 8002), "second");
+    let second = repo.push(&one_web_app(&velos, "gitops", 8002), "second");
     wait_until(Duration::from_secs(5), "the pushed change to run", || {
-        port_of(&velos, "web").as_deref() == Some("8002")
+        velos.env_of("web", "PORT").as_deref() == Some("8002")
     });
     wait_until(Duration::from_secs(5), "status at the second commit", || {
-        project_status(&velos, "gitops")["revision"].as_str().unwrap_or("").contains(&second)
+        velos.project_status("gitops")["revision"].as_str().unwrap_or("").contains(&second)
     });
     let pid = velos.pid("web");
 
     // A commit whose velos.toml does not parse: status error, the app untouched.
     repo.push("[apps.web]\ncomand = \"/bin/sleep\"\n", "broken");
-    wait_until(Duration::from_secs(5), "status error", || {
-        project_status(&velos, "gitops")["state"] == "error"
-    });
-    let status = project_status(&velos, "gitops");
+    wait_until(Duration::from_secs(5), "status error", || velos.project_status("gitops")["state"] == "error");
+    let status = velos.project_status("gitops");
     assert!(status["message"].as_str().unwrap_or("").contains("comand"), "says what is wrong: {status}");
     assert_eq!(velos.pid("web"), pid, "the last good state keeps running");
 
     // The fix recovers.
-    repo.push(&config(&velos, 8003), "fixed");
+    repo.push(&one_web_app(&velos, "gitops", 8003), "fixed");
     wait_until(Duration::from_secs(5), "the fix to run", || {
-        port_of(&velos, "web").as_deref() == Some("8003")
+        velos.env_of("web", "PORT").as_deref() == Some("8003")
     });
     wait_until(Duration::from_secs(5), "status synced", || {
-        project_status(&velos, "gitops")["state"] == "synced"
+        velos.project_status("gitops")["state"] == "synced"
     });
 
     // Rollback by force-pushing an earlier commit: history is rewritten and followed.
-    repo.git(&repo.work(), &["push", "-q", "--force", "origin", &format!("{first}:main")]);
-    repo.git(&repo.bare(), &["rev-parse", "main"]);
+    git(&repo.work(), &["push", "-q", "--force", "origin", &format!("{first}:main")]);
+    git(&repo.bare(), &["rev-parse", "main"]);
     velos.ok(&["sync"]); // a force-push runs the hook too; sync says the same thing explicitly
     wait_until(Duration::from_secs(5), "the first commit to run again", || {
-        port_of(&velos, "web").as_deref() == Some("8001")
+        velos.env_of("web", "PORT").as_deref() == Some("8001")
     });
 }
 
@@ -141,7 +66,7 @@ fn a_push_is_applied_through_the_hook_and_a_bad_commit_changes_nothing() {
 fn bad_git_sources_are_clear_errors_and_apply_nothing() {
     let velos = Velos::new();
     let repo = Repo::new();
-    repo.push(&config(&velos, 8001), "first");
+    repo.push(&one_web_app(&velos, "gitops", 8001), "first");
     let bare = repo.bare().display().to_string();
 
     let missing_repo = velos.fails(&["apply", "--git", "/no/such/repo.git"]);
@@ -161,24 +86,24 @@ fn a_watched_file_is_applied_on_save_and_drift_is_healed_at_resync() {
     let dir = tempfile::Builder::new().prefix("velos-watch-").tempdir_in("/tmp").unwrap();
     let file = dir.path().join("velos.toml");
     let watched = |port: u32| {
-        config(&velos, port)
+        one_web_app(&velos, "gitops", port)
             .replace("name = \"gitops\"\n", "name = \"watched\"\n\n[velos]\nwatch = true\nresync = \"1s\"\n")
     };
     std::fs::write(&file, watched(8101)).unwrap();
     velos.ok(&["apply", &file.display().to_string()]);
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8101"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8101"));
 
     // A save is applied by the controller.
     std::fs::write(&file, watched(8102)).unwrap();
     wait_until(Duration::from_secs(5), "the saved change to run", || {
-        port_of(&velos, "web").as_deref() == Some("8102")
+        velos.env_of("web", "PORT").as_deref() == Some("8102")
     });
 
     // Drift: the app is deleted behind Velos's back, straight through the daemon socket.
     delete_behind_velos_back(&velos, "web");
     wait_until(Duration::from_secs(5), "web to be gone", || velos.app("web").is_none());
     wait_until(Duration::from_secs(5), "web restored at resync", || velos.status("web") == "running");
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8102"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8102"));
 }
 
 /// Sends a raw PROCESS_DELETE frame: `{id: 1, op: 4, args: {name: NAME}}`.
@@ -204,30 +129,30 @@ fn delete_behind_velos_back(velos: &Velos, name: &str) {
 fn a_clone_of_a_followed_repository_is_refused_until_forced_local_and_forget_stops_following() {
     let velos = Velos::new();
     let repo = Repo::new();
-    repo.push(&config(&velos, 8201), "first");
+    repo.push(&one_web_app(&velos, "gitops", 8201), "first");
     let bare = repo.bare().display().to_string();
     velos.ok(&["apply", "--git", &bare]);
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8201"));
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8201"));
 
     // The PM2 reflex in the clone: edit the file, apply it. The project follows git: refused.
     let local = repo.work().join("velos.toml");
-    std::fs::write(&local, config(&velos, 8202)).unwrap();
+    std::fs::write(&local, one_web_app(&velos, "gitops", 8202)).unwrap();
     let local_arg = local.display().to_string();
     let stderr = velos.fails(&["apply", &local_arg]);
     assert!(stderr.contains("follows git") && stderr.contains(&bare), "names the repository: {stderr}");
     assert!(stderr.contains("--force-local"), "{stderr}");
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8201"), "nothing applied");
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8201"), "nothing applied");
 
     // Planning that clone's file is fine (a read), and a file that names the repository plans its apps.
-    let follows = repo.root.path().join("follows.toml");
+    let follows = repo.root().join("follows.toml");
     std::fs::write(&follows, format!("[project]\nname = \"gitops\"\n\n[velos.git]\nrepo = \"{bare}\"\n\n[apps.local]\ncommand = \"/bin/true\"\n")).unwrap();
     let plan = velos.ok(&["plan", &follows.display().to_string()]);
     assert!(plan.contains("No changes") && !plan.contains("local"), "the repository's apps: {plan}");
 
     // --force-local takes the project off git: applied, and the controller no longer undoes it.
     velos.ok(&["apply", "--force-local", &local_arg]);
-    assert_eq!(port_of(&velos, "web").as_deref(), Some("8202"));
-    assert_eq!(project_status(&velos, "gitops")["source"], local_arg.as_str(), "status shows the file");
+    assert_eq!(velos.env_of("web", "PORT").as_deref(), Some("8202"));
+    assert_eq!(velos.project_status("gitops")["source"], local_arg.as_str(), "status shows the file");
     let targets = velos.home().join("controller").join("targets");
     assert_eq!(std::fs::read_dir(&targets).map(|dir| dir.count()).unwrap_or(0), 0, "nothing followed");
 

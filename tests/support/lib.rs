@@ -7,7 +7,10 @@
 //! `/proc/*/environ` — the ground truth for "no orphan left behind".
 #![allow(clippy::unwrap_used)] // test harness: a failed unwrap is a failed test
 pub mod api;
+pub mod git;
 pub mod python;
+
+pub use python::{python_script as python, repository_root as repository};
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -121,6 +124,24 @@ impl Velos {
         self.app(name).map(|app| app["pid"].as_u64().unwrap() as u32).unwrap_or(0)
     }
 
+    /// The value of `key` in the environment `name`'s process runs with (None when it does not run).
+    pub fn env_of(&self, name: &str, key: &str) -> Option<String> {
+        let pid = self.pid(name);
+        let prefix = format!("{key}=");
+        (pid > 0).then(|| {
+            environ_of(pid).into_iter().find_map(|entry| entry.strip_prefix(&prefix).map(String::from))
+        })?
+    }
+
+    /// `project`'s entry of `velos status --json`, whatever the exit code (1 while a project is not synced
+    /// and ready, which the GitOps tests wait through).
+    pub fn project_status(&self, project: &str) -> Value {
+        let output = self.run(&["status", "--json"]);
+        assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+        let all: Value = serde_json::from_slice(&output.stdout).unwrap();
+        all.as_array().unwrap().iter().find(|entry| entry["project"] == project).cloned().unwrap_or_default()
+    }
+
     /// Waits until `name` has `status`, or panics with the last record seen.
     pub fn wait_status(&self, name: &str, status: &str, within: Duration) -> Value {
         let mut last = None;
@@ -227,24 +248,4 @@ fn describe(pids: &[i32]) -> Vec<String> {
             format!("{pid}: {}", String::from_utf8_lossy(&cmdline).replace('\0', " "))
         })
         .collect()
-}
-
-/// The repository's root (tests/ is this crate's folder).
-pub fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// `python3 tests/python/SCRIPT ARGS` with the pinned packages of tests/python/requirements.txt on
-/// `PYTHONPATH` (installed by `make py-tools` into `.tools/python`). Panics with that hint when they are
-/// missing, so a test never runs against whatever Python packages the machine happens to have.
-pub fn python(script: &str) -> Command {
-    let packages = repository().join(".tools/python");
-    assert!(
-        packages.join(".stamp").exists(),
-        "{} is missing: run `make py-tools` (it installs tests/python/requirements.txt)",
-        packages.display()
-    );
-    let mut command = Command::new("python3");
-    command.arg(repository().join("tests/python").join(script)).env("PYTHONPATH", packages);
-    command
 }
