@@ -5,7 +5,7 @@ use crate::context::Ops;
 use crate::edit::apply_app::{app_change, direct_delete, direct_stop, failures_error, Expect};
 use crate::edit::bulk::each_app;
 use crate::edit::refuse::{orphan_error, Verb};
-use crate::edit::session::{Found, Session};
+use crate::edit::session::{Declared, Found, Session};
 use crate::error::{ErrorDetail, OpError};
 use crate::outcome::{AppChange, Warning};
 use schemars::JsonSchema;
@@ -77,17 +77,30 @@ fn stop_one(
         Found::Unknown => return Err(session.no_such_app(name)),
     };
     let edits = [Edit::SetState { app: declared.app.clone(), state: DesiredState::Stopped }];
-    let prepared = session.prepare(&declared.file, &declared.source, &edits, &declared.app)?;
+    edit_declared(session, &declared, &edits, Expect::Stop, warnings, |app| {
+        format!("velos info {app} shows its state; the file already says it is stopped, so velos stop {app} retries")
+    })
+}
+
+/// One declared app's edit, applied without waiting (the verb reports the new pids or states): written,
+/// converged for that app, and reported; an action that failed fails the verb with `retry_hint`.
+fn edit_declared(
+    session: &mut Session<'_>,
+    declared: &Declared,
+    edits: &[Edit],
+    expect: Expect,
+    warnings: &mut Vec<Warning>,
+    retry_hint: impl Fn(&str) -> String,
+) -> Result<AppChange, OpError> {
+    let prepared = session.prepare(&declared.file, &declared.source, edits, &declared.app)?;
     let executed = session.execute(
         &prepared,
         ApplyOptions { wait: false, ..ApplyOptions::default() },
         &mut |_| {},
         warnings,
     )?;
-    let change = app_change(session, &prepared, &executed, Expect::Stop);
-    failures_error(&executed, &prepared.app, |app| {
-        format!("velos info {app} shows its state; the file already says it is stopped, so velos stop {app} retries")
-    })?;
+    let change = app_change(session, &prepared, &executed, expect);
+    failures_error(&executed, &prepared.app, retry_hint)?;
     Ok(change)
 }
 
@@ -118,16 +131,7 @@ fn delete_one(
         .detail(ErrorDetail::Refused { apps: dependents.iter().map(|name| name.to_string()).collect() }));
     }
     let edits = [Edit::RemoveApp { app: declared.app.clone() }];
-    let prepared = session.prepare(&declared.file, &declared.source, &edits, &declared.app)?;
-    let executed = session.execute(
-        &prepared,
-        ApplyOptions { wait: false, ..ApplyOptions::default() },
-        &mut |_| {},
-        warnings,
-    )?;
-    let change = app_change(session, &prepared, &executed, Expect::Delete);
-    failures_error(&executed, &prepared.app, |app| {
+    edit_declared(session, &declared, &edits, Expect::Delete, warnings, |app| {
         format!("velos info {app} shows its state; the file no longer has it, so velos delete {app} retries")
-    })?;
-    Ok(change)
+    })
 }
