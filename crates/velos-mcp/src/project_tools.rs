@@ -57,10 +57,7 @@ pub fn project_status(host: &Host, params: &ProjectStatusParams) -> Result<Proje
         .map(|status| {
             let policy = policies.get(&status.project).copied().unwrap_or_default();
             ProjectLine {
-                state: serde_json::to_value(status.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                state: status.state.as_str().to_string(),
                 message: clip(&status.message, budget.text_chars_max()),
                 project: status.project,
                 source: status.source,

@@ -69,6 +69,37 @@ pub enum SyncState {
     Error,
 }
 
+impl SyncState {
+    /// The state's name, as JSON spells it (every face shows this one).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Synced => "synced",
+            SyncState::Progressing => "progressing",
+            SyncState::Degraded => "degraded",
+            SyncState::OutOfSync => "out_of_sync",
+            SyncState::Error => "error",
+        }
+    }
+}
+
+#[cfg(test)]
+mod sync_state_tests {
+    use super::SyncState;
+
+    #[test]
+    fn the_name_is_the_json_name() {
+        for state in [
+            SyncState::Synced,
+            SyncState::Progressing,
+            SyncState::Degraded,
+            SyncState::OutOfSync,
+            SyncState::Error,
+        ] {
+            assert_eq!(serde_json::to_value(state).ok(), Some(serde_json::Value::from(state.as_str())));
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LastApply {
     pub seq: Option<u64>,

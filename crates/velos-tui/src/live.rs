@@ -11,7 +11,6 @@ use velos_ops::{
     ScaleRequest, StartRequest, StopRequest, WaitOptions,
 };
 use velos_reconcile::history::read_projects;
-use velos_reconcile::SyncState;
 
 pub struct OpsDaemon {
     ops: Ops,
@@ -67,7 +66,7 @@ impl Daemon for OpsDaemon {
             .filter(|status| status.project != SYSTEM_PROJECT)
             .map(|status| ProjectSync {
                 project: status.project,
-                state: sync_state_name(status.state).to_string(),
+                state: status.state.as_str().to_string(),
                 message: status.message,
             })
             .collect())
@@ -151,16 +150,6 @@ impl Daemon for OpsDaemon {
 
 fn one_line(summary: String) -> Outcome {
     Outcome { lines: vec![summary.clone()], summary }
-}
-
-fn sync_state_name(state: SyncState) -> &'static str {
-    match state {
-        SyncState::Synced => "synced",
-        SyncState::Progressing => "progressing",
-        SyncState::OutOfSync => "out_of_sync",
-        SyncState::Degraded => "degraded",
-        SyncState::Error => "error",
-    }
 }
 
 struct StoppableFollow {

@@ -215,9 +215,7 @@ pub enum Event {
 fn project_events(seen: &mut BTreeMap<String, String>, statuses: Vec<(ProjectStatus, u64)>) -> Vec<Event> {
     let mut events = Vec::new();
     for (status, drift_apps) in statuses {
-        let state =
-            serde_json::to_value(status.state).ok().and_then(|value| value.as_str().map(String::from));
-        let state = state.unwrap_or_default();
+        let state = status.state.as_str().to_string();
         let previous = seen.insert(status.project.clone(), state.clone());
         if previous.as_ref() != Some(&state) {
             events.push(Event::Project {

@@ -31,11 +31,7 @@ fn not_all_synced(projects: &[velos_reconcile::ProjectStatus]) -> Result<(), Cli
     let other: Vec<String> = projects
         .iter()
         .filter(|status| status.state != velos_reconcile::SyncState::Synced)
-        .map(|status| {
-            let state = serde_json::to_value(status.state).ok();
-            let state = state.as_ref().and_then(serde_json::Value::as_str).unwrap_or("not synced");
-            format!("{} ({})", status.project, state.replace('_', " "))
-        })
+        .map(|status| format!("{} ({})", status.project, status.state.as_str().replace('_', " ")))
         .collect();
     if other.is_empty() {
         return Ok(());
