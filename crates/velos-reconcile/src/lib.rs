@@ -29,6 +29,7 @@ pub mod ownership;
 mod plan;
 mod plan_document;
 pub mod readiness;
+mod ready_check;
 mod render;
 mod status;
 pub mod testing;
@@ -49,6 +50,7 @@ pub use history::{
 };
 pub use plan::{plan, plan_app, project_of, Action, ActionKind, ActionType, Plan, PlanError, ScaleSummary};
 pub use readiness::{judge as judge_readiness, Readiness};
+pub use ready_check::{ByRecord, ReadyCheck};
 pub use render::{render, render_change, render_report, render_result, render_summary, short_revision};
 pub use status::{
     project_status, status, AppStatus, LastApply, ProjectStatus, SyncState, NOT_READY_NAMED_MAX,
