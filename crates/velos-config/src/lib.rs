@@ -38,6 +38,7 @@ pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
+pub use velos_schedule::WatchSpec;
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -131,6 +132,12 @@ pub struct InPlace {
     pub log_max_files: Option<u32>,
     /// Prefix log lines with the time they were read.
     pub log_timestamps: bool,
+    /// `cron_restart`, as written (checked): the controller restarts the app at these times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_restart: Option<String>,
+    /// `watch`, resolved: the controller restarts the app when these files change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchSpec>,
 }
 
 /// Whether an app should be running.

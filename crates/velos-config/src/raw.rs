@@ -207,6 +207,48 @@ pub struct RawApp {
     /// Log files: rotation and timestamps. Changing them does not restart the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<RawLog>,
+    /// Restart the app at these times, a cron expression in the host's local time: `"0 3 * * *"` (minute
+    /// hour day-of-month month day-of-week; `*`, lists, ranges, steps, `jan`/`mon` names, `@daily`).
+    /// Run by the controller; changing it does not restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), extend("examples" = ["0 3 * * *", "*/30 9-17 * * mon-fri", "@daily"]))]
+    pub cron_restart: Option<String>,
+    /// Restart the app when its files change: `true` watches its `cwd`, or a table
+    /// `{ paths = ["src"], ignore = ["*.log"], debounce = "500ms" }`. Run by the controller; changing it
+    /// does not restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<RawWatch>,
+}
+
+/// `watch = true`, or `watch = { paths = [...], ignore = [...], debounce = "500ms" }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "WatchSetting")]
+pub enum RawWatch {
+    /// `true`: watch the app's `cwd` (with the default debounce); `false`: no watch.
+    Enabled(bool),
+    Settings(RawWatchSettings),
+}
+
+/// `watch = { paths = ["src"], ignore = ["*.log", "node_modules"], debounce = "500ms" }`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Watch")]
+pub struct RawWatchSettings {
+    /// Files or folders to watch (folders recursively), relative to the app's `cwd` (default: the `cwd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), inner(length(min = 1)))]
+    pub paths: Option<Vec<String>>,
+    /// Changes to these are not restarts, as in `.gitignore`: a pattern without `/` (`"*.log"`,
+    /// `"node_modules"`) matches a name at any depth, one with `/` (`"build/*.js"`) the path from `cwd`;
+    /// `*`, `**`, `?`, `[a-z]`. `.git` folders and Velos's own files are never watched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(inner(length(min = 1)))]
+    pub ignore: Option<Vec<String>>,
+    /// How long the files must stay quiet after a change before the restart (`"10ms"` to `"1h"`, default
+    /// `"500ms"`): a burst of saves is one restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debounce: Option<Duration>,
 }
 
 /// `backoff = { initial = "100ms", max = "5s" }`

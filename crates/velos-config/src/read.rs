@@ -36,6 +36,8 @@ pub(crate) enum Kind {
     Table(&'static [Field]),
     /// The `[apps]` table: any valid name, each an app table.
     Apps,
+    /// `watch`: true or false, or a table with these keys.
+    BooleanOrTable(&'static [Field]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +77,13 @@ pub(crate) const APP: &[Field] = &[
     optional("max_memory", Kind::Size),
     optional("depends_on", Kind::Strings),
     optional("log", Kind::Table(LOG)),
+    optional("cron_restart", Kind::String),
+    optional("watch", Kind::BooleanOrTable(WATCH)),
+];
+pub(crate) const WATCH: &[Field] = &[
+    optional("paths", Kind::Strings),
+    optional("ignore", Kind::Strings),
+    optional("debounce", Kind::Duration),
 ];
 pub(crate) const BACKOFF: &[Field] = &[optional("initial", Kind::Duration), optional("max", Kind::Duration)];
 pub(crate) const LOG: &[Field] = &[
@@ -167,6 +176,16 @@ const ALIASES: &[(&str, &str)] = &[
     ("private_key", "ssh_key"),
     ("deploy_key", "ssh_key"),
     ("known_hosts_file", "known_hosts"),
+    // `cron_restart` and `watch` (PM2's `cron_restart`, `ignore_watch`, `watch_delay`; nodemon's `delay`).
+    ("cron", "cron_restart"),
+    ("restart_cron", "cron_restart"),
+    ("schedule", "cron_restart"),
+    ("ignore_watch", "watch"),
+    ("watch_delay", "watch"),
+    ("watch_paths", "watch"),
+    ("ignored", "ignore"),
+    ("exclude", "ignore"),
+    ("delay", "debounce"),
 ];
 
 /// Where a key and its value are in the source. Array elements are keyed by their index as text.
@@ -433,7 +452,8 @@ impl Reader<'_> {
                     path.pop();
                 }
             }
-            Kind::Table(fields) if item.is_table_like() => {
+            Kind::BooleanOrTable(_) if value.is_some_and(Value::is_bool) => {}
+            Kind::Table(fields) | Kind::BooleanOrTable(fields) if item.is_table_like() => {
                 let header = match item {
                     Item::Table(table) => table.span().unwrap_or(key.clone()),
                     _ => key.clone(),
@@ -538,6 +558,10 @@ fn expectation(kind: Kind, item: &Item, path: &[String]) -> (&'static str, Optio
             Some(format!("write `{key} = {{ NAME = \"value\" }}`")),
         ),
         Kind::Table(_) => ("a table", None),
+        Kind::BooleanOrTable(_) => (
+            "true, false or a table",
+            Some(format!("write `{key} = true` or `{key} = {{ paths = [\"src\"], ignore = [\"*.log\"] }}`")),
+        ),
         Kind::Apps => ("a table of apps", Some("declare each app as a table: `[apps.web]`".into())),
     }
 }
@@ -604,6 +628,7 @@ mod tests {
         assert_eq!(keys(&schema["$defs"]["Velos"]), names(VELOS));
         assert_eq!(keys(&schema["$defs"]["Git"]), names(GIT));
         assert_eq!(keys(&schema["$defs"]["Agents"]), names(AGENTS));
+        assert_eq!(keys(&schema["$defs"]["Watch"]), names(WATCH));
         let required: Vec<&str> = GIT.iter().filter(|field| field.required).map(|field| field.name).collect();
         assert_eq!(schema["$defs"]["Git"]["required"], serde_json::json!(required));
         let required: Vec<&str> = APP.iter().filter(|field| field.required).map(|field| field.name).collect();
@@ -613,7 +638,7 @@ mod tests {
     #[test]
     fn aliases_point_at_real_keys() {
         for (alias, target) in ALIASES {
-            let tables = [APP, VELOS, GIT];
+            let tables = [APP, VELOS, GIT, WATCH];
             let table = tables.iter().find(|fields| fields.iter().any(|field| field.name == *target));
             let table = table.unwrap_or_else(|| panic!("{alias} -> {target}: no such key"));
             assert!(!table.iter().any(|field| field.name == *alias), "{alias} is a real key");

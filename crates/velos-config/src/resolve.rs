@@ -16,6 +16,8 @@ use std::ops::{Range, RangeInclusive};
 use std::path::{Component, Path, PathBuf};
 use velos_core::{limits, validate_name, AppSpec, RestartPolicy, NAME_LENGTH_MAX};
 
+mod schedule;
+
 pub(crate) struct Context<'a> {
     pub(crate) map: &'a SourceMap<'a>,
     pub(crate) spans: &'a Spans,
@@ -363,6 +365,8 @@ impl Resolver<'_> {
             ),
             log_max_files: log.max_files,
             log_timestamps: log.timestamps.unwrap_or(false),
+            cron_restart: self.cron_restart(name, raw),
+            watch: self.watch(name, raw, &spec.cwd),
         };
         let mut depends_on: Vec<&str> = Vec::new();
         for (index, dependency) in raw.depends_on.iter().flatten().enumerate() {

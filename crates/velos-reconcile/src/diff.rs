@@ -4,7 +4,7 @@
 //! Also the interim label contract for the settings that change without a restart (see [`labels`]).
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use velos_config::{DesiredApp, InPlace};
+use velos_config::{DesiredApp, InPlace, WatchSpec};
 use velos_core::AppSpec;
 
 /// One field that differs, old → new. `None` means "not set" (an env key added or removed, a limit unset):
@@ -135,7 +135,20 @@ pub fn in_place_changes(old: &InPlace, new: &InPlace) -> Vec<FieldChange> {
     push("log.max_size", old.log_max_size_bytes.map(size), new.log_max_size_bytes.map(size));
     push("log.max_files", old.log_max_files.map(|n| n.to_string()), new.log_max_files.map(|n| n.to_string()));
     push("log.timestamps", Some(old.log_timestamps.to_string()), Some(new.log_timestamps.to_string()));
+    push("cron_restart", old.cron_restart.clone(), new.cron_restart.clone());
+    push("watch", old.watch.as_ref().map(watch_text), new.watch.as_ref().map(watch_text));
     changes
+}
+
+/// `src, lib (ignore *.log; 500ms)`: a watch as a plan line shows it.
+fn watch_text(watch: &velos_schedule::WatchSpec) -> String {
+    let mut text = watch.paths.join(", ");
+    if !watch.ignore.is_empty() {
+        text.push_str(&format!(" (ignore {}; {})", watch.ignore.join(", "), duration_ms(watch.debounce_ms)));
+    } else {
+        text.push_str(&format!(" ({})", duration_ms(watch.debounce_ms)));
+    }
+    text
 }
 
 // The one formatter of durations, sizes and signals is velos-config's: what it writes, velos.toml reads.
@@ -155,6 +168,9 @@ pub use velos_config::human::{
 ///
 /// `velos.depends_on` records the `[apps.NAME]` keys an app depends on (comma-separated, sorted), so that an
 /// app removed from the file can still be stopped in reverse dependency order: the file no longer says.
+///
+/// `velos.cron_restart` (the expression) and `velos.watch` (compact JSON) carry the schedules the controller
+/// runs (velos-schedule): it learns every app's from one LIST, and the daemon stores them unread.
 pub mod labels {
     pub const PROJECT: &str = "project";
     pub const APP: &str = "app";
@@ -173,6 +189,8 @@ pub fn live_in_place(spec: &AppSpec) -> InPlace {
         log_max_files: (spec.log_max_files != velos_core::LOG_MAX_FILES_DEFAULT)
             .then_some(spec.log_max_files),
         log_timestamps: spec.log_timestamps,
+        cron_restart: spec.labels.get(velos_schedule::CRON_LABEL).cloned(),
+        watch: spec.labels.get(velos_schedule::WATCH_LABEL).and_then(|text| WatchSpec::from_label(text)),
     }
 }
 
@@ -189,6 +207,12 @@ fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
     spec.log_max_size_bytes = in_place.log_max_size_bytes.unwrap_or(velos_core::LOG_MAX_SIZE_BYTES_DEFAULT);
     spec.log_max_files = in_place.log_max_files.unwrap_or(velos_core::LOG_MAX_FILES_DEFAULT);
     spec.log_timestamps = in_place.log_timestamps;
+    let mut label = |key: &str, value: Option<String>| match value {
+        Some(value) => spec.labels.insert(key.to_string(), value),
+        None => spec.labels.remove(key),
+    };
+    label(velos_schedule::CRON_LABEL, in_place.cron_restart.clone());
+    label(velos_schedule::WATCH_LABEL, in_place.watch.as_ref().map(WatchSpec::to_label));
 }
 
 /// The spec to send for `desired`: its spec with the hash computed, its in-place settings, and the
@@ -295,6 +319,7 @@ mod tests {
             log_max_size_bytes: None,
             log_max_files: Some(5),
             log_timestamps: true,
+            ..InPlace::default()
         };
         let desired = DesiredApp {
             spec: AppSpec::new("web", "/bin/sleep", "/"),
@@ -312,5 +337,38 @@ mod tests {
         assert!(spec.log_timestamps);
         assert_eq!(live_depends_on(&spec), ["db"]);
         assert_eq!(spec.spec_hash, spec.compute_hash());
+    }
+
+    #[test]
+    fn schedules_travel_as_labels_and_compare_in_place() {
+        let watch =
+            WatchSpec { paths: vec!["/srv/app/src".into()], ignore: vec!["*.log".into()], debounce_ms: 500 };
+        let in_place = InPlace {
+            cron_restart: Some("0 3 * * *".into()),
+            watch: Some(watch.clone()),
+            ..InPlace::default()
+        };
+        let mut desired = DesiredApp {
+            spec: AppSpec::new("web", "/bin/sleep", "/"),
+            app: "web".into(),
+            instance: 0,
+            state: velos_config::DesiredState::Running,
+            depends_on: vec![],
+            in_place: in_place.clone(),
+        };
+        let spec = spec_to_send(&desired, &[]);
+        assert_eq!(spec.labels[velos_schedule::CRON_LABEL], "0 3 * * *");
+        assert_eq!(WatchSpec::from_label(&spec.labels[velos_schedule::WATCH_LABEL]), Some(watch));
+        assert_eq!(live_in_place(&spec), desired_in_place(&in_place));
+        // Removing both takes the labels off, and the plan sees two in-place changes.
+        desired.in_place = InPlace::default();
+        let cleared = spec_to_send(&desired, &[]);
+        assert!(!cleared.labels.contains_key(velos_schedule::CRON_LABEL));
+        assert!(!cleared.labels.contains_key(velos_schedule::WATCH_LABEL));
+        let changes = in_place_changes(&live_in_place(&spec), &live_in_place(&cleared));
+        let fields: Vec<&str> = changes.iter().map(|change| change.field.as_str()).collect();
+        assert_eq!(fields, ["cron_restart", "watch"]);
+        assert_eq!(changes[1].old.as_deref(), Some("/srv/app/src (ignore *.log; 500ms)"));
+        assert_eq!(spec.spec_hash, cleared.spec_hash);
     }
 }

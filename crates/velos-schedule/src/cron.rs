@@ -110,7 +110,7 @@ impl Cron {
         let fields = words(expression);
         if fields.len() != 5 {
             let help = if fields.len() == 6 {
-                "a cron_restart has no seconds field: ".to_string() + FORMAT_HELP
+                "there is no seconds field; ".to_string() + FORMAT_HELP
             } else {
                 FORMAT_HELP.to_string()
             };
