@@ -21,6 +21,7 @@ mod git;
 mod hook;
 pub mod remote;
 pub mod revision;
+pub mod schedule;
 mod socket;
 mod source;
 mod system;

@@ -62,9 +62,11 @@ pub fn registered_targets(home: &Path) -> Vec<Target> {
     targets
 }
 
-/// Whether anything asks for the controller: then [`SYSTEM_PROJECT`] runs it.
+/// Whether anything asks for the controller: then [`SYSTEM_PROJECT`] runs it. Each reason is a predicate
+/// of its own: followed targets, and apps with a `cron_restart` or `watch`
+/// ([`crate::schedule::schedules_wanted`]).
 pub fn controller_wanted(home: &Path) -> bool {
-    !registered_targets(home).is_empty()
+    !registered_targets(home).is_empty() || crate::schedule::schedules_wanted(home)
 }
 
 /// The text of the system project's file: the controller app when `controller`, else no app (so applying

@@ -129,6 +129,9 @@ pub fn controller(context: &Context) -> Result<(), CliError> {
         home.join(CONTROLLER_DIR).join(TARGETS_DIR).display()
     );
     let options = ControllerOptions { verbose: true, ..ControllerOptions::default() };
+    // cron_restart and watch run beside the loop, on their own thread: a slow git fetch never delays them.
+    let _schedules = velos_controller::schedule::spawn_schedules(home, true)
+        .map_err(|error| controller_error(ControllerError::Watch(error)))?;
     run_controller(
         home,
         Targets::Registered,
