@@ -62,6 +62,7 @@ mod home;
 mod outcome;
 mod ready;
 mod recording;
+mod schedule;
 pub mod startup;
 mod state_file;
 pub mod testing;
@@ -79,6 +80,7 @@ pub use error::{ErrorDetail, Hint, OpError, OpErrorKind};
 pub use home::{log_file_name, Home, LOGS_DIR, LOG_MODELS_DIR, STATE_FILE};
 pub use outcome::{AppChange, InstanceChange, WaitOptions, Warning, WarningKind};
 pub use ready::{AppReadiness, STDERR_TAIL_LINES};
+pub use schedule::{app_schedule, AppSchedule};
 pub use verbs::apply::{ApplyOutcome, ApplyRequest, ApplySource, FollowedGit, Following};
 pub use verbs::change::{ChangeOutcome, DeleteOutcome, DeleteRequest, StopOutcome, StopRequest};
 pub use verbs::declarative::{

@@ -23,7 +23,17 @@ pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(
 pub fn info(context: &Context, args: &InfoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let apps = context.ops.info(InfoRequest { name: args.name.clone() })?.apps;
     if args.json {
-        let records: Vec<&velos_core::ProcessRecord> = apps.iter().map(|app| &app.record).collect();
+        // The record as before, with `schedule` added when the app has one.
+        let records: Vec<serde_json::Value> = apps
+            .iter()
+            .map(|app| {
+                let mut value = serde_json::to_value(&app.record).unwrap_or_default();
+                if let (Some(object), Some(schedule)) = (value.as_object_mut(), &app.schedule) {
+                    object.insert("schedule".into(), serde_json::to_value(schedule).unwrap_or_default());
+                }
+                value
+            })
+            .collect();
         match records.as_slice() {
             [only] => writeln!(out, "{}", render::to_json_pretty(only))?,
             several => writeln!(out, "{}", render::to_json_pretty(&several))?,

@@ -134,11 +134,49 @@ pub fn info_text(app: &AppInfo) -> String {
                 None => dash(),
             },
         ),
+    ];
+    let mut pairs = pairs.to_vec();
+    pairs.extend(app.schedule.as_ref().map(schedule_pairs).unwrap_or_default());
+    pairs.extend([
         ("env", if env_names.is_empty() { dash() } else { env_names.join(" ") }),
         ("out log", app.out_log.display().to_string()),
         ("err log", app.err_log.display().to_string()),
         ("spec hash", if spec.spec_hash.is_empty() { dash() } else { spec.spec_hash.clone() }),
         ("labels", if labels.is_empty() { dash() } else { labels.join(" ") }),
-    ];
+    ]);
     key_values(&pairs)
+}
+
+/// `cron restart`, `watch` and the last scheduled restart, for `velos info`.
+fn schedule_pairs(schedule: &velos_ops::AppSchedule) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    let runner = schedule.runner.as_ref();
+    if let Some(cron) = &schedule.cron_restart {
+        let next = schedule.next_restart.as_deref().map(|at| format!(" (next {at})")).unwrap_or_default();
+        pairs.push(("cron restart", format!("{cron}{next}")));
+    }
+    if let Some(watch) = &schedule.watch {
+        let mut text = watch.paths.join(" ");
+        if !watch.ignore.is_empty() {
+            text.push_str(&format!(", ignoring {}", watch.ignore.join(" ")));
+        }
+        text.push_str(&format!(", debounce {}", duration_exact(watch.debounce_ms)));
+        if let Some(runner) = runner {
+            text.push_str(&format!(", {} watched", plural(runner.watched_folders, "folder")));
+        }
+        pairs.push(("watch", text));
+        for problem in runner.map(|runner| runner.watch_problems.as_slice()).unwrap_or_default() {
+            pairs.push(("watch problem", problem.clone()));
+        }
+    }
+    let last = match runner.and_then(|runner| runner.last_restart.as_ref()) {
+        Some(last) => {
+            let outcome = last.error.as_deref().map(|error| format!(", failed: {error}")).unwrap_or_default();
+            format!("restarted by {} at {} ({}){outcome}", last.by.as_str(), last.at, last.reason)
+        }
+        None if runner.is_none() => "- (the controller has not taken it up yet: velos list --all)".into(),
+        None => "-".into(),
+    };
+    pairs.push(("last scheduled", last));
+    pairs
 }

@@ -243,6 +243,7 @@ fn info_view() {
         out_log: home.log_file("web", velos_core::Stream::Out),
         err_log: home.log_file("web", velos_core::Stream::Err),
         tracking: Some("procfs".into()),
+        schedule: None,
         record: web,
     };
     let expected = "\
@@ -282,5 +283,53 @@ fn what_a_verb_did() {
     assert_eq!(
         valid(std::path::Path::new("velos.toml"), "shop", 2, 3),
         "velos.toml: valid (project shop, 2 apps, 3 processes)"
+    );
+}
+
+#[test]
+fn info_view_with_schedules() {
+    use velos_controller::schedule::{AppScheduleStatus, ScheduledRestart, Trigger};
+    let home = velos_ops::Home::new("/h").expect("home");
+    let runner = AppScheduleStatus {
+        watched_folders: 3,
+        watch_problems: vec!["/srv/app/gone: No such file or directory (os error 2)".into()],
+        cron_restarts: 1,
+        last_restart: Some(ScheduledRestart {
+            by: Trigger::CronRestart,
+            at: "2026-11-30T03:00:00+01:00".into(),
+            reason: "0 3 * * *".into(),
+            error: None,
+        }),
+        ..AppScheduleStatus::default()
+    };
+    let app = velos_ops::AppInfo {
+        out_log: home.log_file("web", velos_core::Stream::Out),
+        err_log: home.log_file("web", velos_core::Stream::Err),
+        tracking: None,
+        schedule: Some(velos_ops::AppSchedule {
+            cron_restart: Some("0 3 * * *".into()),
+            next_restart: Some("2026-12-01T03:00:00+01:00".into()),
+            watch: Some(velos_schedule::WatchSpec {
+                paths: vec!["/srv/app/src".into()],
+                ignore: vec!["*.log".into()],
+                debounce_ms: 500,
+            }),
+            runner: Some(runner),
+        }),
+        record: record("web", Status::Running, 1234),
+    };
+    let text = info_text(&app);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("sched") || line.contains("watch") || line.contains("cron"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "cron restart    0 3 * * * (next 2026-12-01T03:00:00+01:00)",
+            "watch           /srv/app/src, ignoring *.log, debounce 500ms, 3 folders watched",
+            "watch problem   /srv/app/gone: No such file or directory (os error 2)",
+            "last scheduled  restarted by cron_restart at 2026-11-30T03:00:00+01:00 (0 3 * * *)",
+        ]
     );
 }

@@ -3,9 +3,11 @@ use crate::address::{is_system, resolve};
 use crate::context::Ops;
 use crate::convert::daemon_error;
 use crate::error::OpError;
+use crate::schedule::{app_schedule, AppSchedule};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use velos_controller::schedule::read_schedule_status;
 use velos_core::{PingInfo, ProcessRecord, Stream};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -43,6 +45,9 @@ pub struct AppInfo {
     /// How the daemon knows the app's processes (PING's `tracking`: `procfs` covers the whole tree,
     /// setsid and double forks included; `process-group` only the group), when it says.
     pub tracking: Option<String>,
+    /// `cron_restart` and `watch`, when the app has either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<AppSchedule>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -71,6 +76,7 @@ impl Ops {
         let address = resolve(&request.name, &live)?;
         // The mechanism is the daemon's, not the record's: one PING for all instances.
         let tracking = backend.ping().ok().and_then(|ping| ping.tracking);
+        let schedules = read_schedule_status(self.home().root());
         let apps = address
             .names()
             .into_iter()
@@ -79,6 +85,7 @@ impl Ops {
                 out_log: self.home().log_file(&record.name, Stream::Out),
                 err_log: self.home().log_file(&record.name, Stream::Err),
                 tracking: tracking.clone(),
+                schedule: app_schedule(&record, &schedules),
                 record,
             })
             .collect();
