@@ -221,10 +221,11 @@ impl ScheduleRunner {
             }
             Err(error) => self.log(&format!("{app}: restart by {} ({reason}) failed: {error}", by.as_str())),
         }
+        let entry = self.status.apps.entry(app.to_string()).or_default();
         if result == Ok(0) {
+            entry.skipped += 1;
             return;
         }
-        let entry = self.status.apps.entry(app.to_string()).or_default();
         match by {
             Trigger::CronRestart => entry.cron_restarts += 1,
             Trigger::Watch => entry.watch_restarts += 1,
@@ -262,6 +263,7 @@ fn restart_instances(home: &Path, app: &ScheduledApp) -> Result<usize, String> {
         return Ok(0);
     }
     let mut client = Client::connect(home).map_err(|error| error.to_string())?;
+    let mut restarted = 0;
     for instance in &instances {
         let before = client.info(&instance.name).map_err(|error| format!("{}: {error}", instance.name))?;
         if matches!(before.status, Status::Stopped | Status::Stopping) {
@@ -281,6 +283,7 @@ fn restart_instances(home: &Path, app: &ScheduledApp) -> Result<usize, String> {
                 deadline,
             )
             .map_err(|error| format!("{}: {error}", instance.name))?;
+        restarted += 1;
     }
-    Ok(instances.len())
+    Ok(restarted)
 }

@@ -59,6 +59,9 @@ pub struct AppScheduleStatus {
     pub cron_restarts: u64,
     #[serde(default)]
     pub watch_restarts: u64,
+    /// Restarts due but not made: every instance was stopped (a user's stop wins over a schedule).
+    #[serde(default)]
+    pub skipped: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restart: Option<ScheduledRestart>,
 }
