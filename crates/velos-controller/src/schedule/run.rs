@@ -117,6 +117,7 @@ impl ScheduleRunner {
     fn take(&mut self, signal: Signal) {
         match signal {
             Signal::Changed { app, path } => {
+                self.watch.changed(&app, &path);
                 let Some(watch) = self.apps.get(&app).and_then(|app| app.watch.as_ref()) else { return };
                 let due = Instant::now() + Duration::from_millis(watch.debounce_ms);
                 let entry = self.pending.entry(app).or_insert((due, path));

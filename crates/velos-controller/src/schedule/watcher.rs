@@ -6,7 +6,7 @@
 //! watch on them would restart an app each time it logs).
 use super::Signal;
 use notify::{EventKind, RecursiveMode, Watcher as _};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,8 +41,8 @@ pub struct FolderWatch {
     apps: Arc<Mutex<BTreeMap<String, AppWatch>>>,
     /// What [`FolderWatch::set`] was last given.
     wanted: BTreeMap<String, (WatchSpec, String)>,
-    folders: BTreeSet<PathBuf>,
-    counts: BTreeMap<String, usize>,
+    /// Each folder watched, with the app it was watched for first.
+    folders: BTreeMap<PathBuf, String>,
     problems: BTreeMap<String, Vec<String>>,
     excluded: Vec<PathBuf>,
     limit: usize,
@@ -82,8 +82,7 @@ impl FolderWatch {
             watcher,
             apps,
             wanted: BTreeMap::new(),
-            folders: BTreeSet::new(),
-            counts: BTreeMap::new(),
+            folders: BTreeMap::new(),
             problems: BTreeMap::new(),
             excluded,
             limit,
@@ -97,10 +96,9 @@ impl FolderWatch {
         if *wanted == self.wanted && !(retry && failed) {
             return;
         }
-        for folder in std::mem::take(&mut self.folders) {
+        for folder in std::mem::take(&mut self.folders).into_keys() {
             let _ = self.watcher.unwatch(&folder);
         }
-        self.counts.clear();
         self.problems.clear();
         self.wanted = wanted.clone();
         let mut apps = BTreeMap::new();
@@ -118,8 +116,10 @@ impl FolderWatch {
         *self.apps.lock().unwrap_or_else(PoisonError::into_inner) = apps;
     }
 
-    /// A folder was created (or moved) under a watched root: watch it and what it holds.
+    /// A folder was created (or moved) under a watched root: watch it and what it holds. One that was
+    /// watched before and removed since lost its inotify watch with it: it is watched again.
     pub fn add_folder(&mut self, folder: &Path) {
+        self.folders.retain(|known, _| !known.starts_with(folder));
         let apps = Arc::clone(&self.apps);
         let apps = apps.lock().unwrap_or_else(PoisonError::into_inner);
         for (app, watch) in apps.iter() {
@@ -129,9 +129,21 @@ impl FolderWatch {
         }
     }
 
+    /// A change under `app`'s watch: a watched path itself removed (`rm -rf src`) took its watch with it,
+    /// and nothing above it is watched to see it come back, so it becomes a problem, tried again later.
+    pub fn changed(&mut self, app: &str, path: &Path) {
+        let is_root = self
+            .wanted
+            .get(app)
+            .is_some_and(|(spec, _)| spec.paths.iter().any(|root| Path::new(root) == path));
+        if is_root && !path.exists() {
+            self.problem(app, format!("{}: removed; watched again once it exists", path.display()));
+        }
+    }
+
     /// Folders watched for `app`.
     pub fn count(&self, app: &str) -> usize {
-        self.counts.get(app).copied().unwrap_or(0)
+        self.folders.values().filter(|owner| *owner == app).count()
     }
 
     /// Why some of `app`'s paths are not (fully) watched.
@@ -187,7 +199,7 @@ impl FolderWatch {
 
     /// False when the cap is reached (the folder is then not watched, and the app says so).
     fn watch_one(&mut self, app: &str, folder: &Path) -> bool {
-        if self.folders.contains(folder) {
+        if self.folders.contains_key(folder) {
             return true;
         }
         if self.folders.len() >= self.limit {
@@ -200,8 +212,7 @@ impl FolderWatch {
         }
         match self.watcher.watch(folder, RecursiveMode::NonRecursive) {
             Ok(()) => {
-                self.folders.insert(folder.to_path_buf());
-                *self.counts.entry(app.to_string()).or_default() += 1;
+                self.folders.insert(folder.to_path_buf(), app.to_string());
             }
             Err(error) => self.problem(app, format!("{}: {error}", folder.display())),
         }
