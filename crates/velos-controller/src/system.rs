@@ -63,10 +63,21 @@ pub fn registered_targets(home: &Path) -> Vec<Target> {
 }
 
 /// Whether anything asks for the controller: then [`SYSTEM_PROJECT`] runs it. Each reason is a predicate
-/// of its own: followed targets, and apps with a `cron_restart` or `watch`
+/// of its own: followed targets, then those judged from the live apps (one LIST for all of them, none
+/// when targets already decide): apps with a `cron_restart` or `watch`
 /// ([`crate::schedule::schedules_wanted`]).
 pub fn controller_wanted(home: &Path) -> bool {
-    !registered_targets(home).is_empty() || crate::schedule::schedules_wanted(home)
+    if !registered_targets(home).is_empty() {
+        return true;
+    }
+    let live = live_apps(home);
+    crate::schedule::schedules_wanted(&live)
+}
+
+/// The apps the daemon of `home` runs; none when it does not answer (then it runs nothing to want a
+/// controller for). Never starts it.
+fn live_apps(home: &Path) -> Vec<velos_core::ProcessRecord> {
+    velos_client::Client::connect(home).and_then(|mut client| client.list()).unwrap_or_default()
 }
 
 /// The text of the system project's file: the controller app when `controller`, else no app (so applying

@@ -2,7 +2,6 @@
 //! `velos.watch` labels (written by the reconciler from velos.toml), grouped by app over its instances.
 use crate::system::SYSTEM_LABEL;
 use std::collections::BTreeMap;
-use std::path::Path;
 use velos_core::{ProcessRecord, Status};
 use velos_schedule::{Cron, WatchSpec, CRON_LABEL, WATCH_LABEL};
 
@@ -71,12 +70,10 @@ fn has_schedule(record: &ProcessRecord) -> bool {
         && (labels.contains_key(CRON_LABEL) || labels.contains_key(WATCH_LABEL))
 }
 
-/// Whether any app the daemon of `home` runs has a `cron_restart` or a `watch`: then the controller is
-/// wanted to run them (one of the predicates of [`crate::controller_wanted`]). A daemon that does not
-/// answer runs nothing, so it wants nothing.
-pub fn schedules_wanted(home: &Path) -> bool {
-    let Ok(mut client) = velos_client::Client::connect(home) else { return false };
-    client.list().is_ok_and(|records| records.iter().any(has_schedule))
+/// Whether any of the live `records` has a `cron_restart` or a `watch`: then the controller is wanted to
+/// run them (one of the predicates of [`crate::controller_wanted`]).
+pub fn schedules_wanted(records: &[ProcessRecord]) -> bool {
+    records.iter().any(has_schedule)
 }
 
 #[cfg(test)]
@@ -110,6 +107,9 @@ mod tests {
         ];
         let apps = scheduled_apps(&records);
         assert_eq!(apps.keys().collect::<Vec<_>>(), ["api", "web"]);
+        assert!(schedules_wanted(&records));
+        assert!(!schedules_wanted(&records[..1]), "no schedule: no controller");
+        assert!(!schedules_wanted(&records[4..]), "Velos's own apps do not count");
         let web = &apps["web"];
         assert_eq!(web.cron.as_ref().map(|(text, _)| text.as_str()), Some("0 3 * * *"));
         let names: Vec<(&str, bool)> =
