@@ -50,10 +50,14 @@ impl Project {
     }
 }
 
-/// `velos info web --json`'s `schedule` object (Null when the app has none).
+/// `velos info web --json`'s `schedule` object (Null when the app has none); the first instance's when
+/// it has several (they share it).
 fn schedule(velos: &Velos) -> Value {
     let info: Value = serde_json::from_str(&velos.ok(&["info", "web", "--json"])).unwrap();
-    info["schedule"].clone()
+    match info {
+        Value::Array(instances) => instances[0]["schedule"].clone(),
+        one => one["schedule"].clone(),
+    }
 }
 
 /// `velos-controller` runs (the daemon supervises it: `list --all`).
@@ -189,4 +193,31 @@ fn a_stopped_app_is_left_stopped_and_a_bad_expression_is_refused() {
     assert_eq!(runner["runner"]["watch_restarts"], 0, "{runner}");
     assert_eq!(velos.status("web"), "stopped");
     assert_eq!(project.starts(), 1);
+}
+
+/// Every instance of an app is restarted, one after another (the second once the first runs again).
+#[test]
+fn a_save_restarts_every_instance_in_turn() {
+    let velos = Velos::new();
+    let project = Project::new();
+    project.write(&velos, "instances = 2\nwatch = { paths = [\"src\"], debounce = \"100ms\" }");
+    velos.ok(&["apply", &project.file()]);
+    wait_for_runner(&velos, "the controller to watch src", |runner| {
+        runner["watched_folders"].as_u64().unwrap_or(0) >= 1
+    });
+    let before = (velos.pid("web-0"), velos.pid("web-1"));
+    project.touch("src/main.js", "v2");
+    wait_until(Duration::from_secs(20), "both instances to run new processes", || {
+        velos.status("web-0") == "running"
+            && velos.status("web-1") == "running"
+            && velos.pid("web-0") != before.0
+            && velos.pid("web-1") != before.1
+    });
+    wait_until(Duration::from_secs(10), "the second start of each", || project.starts() == 4);
+    let mut info = Value::Null;
+    wait_until(Duration::from_secs(10), "the restart to be recorded", || {
+        info = serde_json::from_str(&velos.ok(&["info", "web-1", "--json"])).unwrap();
+        info["schedule"]["runner"]["watch_restarts"] == 1 && info["schedule"]["runner"]["pending"] == false
+    });
+    assert_eq!(project.starts(), 4, "one restart of the app is two starts, not more: {info}");
 }

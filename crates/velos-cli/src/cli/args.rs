@@ -205,7 +205,7 @@ pub struct InfoArgs {
     /// The app's name (all its instances), one instance (NAME-0), or `all`
     #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
-    /// Print the process record as JSON
+    /// Print the process record as JSON (with `schedule` when the app has cron_restart or watch)
     #[arg(long)]
     pub json: bool,
 }

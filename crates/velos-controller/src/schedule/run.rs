@@ -241,7 +241,11 @@ impl ScheduleRunner {
             app.next_cron =
                 self.crons.get(name).map(|(_, at)| at.to_rfc3339_opts(SecondsFormat::Secs, false));
             app.watched_folders = self.watch.count(name);
-            app.watch_problems = self.watch.problems(name).to_vec();
+            let problems = self.watch.problems(name).to_vec();
+            for problem in problems.iter().filter(|problem| !app.watch_problems.contains(problem)) {
+                self.log(&format!("{name}: watch: {problem}"));
+            }
+            app.watch_problems = problems;
             app.pending = self.pending.contains_key(name);
             apps.insert(name.clone(), app);
         }
