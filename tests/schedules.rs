@@ -159,8 +159,12 @@ fn cron_restart_restarts_the_app_at_the_next_minute() {
     let restart = &last["runner"]["last_restart"];
     assert_eq!(restart["by"], "cron_restart");
     assert_eq!(restart["reason"], "* * * * *");
-    // It fired at the minute that was announced (to the second: the runner wakes at that instant).
-    assert_eq!(restart["at"].as_str().unwrap()[..16], next[..16], "{last}");
+    // It fired at a whole minute (the runner wakes at that instant; a few seconds allowed for a loaded
+    // machine), not at some time of the runner's own.
+    let at = restart["at"].as_str().unwrap();
+    let second: u32 = at[17..19].parse().unwrap();
+    assert!(second < 5, "fired at {at}, not at a whole minute: {last}");
+    assert!(at[..16] >= next[..16], "not before the announced {next}: {last}");
     wait_until(Duration::from_secs(10), "web to run again", || {
         velos.status("web") == "running" && velos.pid("web") != pid && project.starts() == 2
     });
