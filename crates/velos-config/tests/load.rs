@@ -95,6 +95,8 @@ log = { max_size = "10M", max_files = 5, timestamps = true }
             log_max_size_bytes: Some(10 << 20),
             log_max_files: Some(5),
             log_timestamps: true,
+            readiness: None,
+            liveness: None,
         }
     );
 }

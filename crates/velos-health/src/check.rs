@@ -228,7 +228,14 @@ pub fn split_host_port(address: &str) -> Option<(&str, u16)> {
 pub fn compile(pattern: &str) -> Result<regex::Regex, CheckError> {
     regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().map_err(|error| CheckError::Regex {
         pattern: pattern.to_string(),
-        message: error.to_string().lines().last().unwrap_or_default().trim().to_string(),
+        message: error
+            .to_string()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .trim_start_matches("error: ")
+            .to_string(),
     })
 }
 

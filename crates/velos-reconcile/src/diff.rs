@@ -4,7 +4,7 @@
 //! Also the interim label contract for the settings that change without a restart (see [`labels`]).
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use velos_config::{DesiredApp, InPlace};
+use velos_config::{CheckUse, DesiredApp, InPlace};
 use velos_core::AppSpec;
 
 /// One field that differs, old → new. `None` means "not set" (an env key added or removed, a limit unset):
@@ -135,7 +135,18 @@ pub fn in_place_changes(old: &InPlace, new: &InPlace) -> Vec<FieldChange> {
     push("log.max_size", old.log_max_size_bytes.map(size), new.log_max_size_bytes.map(size));
     push("log.max_files", old.log_max_files.map(|n| n.to_string()), new.log_max_files.map(|n| n.to_string()));
     push("log.timestamps", Some(old.log_timestamps.to_string()), Some(new.log_timestamps.to_string()));
+    push(
+        "readiness",
+        summary(&old.readiness, CheckUse::Readiness),
+        summary(&new.readiness, CheckUse::Readiness),
+    );
+    push("liveness", summary(&old.liveness, CheckUse::Liveness), summary(&new.liveness, CheckUse::Liveness));
     changes
+}
+
+/// A check as a plan shows it: `http http://127.0.0.1:8000/health every 500ms`.
+fn summary(check: &Option<velos_config::Check>, purpose: CheckUse) -> Option<String> {
+    check.as_ref().map(|check| check.summary(purpose))
 }
 
 // The one formatter of durations, sizes and signals is velos-config's: what it writes, velos.toml reads.
@@ -173,6 +184,8 @@ pub fn live_in_place(spec: &AppSpec) -> InPlace {
         log_max_files: (spec.log_max_files != velos_core::LOG_MAX_FILES_DEFAULT)
             .then_some(spec.log_max_files),
         log_timestamps: spec.log_timestamps,
+        readiness: velos_health::check::from_labels(&spec.labels, CheckUse::Readiness),
+        liveness: velos_health::check::from_labels(&spec.labels, CheckUse::Liveness),
     }
 }
 
@@ -189,6 +202,15 @@ fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
     spec.log_max_size_bytes = in_place.log_max_size_bytes.unwrap_or(velos_core::LOG_MAX_SIZE_BYTES_DEFAULT);
     spec.log_max_files = in_place.log_max_files.unwrap_or(velos_core::LOG_MAX_FILES_DEFAULT);
     spec.log_timestamps = in_place.log_timestamps;
+    // Checks ride as labels: every Rust process learns them from one LIST; the daemon stores them blindly.
+    for (purpose, check) in
+        [(CheckUse::Readiness, &in_place.readiness), (CheckUse::Liveness, &in_place.liveness)]
+    {
+        match check {
+            Some(check) => spec.labels.insert(purpose.label().to_string(), check.to_label()),
+            None => spec.labels.remove(purpose.label()),
+        };
+    }
 }
 
 /// The spec to send for `desired`: its spec with the hash computed, its in-place settings, and the
@@ -295,6 +317,11 @@ mod tests {
             log_max_size_bytes: None,
             log_max_files: Some(5),
             log_timestamps: true,
+            readiness: Some(velos_config::Check::new(
+                velos_config::Probe::Tcp { address: "127.0.0.1:80".into() },
+                CheckUse::Readiness,
+            )),
+            liveness: None,
         };
         let desired = DesiredApp {
             spec: AppSpec::new("web", "/bin/sleep", "/"),
@@ -302,6 +329,7 @@ mod tests {
             instance: 0,
             state: velos_config::DesiredState::Running,
             depends_on: vec![],
+            conditions: Default::default(),
             in_place: in_place.clone(),
         };
         let spec = spec_to_send(&desired, &["db"]);
@@ -311,6 +339,12 @@ mod tests {
         assert_eq!(spec.max_memory_bytes, 268_435_456);
         assert!(spec.log_timestamps);
         assert_eq!(live_depends_on(&spec), ["db"]);
+        assert!(spec.labels["velos.readiness"].contains("127.0.0.1:80"));
+        assert_eq!(live_in_place(&spec).readiness, in_place.readiness);
+        let changes = in_place_changes(&live_in_place(&spec), &InPlace::default());
+        let readiness = changes.iter().find(|change| change.field == "readiness").expect("a change");
+        assert_eq!(readiness.old.as_deref(), Some("tcp 127.0.0.1:80"));
+        assert_eq!(readiness.new, None);
         assert_eq!(spec.spec_hash, spec.compute_hash());
     }
 }
