@@ -23,6 +23,11 @@ impl Cursor {
         Cursor { path, offset, partial: String::new() }
     }
 
+    /// A cursor at `offset` of `path`: lines from there on count.
+    pub(crate) fn at(path: PathBuf, offset: u64) -> Cursor {
+        Cursor { path, offset, partial: String::new() }
+    }
+
     /// Whether a line appended since the last look matches `pattern`.
     pub(crate) fn matches(&mut self, pattern: &regex::Regex) -> Result<bool, String> {
         let Ok(mut file) = std::fs::File::open(&self.path) else { return Ok(false) };

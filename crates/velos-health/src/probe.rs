@@ -15,6 +15,10 @@ pub struct Target {
     /// `KEY=VALUE`, as the app's spec has it.
     pub env: Vec<String>,
     pub log_files: Vec<PathBuf>,
+    /// Where a `log` probe begins to read each of `log_files` (by index); a file without an offset here is
+    /// read from its end when the prober is made. Taken before an app is started, so that a line it writes
+    /// at once is not missed.
+    pub log_offsets: Vec<u64>,
 }
 
 #[derive(Debug)]
@@ -39,7 +43,12 @@ impl Prober {
             _ => None,
         };
         let cursors = match check.probe {
-            Probe::Log { .. } => target.log_files.iter().cloned().map(Cursor::at_end).collect(),
+            Probe::Log { .. } => (target.log_files.iter().enumerate())
+                .map(|(index, path)| match target.log_offsets.get(index) {
+                    Some(offset) => Cursor::at(path.clone(), *offset),
+                    None => Cursor::at_end(path.clone()),
+                })
+                .collect(),
             _ => Vec::new(),
         };
         let tracker = Tracker::new(&check, began);
@@ -138,6 +147,11 @@ mod tests {
         file.write_all(b"ready\n").expect("append");
         clock.set(began + Duration::from_secs(10));
         assert_eq!(prober.poll(&target, &now), Health::Healthy);
+        // From an offset taken earlier: the line written since counts.
+        let offsets = Target { log_offsets: vec![0, 0], ..target.clone() };
+        let check = Check::new(Probe::Log { pattern: "^ready$".into() }, Use::Readiness);
+        let mut early = Prober::new(check, &offsets, began).expect("prober");
+        assert_eq!(early.run_once(&offsets), Ok(()));
     }
 
     #[test]

@@ -60,6 +60,7 @@ mod error;
 mod follow;
 mod home;
 mod outcome;
+mod probing;
 mod ready;
 mod recording;
 pub mod startup;
