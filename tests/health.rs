@@ -178,3 +178,50 @@ fn a_failed_migration_stops_its_dependent_and_apply_exits_1_naming_both() {
     assert!(stderr.contains("web"), "{stderr}");
     assert!(velos.app("web").is_none(), "web was never created");
 }
+
+#[test]
+fn a_server_that_stops_accepting_is_restarted_by_liveness_and_it_is_recorded() {
+    let velos = Velos::new();
+    let port = free_port();
+    let flags = tempfile::Builder::new().prefix("health-flags-").tempdir_in("/tmp").unwrap();
+    let stop = flags.path().join("stop");
+    let body = format!(
+        "{}\nliveness = {{ tcp = \"127.0.0.1:{port}\", interval = \"200ms\", timeout = \"200ms\", failure_threshold = 2 }}",
+        server("tcp", port, &stop)
+    );
+    let (_dir, file) = project(&velos, &[("web", body)]);
+    let output = velos.run(&["apply", file.to_str().unwrap(), "--timeout", "60s"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    // A liveness check asks for the controller, which runs the prober.
+    let all = velos.ok(&["list", "--all", "--json"]);
+    assert!(all.contains("velos-controller"), "{all}");
+    let state_file = velos.home().join("health/state.json");
+    let state = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap_or_default()).unwrap_or_default()
+    };
+    wait_until(Duration::from_secs(20), "the prober to find web healthy", || {
+        state()["instances"]["web"]["liveness"]["health"] == "healthy"
+    });
+    let first_pid = velos.pid("web");
+    // The server stops accepting but stays alive: only liveness can notice.
+    std::fs::write(&stop, "").unwrap();
+    wait_until(Duration::from_secs(20), "web to be restarted by liveness", || {
+        velos.pid("web") != first_pid && running(&velos, "web")
+    });
+    let web = &state()["instances"]["web"];
+    assert_eq!(web["liveness_restarts"], 1, "{web}");
+    assert!(web["last_liveness_restart_unix_ms"].as_u64().is_some(), "{web}");
+    // The restarted server accepts again (it removed the stop file): healthy, and no second restart.
+    wait_until(Duration::from_secs(20), "the new run to be healthy", || {
+        let web = &state()["instances"]["web"];
+        web["liveness"]["health"] == "healthy" && web["pid"] == velos.pid("web")
+    });
+    assert_eq!(state()["instances"]["web"]["liveness_restarts"], 1);
+    let controller_log =
+        std::fs::read_to_string(velos.log_path("velos-controller", "err")).unwrap_or_default();
+    assert!(
+        controller_log.contains(&format!("restarted web: liveness tcp 127.0.0.1:{port}")),
+        "{controller_log}"
+    );
+}

@@ -420,6 +420,13 @@ pub fn run_controller(
     let mut controller =
         Controller::new(home, targets, daemon, Box::new(SystemClock), options, Some(&handle))?;
     let listening = !(foreground && controller_wanted(home)) && controller.listen(&handle)?;
+    if !foreground {
+        // The supervised controller probes; a foreground loop (`apply --watch`) leaves it to that one, so no
+        // app is ever restarted twice for one liveness failure.
+        if let Err(error) = crate::health::spawn_prober(home, options.verbose) {
+            eprintln!("velos controller: cannot start the health prober: {error}");
+        }
+    }
     if !listening && options.verbose {
         let holder =
             read_records(home).into_iter().find(|record| is_followed(home, &record.project)).map_or_else(

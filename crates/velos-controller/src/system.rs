@@ -62,9 +62,22 @@ pub fn registered_targets(home: &Path) -> Vec<Target> {
     targets
 }
 
-/// Whether anything asks for the controller: then [`SYSTEM_PROJECT`] runs it.
+/// Whether anything asks for the controller: then [`SYSTEM_PROJECT`] runs it. Each reason is its own
+/// predicate.
 pub fn controller_wanted(home: &Path) -> bool {
-    !registered_targets(home).is_empty()
+    !registered_targets(home).is_empty() || health_checks_wanted(home)
+}
+
+/// Whether an applied project (the registry of `velos status`) declares a readiness or liveness check: the
+/// controller's prober runs them continuously, restarts on liveness, and keeps `health/state.json`. A file
+/// that can no longer be read asks for nothing (its status says why).
+pub fn health_checks_wanted(home: &Path) -> bool {
+    let projects = velos_reconcile::history::read_projects(home).unwrap_or_default();
+    projects.iter().filter(|record| record.project != SYSTEM_PROJECT).any(|record| {
+        velos_config::load(&record.file).is_ok_and(|project| {
+            project.apps.iter().any(|app| app.in_place.readiness.is_some() || app.in_place.liveness.is_some())
+        })
+    })
 }
 
 /// The text of the system project's file: the controller app when `controller`, else no app (so applying

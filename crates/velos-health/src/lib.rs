@@ -9,6 +9,9 @@
 //! - [`tracker`]: the pure threshold state machine (initial delay, interval, success and failure
 //!   thresholds → unknown / healthy / unhealthy), driven by the caller's clock.
 //!
+//! - [`state`]: `$VELOS_HOME/health/state.json`, what the controller's prober found, read by every face
+//!   through velos-ops (stale → unknown, never healthy).
+//!
 //! Who runs checks: apply's readiness wait (velos-ops) and the controller's prober thread. Never the
 //! daemon's event loop.
 pub mod check;
@@ -16,8 +19,10 @@ mod exec;
 mod http;
 mod log;
 pub mod probe;
+pub mod state;
 pub mod tracker;
 
 pub use check::{Check, CheckError, Probe, Use};
 pub use probe::{Prober, Target};
+pub use state::{CheckState, HealthState, InstanceHealth};
 pub use tracker::{Health, Tracker};

@@ -1,0 +1,161 @@
+//! The controller's health prober over a scripted daemon and the test clock, with real TCP probes on
+//! loopback: liveness failures restart the app (once per failure, recorded), readiness is reported, and
+//! the state file is what every face reads.
+use std::collections::BTreeMap;
+use std::time::Duration;
+use velos_config::{Check, CheckUse, Probe};
+use velos_controller::health::{HealthDaemon, HealthProber};
+use velos_core::{AppSpec, ProcessRecord, Status};
+use velos_health::{Health, HealthState};
+use velos_reconcile::clock::{Clock, TestClock};
+
+struct Scripted {
+    records: BTreeMap<String, ProcessRecord>,
+    restarts: Vec<String>,
+}
+
+impl HealthDaemon for Scripted {
+    fn list(&mut self) -> Result<Vec<ProcessRecord>, String> {
+        Ok(self.records.values().cloned().collect())
+    }
+
+    fn restart(&mut self, name: &str, spec_hash: &str) -> Result<(), String> {
+        let record = self.records.get_mut(name).ok_or("no such app")?;
+        assert_eq!(record.spec.spec_hash, spec_hash, "restarts only the spec it probed");
+        record.pid += 1;
+        record.uptime_ms = 0;
+        self.restarts.push(name.to_string());
+        Ok(())
+    }
+}
+
+fn record(name: &str, pid: u32, checks: &[(CheckUse, Check)]) -> ProcessRecord {
+    let mut spec = AppSpec::new(name, "/bin/sleep", "/").with_computed_hash();
+    for (purpose, check) in checks {
+        spec.labels.insert(purpose.label().to_string(), check.to_label());
+    }
+    let mut record = ProcessRecord::fresh(spec, Status::Running, pid);
+    record.uptime_ms = 5_000;
+    record
+}
+
+fn tcp(address: String, purpose: CheckUse) -> Check {
+    let mut check = Check::new(Probe::Tcp { address }, purpose);
+    check.interval_ms = 200;
+    check.failure_threshold = 2;
+    check
+}
+
+#[test]
+fn a_failing_liveness_check_restarts_the_app_once_and_is_recorded() {
+    let home = tempfile::tempdir().expect("home");
+    let open = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed_address = closed.local_addr().expect("address").to_string();
+    drop(closed);
+    let open_address = open.local_addr().expect("address").to_string();
+    let mut daemon = Scripted {
+        records: BTreeMap::from([
+            (
+                "web".into(),
+                record("web", 100, &[(CheckUse::Liveness, tcp(closed_address, CheckUse::Liveness))]),
+            ),
+            (
+                "api".into(),
+                record("api", 200, &[(CheckUse::Readiness, tcp(open_address, CheckUse::Readiness))]),
+            ),
+            ("plain".into(), record("plain", 300, &[])),
+        ]),
+        restarts: Vec::new(),
+    };
+    let clock = TestClock::new();
+    let mut prober = HealthProber::new(home.path(), Box::new(clock.clone()), false);
+    let pause = prober.tick(&mut daemon).expect("tick");
+    assert_eq!(pause, Duration::from_millis(200), "sleeps until the next probe is due");
+    let state = HealthState::read(home.path());
+    assert_eq!(state.instances.keys().collect::<Vec<_>>(), ["api", "web"], "only apps with checks");
+    let web = &state.instances["web"];
+    let liveness = web.liveness.as_ref().expect("liveness");
+    assert_eq!((liveness.health, liveness.consecutive_failures), (Health::Unknown, 1), "1 failure of 2");
+    assert!(liveness.last_error.as_deref().is_some_and(|error| error.contains("refused")), "{liveness:?}");
+    let api = state.instances["api"].readiness.as_ref().expect("readiness");
+    assert_eq!(api.health, Health::Healthy);
+    assert!(daemon.restarts.is_empty());
+
+    clock.advance(Duration::from_millis(200));
+    prober.tick(&mut daemon).expect("tick");
+    assert_eq!(daemon.restarts, ["web"], "restarted at the second failure in a row");
+    let state = HealthState::read(home.path());
+    let web = &state.instances["web"];
+    assert_eq!(web.liveness_restarts, 1);
+    assert_eq!(web.last_liveness_restart_unix_ms, Some(clock.unix_ms()));
+
+    // The new run starts over: one more failure is not a second restart.
+    clock.advance(Duration::from_millis(200));
+    prober.tick(&mut daemon).expect("tick");
+    assert_eq!(daemon.restarts, ["web"]);
+    let state = HealthState::read(home.path());
+    assert_eq!(state.instances["web"].pid, 101);
+    assert_eq!(state.instances["web"].liveness.as_ref().map(|check| check.consecutive_failures), Some(1));
+    clock.advance(Duration::from_millis(200));
+    prober.tick(&mut daemon).expect("tick");
+    assert_eq!(daemon.restarts, ["web", "web"]);
+
+    // A later prober (the controller restarted) keeps the count.
+    let mut again = HealthProber::new(home.path(), Box::new(clock.clone()), false);
+    again.tick(&mut daemon).expect("tick");
+    assert_eq!(HealthState::read(home.path()).instances["web"].liveness_restarts, 2);
+}
+
+#[test]
+fn a_stopped_app_is_unknown_and_a_removed_one_forgotten() {
+    let home = tempfile::tempdir().expect("home");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let mut web = record("web", 100, &[(CheckUse::Readiness, tcp(address, CheckUse::Readiness))]);
+    let mut daemon =
+        Scripted { records: BTreeMap::from([("web".into(), web.clone())]), restarts: Vec::new() };
+    let clock = TestClock::new();
+    let mut prober = HealthProber::new(home.path(), Box::new(clock.clone()), false);
+    prober.tick(&mut daemon).expect("tick");
+    let health = |home: &std::path::Path| {
+        HealthState::read(home)
+            .instances
+            .get("web")
+            .and_then(|web| web.readiness.clone())
+            .map(|check| check.health)
+    };
+    assert_eq!(health(home.path()), Some(Health::Healthy));
+    web.status = Status::Stopped;
+    web.pid = 0;
+    daemon.records.insert("web".into(), web);
+    clock.advance(Duration::from_millis(200));
+    prober.tick(&mut daemon).expect("tick");
+    assert_eq!(health(home.path()), Some(Health::Unknown));
+    daemon.records.clear();
+    clock.advance(Duration::from_millis(200));
+    prober.tick(&mut daemon).expect("tick");
+    assert_eq!(health(home.path()), None);
+}
+
+#[test]
+fn an_applied_project_with_a_check_wants_the_controller() {
+    let home = tempfile::tempdir().expect("home");
+    let file = home.path().join("velos.toml");
+    std::fs::write(&file, "[apps.web]\ncommand = \"/bin/sleep 60\"\n").expect("write");
+    let record = velos_reconcile::ProjectRecord {
+        project: "shop".into(),
+        file: file.clone(),
+        revision: "file:0".into(),
+        last_apply_seq: None,
+        last_apply_time_unix_ms: 0,
+        last_result: velos_reconcile::LastResult::Ok,
+        message: "ok".into(),
+    };
+    velos_reconcile::history::write_project(home.path(), &record).expect("register");
+    assert!(!velos_controller::controller_wanted(home.path()), "no check, no target: no controller");
+    std::fs::write(&file, "[apps.web]\ncommand = \"/bin/sleep 60\"\nliveness = { tcp = \"127.0.0.1:80\" }\n")
+        .expect("write");
+    assert!(velos_controller::health_checks_wanted(home.path()));
+    assert!(velos_controller::controller_wanted(home.path()));
+}
