@@ -102,6 +102,15 @@ fn a_readiness_check_that_never_passes_fails_apply_naming_the_check() {
     assert!(began.elapsed() < Duration::from_secs(30), "failed by the threshold, not the timeout");
     // The process itself runs: readiness never restarts an app.
     assert_eq!(velos.status("web"), "running");
+    // The controller's prober keeps finding it failing: status says degraded, naming the check.
+    wait_until(Duration::from_secs(20), "status to show web unhealthy", || {
+        let status = velos.project_status("health");
+        status["state"] == "degraded" && status["apps"][0]["readiness"] == "unhealthy"
+    });
+    let status = velos.project_status("health");
+    let reason = status["apps"][0]["reason"].as_str().unwrap().to_string();
+    assert!(reason.starts_with(&format!("{check} failed ")) && reason.contains("HTTP 503"), "{reason}");
+    assert_eq!(velos.run(&["status"]).status.code(), Some(1), "status is a CI gate");
     let json = velos.run(&["apply", file.to_str().unwrap(), "--json"]);
     assert_eq!(json.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
@@ -218,6 +227,18 @@ fn a_server_that_stops_accepting_is_restarted_by_liveness_and_it_is_recorded() {
         web["liveness"]["health"] == "healthy" && web["pid"] == velos.pid("web")
     });
     assert_eq!(state()["instances"]["web"]["liveness_restarts"], 1);
+    // Every face reads the one state: list (a HEALTH column, and --json), info, status.
+    let table = velos.ok(&["list"]);
+    assert!(table.lines().next().unwrap().contains("HEALTH"), "{table}");
+    assert!(table.lines().any(|line| line.starts_with("web") && line.contains("healthy")), "{table}");
+    let listed = velos.app("web").unwrap();
+    assert_eq!(listed["health"]["health"], "healthy", "{listed}");
+    assert_eq!(listed["health"]["liveness_restarts"], 1, "{listed}");
+    let info = velos.ok(&["info", "web"]);
+    assert!(info.contains("restarted by liveness  1 time, last at "), "{info}");
+    assert!(info.contains(&format!("healthy (tcp 127.0.0.1:{port} every 200ms")), "{info}");
+    let status = velos.project_status("health");
+    assert_eq!(status["apps"][0]["health"], "healthy", "{status}");
     let controller_log =
         std::fs::read_to_string(velos.log_path("velos-controller", "err")).unwrap_or_default();
     assert!(

@@ -62,6 +62,22 @@ pub struct CheckState {
     pub consecutive_failures: u32,
 }
 
+impl InstanceHealth {
+    /// The instance's health in one word, the worst of its checks: unhealthy when one is, healthy when
+    /// every one is, else unknown.
+    pub fn summary(&self) -> Health {
+        let checks: Vec<Health> =
+            [&self.readiness, &self.liveness].into_iter().flatten().map(|c| c.health).collect();
+        if checks.contains(&Health::Unhealthy) {
+            Health::Unhealthy
+        } else if !checks.is_empty() && checks.iter().all(|health| *health == Health::Healthy) {
+            Health::Healthy
+        } else {
+            Health::Unknown
+        }
+    }
+}
+
 impl HealthState {
     /// `home/health/state.json`.
     pub fn path(home: &Path) -> PathBuf {
@@ -152,5 +168,14 @@ mod tests {
         assert_eq!(health(&fresh, 42, now + STALE_AFTER_MS), Some(Health::Unknown), "controller down");
         assert_eq!(health(&HealthState::default(), 42, now), None);
         assert!(HealthState::default().is_stale(now));
+        let mut web = fresh.instance("web", 42, now).expect("web");
+        assert_eq!(web.summary(), Health::Healthy);
+        web.readiness =
+            Some(CheckState { health: Health::Unknown, ..web.liveness.clone().expect("liveness") });
+        assert_eq!(web.summary(), Health::Unknown, "one check not yet known");
+        web.readiness =
+            Some(CheckState { health: Health::Unhealthy, ..web.liveness.clone().expect("liveness") });
+        assert_eq!(web.summary(), Health::Unhealthy);
+        assert_eq!(InstanceHealth::default().summary(), Health::Unknown);
     }
 }

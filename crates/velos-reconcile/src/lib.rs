@@ -55,6 +55,6 @@ pub use readiness::{judge as judge_readiness, Readiness};
 pub use ready_check::{ByRecord, ReadyCheck};
 pub use render::{render, render_change, render_report, render_result, render_summary, short_revision};
 pub use status::{
-    project_status, status, AppStatus, LastApply, ProjectStatus, SyncState, NOT_READY_NAMED_MAX,
+    project_status, status, with_health, AppStatus, LastApply, ProjectStatus, SyncState, NOT_READY_NAMED_MAX,
     PENDING_NAMED_MAX,
 };

@@ -144,6 +144,7 @@ fn status_table_snapshot() {
         status: Some(Status::Running),
         restarts: 0,
         reason: reason.into(),
+        health: None,
     };
     let mut shop = status("shop", SyncState::Synced, "", Some((120_000, LastResult::Ok, "ok")));
     shop.apps = vec![app("cart", Readiness::Ready, ""), app("pay", Readiness::Ready, "")];
@@ -243,6 +244,7 @@ fn info_view() {
         out_log: home.log_file("web", velos_core::Stream::Out),
         err_log: home.log_file("web", velos_core::Stream::Err),
         tracking: Some("procfs".into()),
+        health: None,
         record: web,
     };
     let expected = "\

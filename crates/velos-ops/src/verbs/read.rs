@@ -3,8 +3,10 @@ use crate::address::{is_system, resolve};
 use crate::context::Ops;
 use crate::convert::daemon_error;
 use crate::error::OpError;
+use crate::health::{health_of, AppHealth};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use velos_core::{PingInfo, ProcessRecord, Stream};
 
@@ -19,6 +21,9 @@ pub struct ListRequest {
 pub struct ListOutcome {
     /// Sorted by name.
     pub apps: Vec<ProcessRecord>,
+    /// The health of each app with a readiness or liveness check, by name (absent: no check).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub health: BTreeMap<String, AppHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -43,6 +48,9 @@ pub struct AppInfo {
     /// How the daemon knows the app's processes (PING's `tracking`: `procfs` covers the whole tree,
     /// setsid and double forks included; `process-group` only the group), when it says.
     pub tracking: Option<String>,
+    /// Its checks and what the prober found, when it has a check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<AppHealth>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -61,7 +69,8 @@ impl Ops {
         if !request.all {
             apps.retain(|record| !is_system(record));
         }
-        Ok(ListOutcome { apps })
+        let health = health_of(self.home(), &apps, self.clock().unix_ms());
+        Ok(ListOutcome { apps, health })
     }
 
     /// The records of an app's instances (or one instance, or all), with their log files.
@@ -71,6 +80,7 @@ impl Ops {
         let address = resolve(&request.name, &live)?;
         // The mechanism is the daemon's, not the record's: one PING for all instances.
         let tracking = backend.ping().ok().and_then(|ping| ping.tracking);
+        let mut health = health_of(self.home(), &live, self.clock().unix_ms());
         let apps = address
             .names()
             .into_iter()
@@ -79,6 +89,7 @@ impl Ops {
                 out_log: self.home().log_file(&record.name, Stream::Out),
                 err_log: self.home().log_file(&record.name, Stream::Err),
                 tracking: tracking.clone(),
+                health: health.remove(&record.name),
                 record,
             })
             .collect();
