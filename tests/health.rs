@@ -246,3 +246,39 @@ fn a_server_that_stops_accepting_is_restarted_by_liveness_and_it_is_recorded() {
         "{controller_log}"
     );
 }
+
+#[test]
+fn exec_and_log_readiness_checks_gate_apply_too() {
+    let velos = Velos::new();
+    let flags = tempfile::Builder::new().prefix("health-flags-").tempdir_in("/tmp").unwrap();
+    let warm = flags.path().join("warm");
+    // Ready once a file it writes after a moment exists: an exec check, no shell in the check itself.
+    let cache = format!(
+        "command = \"/bin/sh\"\nargs = [\"-c\", \"sleep 0.7; touch {}; exec sleep 3600\"]\nmin_uptime = \"0ms\"\nreadiness = {{ exec = [\"test\", \"-f\", \"{}\"], interval = \"100ms\", failure_threshold = 100 }}",
+        warm.display(),
+        warm.display()
+    );
+    // Ready once it says so on stdout, right at start: the line must not be missed.
+    let worker = "command = \"/bin/sh\"\nargs = [\"-c\", \"echo 'worker ready'; exec sleep 3600\"]\nmin_uptime = \"0ms\"\nreadiness = { log = \"^worker ready$\", interval = \"100ms\", failure_threshold = 100 }".to_string();
+    let (_dir, file) = project(&velos, &[("cache", cache), ("worker", worker)]);
+    let began = Instant::now();
+    let output = velos.run(&["apply", file.to_str().unwrap(), "--timeout", "30s"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(warm.exists());
+    assert!(
+        began.elapsed() >= Duration::from_millis(700),
+        "waited for the exec check: {:?}",
+        began.elapsed()
+    );
+    assert!(stdout.contains("Ready: cache, worker (2 apps)."), "{stdout}");
+
+    // A log check that never sees its line fails apply, naming the pattern.
+    let velos = Velos::new();
+    let silent = "command = \"/bin/sleep\"\nargs = [\"3600\"]\nreadiness = { log = \"^listening\", interval = \"100ms\", failure_threshold = 3 }".to_string();
+    let (_dir, file) = project(&velos, &[("silent", silent)]);
+    let output = velos.run(&["apply", file.to_str().unwrap(), "--timeout", "30s"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("error: silent is not ready: readiness log \"^listening\" every 100ms failed 3 times in a row: no line matching \"^listening\" yet"), "{stderr}");
+}

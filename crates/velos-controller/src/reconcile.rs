@@ -287,9 +287,12 @@ impl Controller {
             options: self.options.apply,
         };
         let this = &*self;
-        let passed = pass.run(
+        // `depends_on = { db = "healthy" }`: judged by what this controller's prober finds.
+        let mut readiness = crate::health::ProbedReadiness::new(&self.home);
+        let passed = pass.run_checked(
             daemon.as_mut(),
             clock.as_mut(),
+            &mut readiness,
             &mut |plan, live, clock| {
                 if plan.is_empty() && !revision_changed {
                     held = Some(Ok(Converged {

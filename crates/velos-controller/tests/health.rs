@@ -159,3 +159,48 @@ fn an_applied_project_with_a_check_wants_the_controller() {
     assert!(velos_controller::health_checks_wanted(home.path()));
     assert!(velos_controller::controller_wanted(home.path()));
 }
+
+#[test]
+fn the_controllers_passes_judge_healthy_by_what_its_prober_found() {
+    use velos_reconcile::{Readiness, ReadyCheck};
+    let home = tempfile::tempdir().expect("home");
+    let source = "[apps.db]\ncommand = \"/bin/sleep 60\"\nreadiness = { tcp = \"127.0.0.1:5432\" }\n";
+    let project = velos_config::parse(source, std::path::Path::new("/srv/shop/velos.toml")).expect("valid");
+    let db = &project.apps[0];
+    let mut record = ProcessRecord::fresh(db.spec.clone(), Status::Running, 7);
+    record.uptime_ms = 5_000;
+    let mut readiness = velos_controller::health::ProbedReadiness::new(home.path());
+    assert_eq!(
+        readiness.judge(db, Some(&record), Some(0)),
+        Readiness::Ready,
+        "no prober: the record decides"
+    );
+    let write = |health: Health| {
+        let check = velos_health::CheckState {
+            health,
+            check: "tcp 127.0.0.1:5432".into(),
+            last_check_unix_ms: None,
+            last_error: Some("connection refused".into()),
+            consecutive_failures: 3,
+        };
+        let instance = velos_health::InstanceHealth { pid: 7, readiness: Some(check), ..Default::default() };
+        let state = HealthState {
+            written_unix_ms: velos_reconcile::now_unix_ms(),
+            pid: 1,
+            instances: BTreeMap::from([("db".to_string(), instance)]),
+        };
+        state.write(home.path()).expect("write");
+    };
+    write(Health::Unhealthy);
+    let mut readiness = velos_controller::health::ProbedReadiness::new(home.path());
+    assert_eq!(readiness.judge(db, Some(&record), Some(0)), Readiness::Unhealthy);
+    assert_eq!(
+        readiness.reason("db").as_deref(),
+        Some("readiness tcp 127.0.0.1:5432 failed 3 times in a row: connection refused")
+    );
+    write(Health::Healthy);
+    let mut readiness = velos_controller::health::ProbedReadiness::new(home.path());
+    assert_eq!(readiness.judge(db, Some(&record), Some(0)), Readiness::Ready);
+    record.restarts = 1;
+    assert_eq!(readiness.judge(db, Some(&record), Some(0)), Readiness::CrashLoop, "the record speaks first");
+}
