@@ -272,6 +272,15 @@ fn exec_and_log_readiness_checks_gate_apply_too() {
         began.elapsed()
     );
     assert!(stdout.contains("Ready: cache, worker (2 apps)."), "{stdout}");
+    // The controller's prober, started after the worker wrote its line, still finds it (in the recent
+    // output), and keeps finding it ready.
+    wait_until(Duration::from_secs(20), "the prober to find both ready", || {
+        let listed = velos.list();
+        let health = |name: &str| {
+            listed.iter().find(|app| app["name"] == name).map(|app| app["health"]["health"].clone())
+        };
+        health("worker") == Some("healthy".into()) && health("cache") == Some("healthy".into())
+    });
 
     // A log check that never sees its line fails apply, naming the pattern.
     let velos = Velos::new();

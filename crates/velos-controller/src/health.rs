@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use velos_core::{ProcessRecord, Status, Stream};
 use velos_health::check::{from_labels, Use};
-use velos_health::{CheckState, Health, HealthState, InstanceHealth, Prober, Target};
+use velos_health::{CheckState, Health, HealthState, InstanceHealth, LogStart, Prober, Target};
 use velos_reconcile::clock::Clock;
 
+/// How much of an instance's recent output a `log` check looks back at when the prober first meets it.
+const LOG_TAIL_BYTES: u64 = 64 * 1024;
 /// The longest the prober sleeps between two LISTs.
 pub const LOOK_MAX: Duration = Duration::from_secs(1);
 /// The shortest: a probe due sooner still waits this long (bounds the loop's cost).
@@ -106,8 +108,8 @@ impl HealthProber {
         let mut instance = self.state.instances.get(&record.name).cloned().unwrap_or_default();
         instance.pid = record.pid;
         if record.status != Status::Running {
-            // Nothing to probe: what was known of an earlier run says nothing of the next one.
-            self.probed.remove(&record.name);
+            // Nothing to probe. The probers stay (a log check's cursor goes on where it was): the next run
+            // has another pid, which starts their thresholds over.
             instance.readiness = readiness.map(|check| unknown(check.summary(Use::Readiness)));
             instance.liveness = liveness.map(|check| unknown(check.summary(Use::Liveness)));
             return Some(instance);
@@ -162,8 +164,14 @@ impl HealthProber {
             Ok(()) => {
                 instance.liveness_restarts = instance.liveness_restarts.saturating_add(1);
                 instance.last_liveness_restart_unix_ms = Some(self.clock.unix_ms());
-                // The next run is a new one: its probers start over when its pid is seen.
-                self.probed.remove(&record.name);
+                // The next run is a new one: thresholds start over now (and again when its pid is seen),
+                // while a log check reads on from where it was, never the old run's lines again.
+                let now = self.clock.now();
+                if let Some(probed) = self.probed.get_mut(&record.name) {
+                    for prober in [&mut probed.readiness, &mut probed.liveness].into_iter().flatten() {
+                        prober.restart(now);
+                    }
+                }
                 if self.verbose {
                     eprintln!("velos controller: restarted {}: {why}", record.name);
                 }
@@ -239,7 +247,9 @@ fn target(home: &Path, record: &ProcessRecord) -> Target {
         log_files: [Stream::Out, Stream::Err]
             .map(|stream| logs.join(stream.log_file_name(&record.name)))
             .to_vec(),
-        log_offsets: Vec::new(),
+        // The prober may meet the app long after it started (the controller came later): its start-up line
+        // is in the recent output, not after it.
+        log_start: LogStart::Tail(LOG_TAIL_BYTES),
     }
 }
 

@@ -23,6 +23,6 @@ pub mod state;
 pub mod tracker;
 
 pub use check::{Check, CheckError, Probe, Use};
-pub use probe::{Prober, Target};
+pub use probe::{LogStart, Prober, Target};
 pub use state::{CheckState, HealthState, InstanceHealth};
 pub use tracker::{Health, Tracker};

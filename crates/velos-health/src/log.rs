@@ -11,6 +11,8 @@ pub(crate) const READ_BYTES_MAX: u64 = 1 << 20;
 pub(crate) struct Cursor {
     path: PathBuf,
     offset: u64,
+    /// The first read starts inside a line: drop it up to its end.
+    skip_partial: bool,
     /// The end of a line cut by the last read, kept to be matched whole.
     partial: String,
 }
@@ -20,12 +22,20 @@ impl Cursor {
     /// count.
     pub(crate) fn at_end(path: PathBuf) -> Cursor {
         let offset = std::fs::metadata(&path).map_or(0, |metadata| metadata.len());
-        Cursor { path, offset, partial: String::new() }
+        Cursor { path, offset, skip_partial: false, partial: String::new() }
     }
 
     /// A cursor at `offset` of `path`: lines from there on count.
     pub(crate) fn at(path: PathBuf, offset: u64) -> Cursor {
-        Cursor { path, offset, partial: String::new() }
+        Cursor { path, offset, skip_partial: false, partial: String::new() }
+    }
+
+    /// A cursor `bytes` before the end of `path`: the whole lines there, and every line after, count (the
+    /// line cut by the start is not read).
+    pub(crate) fn tail(path: PathBuf, bytes: u64) -> Cursor {
+        let length = std::fs::metadata(&path).map_or(0, |metadata| metadata.len());
+        let offset = length.saturating_sub(bytes);
+        Cursor { path, offset, skip_partial: offset > 0, partial: String::new() }
     }
 
     /// Whether a line appended since the last look matches `pattern`.
@@ -40,7 +50,16 @@ impl Cursor {
         let mut bytes = Vec::new();
         file.take(READ_BYTES_MAX).read_to_end(&mut bytes).map_err(|error| error.to_string())?;
         self.offset += bytes.len() as u64;
-        let text = std::mem::take(&mut self.partial) + &String::from_utf8_lossy(&bytes);
+        let mut text = std::mem::take(&mut self.partial) + &String::from_utf8_lossy(&bytes);
+        if self.skip_partial {
+            match text.find('\n') {
+                Some(end) => {
+                    text.drain(..=end);
+                    self.skip_partial = false;
+                }
+                None => text.clear(), // still inside the cut line
+            }
+        }
         let (complete, rest) = match text.rfind('\n') {
             Some(end) => text.split_at(end + 1),
             None => ("", text.as_str()),
@@ -74,5 +93,11 @@ mod tests {
         assert_eq!(cursor.matches(&pattern), Ok(true), "a shorter file is read from its start");
         let mut missing = Cursor::at_end(dir.path().join("none.log"));
         assert_eq!(missing.matches(&pattern), Ok(false));
+        // A tail that starts inside a line never matches that line's end.
+        std::fs::write(&path, "xx listening on 1\nlistening on 2\n").expect("write");
+        let mut tail = Cursor::tail(path.clone(), 30);
+        assert_eq!(tail.matches(&crate::check::compile("^listening on 1").expect("regex")), Ok(false));
+        let mut tail = Cursor::tail(path.clone(), 30);
+        assert_eq!(tail.matches(&crate::check::compile("^listening on 2").expect("regex")), Ok(true));
     }
 }

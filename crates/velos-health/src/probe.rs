@@ -15,10 +15,22 @@ pub struct Target {
     /// `KEY=VALUE`, as the app's spec has it.
     pub env: Vec<String>,
     pub log_files: Vec<PathBuf>,
-    /// Where a `log` probe begins to read each of `log_files` (by index); a file without an offset here is
-    /// read from its end when the prober is made. Taken before an app is started, so that a line it writes
-    /// at once is not missed.
-    pub log_offsets: Vec<u64>,
+    /// Where a `log` probe begins to read `log_files`.
+    pub log_start: LogStart,
+}
+
+/// Where a `log` probe begins to read an instance's log files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LogStart {
+    /// At their end when the prober is made: only lines written from then on count.
+    #[default]
+    End,
+    /// At these offsets, by file (taken before the app was started, so a line it writes at once counts);
+    /// a file without one, at its end.
+    At(Vec<u64>),
+    /// The last whole lines within this many bytes of each file's end, then on: for a prober that meets an
+    /// instance already running (the controller started after it), whose start-up line is behind it.
+    Tail(u64),
 }
 
 #[derive(Debug)]
@@ -44,9 +56,13 @@ impl Prober {
         };
         let cursors = match check.probe {
             Probe::Log { .. } => (target.log_files.iter().enumerate())
-                .map(|(index, path)| match target.log_offsets.get(index) {
-                    Some(offset) => Cursor::at(path.clone(), *offset),
-                    None => Cursor::at_end(path.clone()),
+                .map(|(index, path)| match &target.log_start {
+                    LogStart::At(offsets) => match offsets.get(index) {
+                        Some(offset) => Cursor::at(path.clone(), *offset),
+                        None => Cursor::at_end(path.clone()),
+                    },
+                    LogStart::Tail(bytes) => Cursor::tail(path.clone(), *bytes),
+                    LogStart::End => Cursor::at_end(path.clone()),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -148,10 +164,15 @@ mod tests {
         clock.set(began + Duration::from_secs(10));
         assert_eq!(prober.poll(&target, &now), Health::Healthy);
         // From an offset taken earlier: the line written since counts.
-        let offsets = Target { log_offsets: vec![0, 0], ..target.clone() };
+        let offsets = Target { log_start: LogStart::At(vec![0, 0]), ..target.clone() };
         let check = Check::new(Probe::Log { pattern: "^ready$".into() }, Use::Readiness);
         let mut early = Prober::new(check, &offsets, began).expect("prober");
         assert_eq!(early.run_once(&offsets), Ok(()));
+        // A prober that meets the app running looks at the recent tail: the start-up line is there.
+        let tail = Target { log_start: LogStart::Tail(1024), ..target.clone() };
+        let check = Check::new(Probe::Log { pattern: "^ready$".into() }, Use::Readiness);
+        let mut late = Prober::new(check, &tail, began).expect("prober");
+        assert_eq!(late.run_once(&tail), Ok(()));
     }
 
     #[test]

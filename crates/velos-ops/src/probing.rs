@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use velos_config::{CheckUse, DesiredApp, Probe, Project};
 use velos_core::{ProcessRecord, Status, Stream};
-use velos_health::{Health, Prober, Target};
+use velos_health::{Health, LogStart, Prober, Target};
 use velos_reconcile::clock::Clock;
 use velos_reconcile::readiness::judge;
 use velos_reconcile::{Readiness, ReadyCheck};
@@ -63,7 +63,10 @@ impl Probing {
             cwd: record.spec.cwd.clone(),
             env: record.spec.env.clone(),
             log_files: log_files(&self.home, &record.name),
-            log_offsets: self.log_offsets.get(&record.name).cloned().unwrap_or_default(),
+            log_start: match self.log_offsets.get(&record.name) {
+                Some(offsets) => LogStart::At(offsets.clone()),
+                None => LogStart::End,
+            },
         }
     }
 }
