@@ -184,7 +184,10 @@ fn a_failed_migration_stops_its_dependent_and_apply_exits_1_naming_both() {
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
     let both = format!("{stdout}\n{stderr}");
     assert!(both.contains("migrate did not complete successfully: exited with exit code 3"), "{both}");
-    assert!(stderr.contains("web"), "{stderr}");
+    assert!(
+        stderr.contains("hint: web was not started: migrate did not complete successfully"),
+        "the hint names both: {stderr}"
+    );
     assert!(velos.app("web").is_none(), "web was never created");
 }
 

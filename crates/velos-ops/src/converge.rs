@@ -85,7 +85,21 @@ pub fn incomplete(applied: Applied, file: &std::path::Path) -> OpError {
             .find(|result| result.outcome != velos_reconcile::Outcome::Done)
             .map(|result| result.name.clone())
     });
-    let logs = first.map(|name| format!("velos logs {name} --stderr shows why; then ")).unwrap_or_default();
+    // An app skipped for a dependency never ran: its logs say nothing; the dependency's reason does.
+    let failed = |result: &&velos_reconcile::ActionResult| {
+        matches!(result.outcome, velos_reconcile::Outcome::Failed { .. })
+    };
+    let only_skipped = report.not_running.is_empty() && !report.results.iter().any(|result| failed(&result));
+    let skipped = report.results.iter().filter(|_| only_skipped).find_map(|result| match &result.outcome {
+        velos_reconcile::Outcome::Skipped { reason } => {
+            Some(format!("{} was not started: {reason}; ", result.name))
+        }
+        _ => None,
+    });
+    let logs = match skipped {
+        Some(skipped) => skipped,
+        None => first.map(|name| format!("velos logs {name} --stderr shows why; then ")).unwrap_or_default(),
+    };
     OpError::new(
         OpErrorKind::Incomplete,
         format!("the apply of project {} did not complete: {}", applied.plan.project, report.summary()),
