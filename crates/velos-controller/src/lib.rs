@@ -20,6 +20,7 @@
 mod git;
 pub mod health;
 mod hook;
+mod probed_readiness;
 pub mod remote;
 pub mod revision;
 mod socket;
@@ -36,6 +37,7 @@ mod target;
 
 pub use controller::Controller;
 pub use events::{channel, Event, Handle};
+pub use probed_readiness::ProbedReadiness;
 pub use reconcile::{drift_message, run_controller};
 pub use setup::{client_factory, ControllerError, ControllerOptions, DaemonFactory};
 use state::{Converged, Desired, Failure, TargetState};

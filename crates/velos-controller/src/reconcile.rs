@@ -288,7 +288,7 @@ impl Controller {
         };
         let this = &*self;
         // `depends_on = { db = "healthy" }`: judged by what this controller's prober finds.
-        let mut readiness = crate::health::ProbedReadiness::new(&self.home);
+        let mut readiness = crate::ProbedReadiness::new(&self.home);
         let passed = pass.run_checked(
             daemon.as_mut(),
             clock.as_mut(),

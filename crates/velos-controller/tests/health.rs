@@ -169,7 +169,7 @@ fn the_controllers_passes_judge_healthy_by_what_its_prober_found() {
     let db = &project.apps[0];
     let mut record = ProcessRecord::fresh(db.spec.clone(), Status::Running, 7);
     record.uptime_ms = 5_000;
-    let mut readiness = velos_controller::health::ProbedReadiness::new(home.path());
+    let mut readiness = velos_controller::ProbedReadiness::new(home.path());
     assert_eq!(
         readiness.judge(db, Some(&record), Some(0)),
         Readiness::Ready,
@@ -192,14 +192,14 @@ fn the_controllers_passes_judge_healthy_by_what_its_prober_found() {
         state.write(home.path()).expect("write");
     };
     write(Health::Unhealthy);
-    let mut readiness = velos_controller::health::ProbedReadiness::new(home.path());
+    let mut readiness = velos_controller::ProbedReadiness::new(home.path());
     assert_eq!(readiness.judge(db, Some(&record), Some(0)), Readiness::Unhealthy);
     assert_eq!(
         readiness.reason("db").as_deref(),
         Some("readiness tcp 127.0.0.1:5432 failed 3 times in a row: connection refused")
     );
     write(Health::Healthy);
-    let mut readiness = velos_controller::health::ProbedReadiness::new(home.path());
+    let mut readiness = velos_controller::ProbedReadiness::new(home.path());
     assert_eq!(readiness.judge(db, Some(&record), Some(0)), Readiness::Ready);
     record.restarts = 1;
     assert_eq!(readiness.judge(db, Some(&record), Some(0)), Readiness::CrashLoop, "the record speaks first");
