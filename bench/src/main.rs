@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod api;
 mod declarative;
 mod gitops;
+mod health;
 mod logfiles;
 mod logmine;
 mod mcp;
@@ -93,6 +94,11 @@ impl Home {
 
     pub fn list(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.velos(&["list", "--json"])).expect("list --json")
+    }
+
+    /// `list --all --json`: Velos's own apps too (the controller).
+    pub fn list_all(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.velos(&["list", "--all", "--json"])).expect("list --all --json")
     }
 
     pub fn daemon_pid(&self) -> u32 {

@@ -93,7 +93,7 @@ fn cpu_percent(pid: u32, window: Duration) -> f64 {
     cpu_percent_pair(pid, pid, window).0
 }
 
-fn cpu_percent_pair(first: u32, second: u32, window: Duration) -> (f64, f64) {
+pub(crate) fn cpu_percent_pair(first: u32, second: u32, window: Duration) -> (f64, f64) {
     let (first_before, second_before) = (cpu_ticks(first), cpu_ticks(second));
     let began = Instant::now();
     std::thread::sleep(window);

@@ -52,6 +52,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("mcp") {
         rows.extend(crate::mcp::mcp_scenarios(velos));
     }
+    if wanted("health") {
+        rows.extend(crate::health::health_scenarios(velos));
+    }
     print_table(&rows);
 }
 

@@ -202,7 +202,35 @@ pub fn snapshot(home: &Path, caches: &Caches) -> Result<Snapshot, ScrapeError> {
         }
         sample.reconcile_durations_seconds.extend(recorded.duration_seconds);
     }
-    Ok(Snapshot { records, projects: projects.into_values().collect(), now_unix_ms })
+    let health = health_samples(home, &records, now_unix_ms);
+    Ok(Snapshot { records, projects: projects.into_values().collect(), now_unix_ms, health })
+}
+
+/// Each instance with a check, as velos-ops reads the prober's state (stale is unknown: no gauge).
+fn health_samples(
+    home: &Path,
+    records: &[ProcessRecord],
+    now_unix_ms: u64,
+) -> BTreeMap<String, velos_metrics::HealthSample> {
+    let Ok(home) = velos_ops::Home::new(home) else { return BTreeMap::new() };
+    let known = |check: &Option<velos_health::CheckState>| {
+        check.as_ref().and_then(|check| match check.health {
+            velos_health::Health::Healthy => Some(true),
+            velos_health::Health::Unhealthy => Some(false),
+            velos_health::Health::Unknown => None,
+        })
+    };
+    velos_ops::health_of(&home, records, now_unix_ms)
+        .into_iter()
+        .map(|(name, app)| {
+            let sample = velos_metrics::HealthSample {
+                readiness: known(&app.detail.readiness),
+                liveness: known(&app.detail.liveness),
+                liveness_restarts: u64::from(app.detail.liveness_restarts),
+            };
+            (name, sample)
+        })
+        .collect()
 }
 
 /// Every project's status against `records` (as `velos status` words it, the controller's view laid over

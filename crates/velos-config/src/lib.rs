@@ -39,8 +39,10 @@ pub use raw::json_schema;
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
 pub use velos_schedule::WatchSpec;
+pub use velos_health::{Check, Probe, Use as CheckUse};
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The `PATH` an app gets when its file sets none: the usual system directories, so `command = "python3"`
@@ -117,6 +119,10 @@ pub struct DesiredApp {
     pub state: DesiredState,
     /// Instance names this one waits for (every instance of each dependency), sorted.
     pub depends_on: Vec<String>,
+    /// What this one waits for of each instance in `depends_on`, by instance name: those written in the
+    /// table form with a condition other than `started` (absent: started).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conditions: BTreeMap<String, Condition>,
     /// Settings the daemon applies without a restart (not part of the spec hash).
     pub in_place: InPlace,
 }
@@ -138,6 +144,45 @@ pub struct InPlace {
     /// `watch`, resolved: the controller restarts the app when these files change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch: Option<WatchSpec>,
+    /// `readiness`: carried to the daemon as the `velos.readiness` label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Check>,
+    /// `liveness`: carried to the daemon as the `velos.liveness` label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<Check>,
+}
+
+/// What `depends_on = { db = "…" }` waits for before the dependent is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// It was started (the list form).
+    #[default]
+    Started,
+    /// It is ready: its readiness check passed (running for `min_uptime` when it has none).
+    Healthy,
+    /// A job that exited with code 0.
+    CompletedSuccessfully,
+}
+
+impl Condition {
+    pub const ALL: [Condition; 3] =
+        [Condition::Started, Condition::Healthy, Condition::CompletedSuccessfully];
+
+    /// The word written in velos.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Started => "started",
+            Condition::Healthy => "healthy",
+            Condition::CompletedSuccessfully => "completed_successfully",
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
 }
 
 /// Whether an app should be running.

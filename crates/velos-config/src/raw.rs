@@ -200,10 +200,20 @@ pub struct RawApp {
     /// Changing it does not restart the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_memory: Option<Size>,
-    /// Apps (of this file) to start before this one, and to stop after it.
+    /// Apps (of this file) to start before this one, and to stop after it. A list (`["db"]`) waits until
+    /// each is started; a table says what to wait for: `{ db = "healthy", migrate =
+    /// "completed_successfully" }` (`"started"`, `"healthy"`: its readiness check passed,
+    /// `"completed_successfully"`: a job that exited with code 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(inner(regex(pattern = APP_NAME_PATTERN)))]
-    pub depends_on: Option<Vec<String>>,
+    pub depends_on: Option<RawDependsOn>,
+    /// A check the app must pass to count as ready: `velos apply` waits for it, `depends_on = "healthy"`
+    /// too. Changing it does not restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<RawCheck>,
+    /// A check the app must keep passing: after `failure_threshold` failures in a row it is restarted (by
+    /// the controller, which `velos apply` starts for it). Changing it does not restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<RawCheck>,
     /// Log files: rotation and timestamps. Changing them does not restart the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<RawLog>,
@@ -249,6 +259,101 @@ pub struct RawWatchSettings {
     /// `"500ms"`): a burst of saves is one restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debounce: Option<Duration>,
+}
+
+/// `depends_on = ["db"]` or `depends_on = { db = "healthy" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawDependsOn {
+    /// Each app is waited for until it is started.
+    Started(Vec<String>),
+    /// Each app with what to wait for.
+    Conditions(BTreeMap<String, String>),
+}
+
+impl JsonSchema for RawDependsOn {
+    fn schema_name() -> Cow<'static, str> {
+        "DependsOn".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Apps to wait for: a list (each until started), or a table of app to condition.",
+            "anyOf": [
+                { "type": "array", "items": { "type": "string", "pattern": APP_NAME_PATTERN } },
+                {
+                    "type": "object",
+                    "propertyNames": { "pattern": APP_NAME_PATTERN },
+                    "additionalProperties": { "enum": ["started", "healthy", "completed_successfully"] }
+                }
+            ],
+            "examples": [["db"], { "db": "healthy", "migrate": "completed_successfully" }]
+        })
+    }
+}
+
+impl RawDependsOn {
+    /// The apps named, with their condition as written (`None`: the list form), in file order for a list
+    /// and by name for a table.
+    pub fn entries(&self) -> Vec<(&str, Option<&str>)> {
+        match self {
+            RawDependsOn::Started(names) => names.iter().map(|name| (name.as_str(), None)).collect(),
+            RawDependsOn::Conditions(map) => {
+                map.iter().map(|(name, condition)| (name.as_str(), Some(condition.as_str()))).collect()
+            }
+        }
+    }
+}
+
+/// `readiness = { http = "http://127.0.0.1:8000/health", interval = "500ms" }`: exactly one of `exec`,
+/// `tcp`, `http` or `log`, and its timing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Check")]
+pub struct RawCheck {
+    /// Passes when this program exits with code 0: a string split into words like `command` (no shell:
+    /// write `["sh", "-c", "..."]` for one), or an array. Runs in the app's `cwd` with its `env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<CommandLine>,
+    /// Passes when a TCP connection to `"host:port"` is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub tcp: Option<String>,
+    /// Passes when an HTTP GET of this `http://` URL answers 2xx or 3xx (and matches `body`, if given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^http://"))]
+    pub http: Option<String>,
+    /// With `http`: a regex the response body must match (plain text matches itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Passes once a line the app writes (stdout or stderr) matches this regex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// How long after the app starts the first probe runs (`"0ms"` to `"1h"`, default `"0s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_delay: Option<Duration>,
+    /// How long between probes (`"100ms"` to `"1h"`; default `"1s"` for readiness, `"5s"` for liveness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Duration>,
+    /// How long one probe may take before it counts as failed (`"10ms"` to `"1h"`, default `"1s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Passes in a row that make the app healthy (1 to 100, default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub success_threshold: Option<u32>,
+    /// Failures in a row that make the app unhealthy (1 to 100, default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub failure_threshold: Option<u32>,
+}
+
+/// A command: a string split into words like a shell would (nothing expanded), or an array of words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CommandLine {
+    Text(#[schemars(length(min = 1))] String),
+    Words(#[schemars(length(min = 1))] Vec<String>),
 }
 
 /// `backoff = { initial = "100ms", max = "5s" }`

@@ -32,6 +32,10 @@ pub(crate) enum Kind {
     Signal,
     /// A table of environment variables: string, integer or boolean values.
     Env,
+    /// A string (split into words later) or an array of strings.
+    Command,
+    /// An array of app names, or a table of app name to condition string.
+    DependsOn,
     /// A table with these keys.
     Table(&'static [Field]),
     /// The `[apps]` table: any valid name, each an app table.
@@ -75,15 +79,29 @@ pub(crate) const APP: &[Field] = &[
     optional("kill_signal", Kind::Signal),
     optional("kill_timeout", Kind::Duration),
     optional("max_memory", Kind::Size),
-    optional("depends_on", Kind::Strings),
+    optional("depends_on", Kind::DependsOn),
     optional("log", Kind::Table(LOG)),
     optional("cron_restart", Kind::String),
     optional("watch", Kind::BooleanOrTable(WATCH)),
+    optional("readiness", Kind::Table(CHECK)),
+    optional("liveness", Kind::Table(CHECK)),
 ];
 pub(crate) const WATCH: &[Field] = &[
     optional("paths", Kind::Strings),
     optional("ignore", Kind::Strings),
     optional("debounce", Kind::Duration),
+];
+pub(crate) const CHECK: &[Field] = &[
+    optional("exec", Kind::Command),
+    optional("tcp", Kind::String),
+    optional("http", Kind::String),
+    optional("body", Kind::String),
+    optional("log", Kind::String),
+    optional("initial_delay", Kind::Duration),
+    optional("interval", Kind::Duration),
+    optional("timeout", Kind::Duration),
+    optional("success_threshold", Kind::Integer { min: 1, max: 100 }),
+    optional("failure_threshold", Kind::Integer { min: 1, max: 100 }),
 ];
 pub(crate) const BACKOFF: &[Field] = &[optional("initial", Kind::Duration), optional("max", Kind::Duration)];
 pub(crate) const LOG: &[Field] = &[
@@ -153,6 +171,27 @@ const ALIASES: &[(&str, &str)] = &[
     ("dependencies", "depends_on"),
     ("after", "depends_on"),
     ("autostart", "state"),
+    // Health checks (Kubernetes, docker compose, process-compose).
+    ("readiness_probe", "readiness"),
+    ("ready", "readiness"),
+    ("healthcheck", "readiness"),
+    ("health_check", "readiness"),
+    ("liveness_probe", "liveness"),
+    ("command", "exec"),
+    ("cmd", "exec"),
+    ("test", "exec"),
+    ("tcp_socket", "tcp"),
+    ("port", "tcp"),
+    ("http_get", "http"),
+    ("url", "http"),
+    ("pattern", "log"),
+    ("regex", "log"),
+    ("initial_delay_seconds", "initial_delay"),
+    ("start_period", "initial_delay"),
+    ("period", "interval"),
+    ("period_seconds", "interval"),
+    ("timeout_seconds", "timeout"),
+    ("retries", "failure_threshold"),
     ("enabled", "state"),
     // `[velos]` and `[velos.git]` (Argo CD, Flux).
     ("selfheal", "self_heal"),
@@ -432,6 +471,29 @@ impl Reader<'_> {
                     }
                 }
             }
+            Kind::Command if value.is_some_and(Value::is_str) => {}
+            Kind::Command | Kind::DependsOn if value.is_some_and(Value::is_array) => {
+                self.value(item, Kind::Strings, path, key, span);
+            }
+            Kind::DependsOn if item.is_table_like() => {
+                let Some(table) = item.as_table_like() else { return };
+                for (name, entry) in table.iter() {
+                    let entry_key =
+                        table.get_key_value(name).and_then(|(key, _)| key.span()).unwrap_or(key.clone());
+                    let entry_span = entry.span().unwrap_or(entry_key.clone());
+                    path.push(name.to_string());
+                    self.spans.insert(path, entry_key, entry_span.clone());
+                    if !entry.as_value().is_some_and(Value::is_str) {
+                        let message = format!(
+                            "wrong type for `{}`: expected a condition such as \"healthy\", found {}",
+                            dotted(path),
+                            describe(entry)
+                        );
+                        self.reject(path, entry_span, message, None);
+                    }
+                    path.pop();
+                }
+            }
             Kind::Env if item.is_table_like() => {
                 let Some(table) = item.as_table_like() else { return };
                 for (name, entry) in table.iter() {
@@ -557,6 +619,15 @@ fn expectation(kind: Kind, item: &Item, path: &[String]) -> (&'static str, Optio
             "a table of environment variables",
             Some(format!("write `{key} = {{ NAME = \"value\" }}`")),
         ),
+        Kind::Command => ("a command string or an array of strings", None),
+        Kind::DependsOn => (
+            "a list of apps or a table of conditions",
+            Some(format!("write `{key} = [\"db\"]` or `{key} = {{ db = \"healthy\" }}`")),
+        ),
+        Kind::Table(_) if matches!(key, "readiness" | "liveness") => (
+            "a table",
+            Some(format!("write `{key} = {{ http = \"http://127.0.0.1:8000/health\" }}` (or exec, tcp, log)")),
+        ),
         Kind::Table(_) => ("a table", None),
         Kind::BooleanOrTable(_) => (
             "true, false or a table",
@@ -629,6 +700,7 @@ mod tests {
         assert_eq!(keys(&schema["$defs"]["Git"]), names(GIT));
         assert_eq!(keys(&schema["$defs"]["Agents"]), names(AGENTS));
         assert_eq!(keys(&schema["$defs"]["Watch"]), names(WATCH));
+        assert_eq!(keys(&schema["$defs"]["Check"]), names(CHECK));
         let required: Vec<&str> = GIT.iter().filter(|field| field.required).map(|field| field.name).collect();
         assert_eq!(schema["$defs"]["Git"]["required"], serde_json::json!(required));
         let required: Vec<&str> = APP.iter().filter(|field| field.required).map(|field| field.name).collect();
@@ -638,7 +710,7 @@ mod tests {
     #[test]
     fn aliases_point_at_real_keys() {
         for (alias, target) in ALIASES {
-            let tables = [APP, VELOS, GIT, WATCH];
+            let tables = [APP, VELOS, GIT, WATCH, CHECK];
             let table = tables.iter().find(|fields| fields.iter().any(|field| field.name == *target));
             let table = table.unwrap_or_else(|| panic!("{alias} -> {target}: no such key"));
             assert!(!table.iter().any(|field| field.name == *alias), "{alias} is a real key");

@@ -17,6 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use velos_core::{limits, validate_name, AppSpec, RestartPolicy, NAME_LENGTH_MAX};
 
 mod schedule;
+mod checks;
 
 pub(crate) struct Context<'a> {
     pub(crate) map: &'a SourceMap<'a>,
@@ -35,8 +36,8 @@ struct App<'r> {
     instances: u32,
     state: DesiredState,
     in_place: InPlace,
-    /// `[apps.NAME]` keys, deduplicated, in file order.
-    depends_on: Vec<&'r str>,
+    /// `[apps.NAME]` keys, deduplicated, in file order, with what to wait for.
+    depends_on: Vec<(&'r str, crate::Condition)>,
 }
 
 struct Resolver<'a> {
@@ -94,10 +95,18 @@ fn expand(apps: &[App<'_>], project: &str, revision: &str) -> Vec<DesiredApp> {
         let mut depends_on: Vec<String> = app
             .depends_on
             .iter()
-            .flat_map(|name| instances_of.get(name).cloned().unwrap_or_default())
+            .flat_map(|(name, _)| instances_of.get(name).cloned().unwrap_or_default())
             .collect();
         depends_on.sort();
         depends_on.dedup();
+        let conditions: BTreeMap<String, crate::Condition> = app
+            .depends_on
+            .iter()
+            .filter(|(_, condition)| *condition != crate::Condition::Started)
+            .flat_map(|(name, condition)| {
+                instances_of.get(name).into_iter().flatten().map(|instance| (instance.clone(), *condition))
+            })
+            .collect();
         for (index, instance_name) in (0..).zip(&instances_of[app.name]) {
             let mut env = app.env.clone();
             if app.instances > 1 {
@@ -119,6 +128,7 @@ fn expand(apps: &[App<'_>], project: &str, revision: &str) -> Vec<DesiredApp> {
                 instance: index,
                 state: app.state,
                 depends_on: depends_on.clone(),
+                conditions: conditions.clone(),
                 in_place: app.in_place.clone(),
             });
         }
@@ -352,6 +362,7 @@ impl Resolver<'_> {
             }
         }
         let log = raw.log.clone().unwrap_or_default();
+        let (readiness, liveness) = self.checks(name, raw);
         let in_place = InPlace {
             max_memory_bytes: self.size(
                 &["apps", name, "max_memory"],
@@ -367,26 +378,10 @@ impl Resolver<'_> {
             log_timestamps: log.timestamps.unwrap_or(false),
             cron_restart: self.cron_restart(name, raw),
             watch: self.watch(name, raw, &spec.cwd),
+            readiness,
+            liveness,
         };
-        let mut depends_on: Vec<&str> = Vec::new();
-        for (index, dependency) in raw.depends_on.iter().flatten().enumerate() {
-            if depends_on.contains(&dependency.as_str()) {
-                continue;
-            }
-            if !file.apps.contains_key(dependency) {
-                let span = self.value_span(&["apps", name, "depends_on", &index.to_string()]);
-                let help = did_you_mean(dependency, file.apps.keys().map(String::as_str))
-                    .map(|suggestion| format!("did you mean `{suggestion}`?"))
-                    .or_else(|| Some(format!("the apps of this file are: {}", list(file.apps.keys()))));
-                self.error(
-                    span,
-                    format!("`{name}` depends on `{dependency}`, which is not an app of this file"),
-                    help,
-                );
-                continue;
-            }
-            depends_on.push(dependency);
-        }
+        let depends_on = self.depends_on(name, raw, file);
         (self.diagnostics.len() == errors_before).then(|| App {
             name,
             spec,
@@ -627,7 +622,8 @@ impl Resolver<'_> {
             .apps
             .iter()
             .map(|(name, app)| {
-                let dependencies = app.depends_on.iter().flatten().map(String::as_str);
+                let entries = app.depends_on.as_ref().map(|depends_on| depends_on.entries());
+                let dependencies = entries.into_iter().flatten().map(|(dependency, _)| dependency);
                 (
                     name.as_str(),
                     dependencies.filter(|dependency| raw.apps.contains_key(*dependency)).collect(),
@@ -636,9 +632,14 @@ impl Resolver<'_> {
             .collect();
         for cycle in find_cycles(&graph) {
             let (first, second) = (cycle[0], cycle[1]);
-            let index =
-                raw.apps[first].depends_on.iter().flatten().position(|name| name == second).unwrap_or(0);
-            let span = self.value_span(&["apps", first, "depends_on", &index.to_string()]);
+            let entries = raw.apps[first].depends_on.as_ref().map(|depends_on| depends_on.entries());
+            let entries = entries.unwrap_or_default();
+            let index = entries.iter().position(|(name, _)| *name == second).unwrap_or(0);
+            let element = match entries.get(index) {
+                Some((name, Some(_))) => name.to_string(),
+                _ => index.to_string(),
+            };
+            let span = self.value_span(&["apps", first, "depends_on", &element]);
             self.error(
                 span,
                 format!("dependency cycle: {}", cycle.join(" -> ")),

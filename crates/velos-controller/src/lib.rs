@@ -18,7 +18,9 @@
 //! Time comes from a [`Clock`], so tests drive the timers without sleeping; the loop blocks on its
 //! channel until the next deadline and never polls.
 mod git;
+pub mod health;
 mod hook;
+mod probed_readiness;
 pub mod remote;
 pub mod revision;
 pub mod schedule;
@@ -36,6 +38,7 @@ mod target;
 
 pub use controller::Controller;
 pub use events::{channel, Event, Handle};
+pub use probed_readiness::ProbedReadiness;
 pub use reconcile::{drift_message, run_controller};
 pub use setup::{client_factory, ControllerError, ControllerOptions, DaemonFactory};
 use state::{Converged, Desired, Failure, TargetState};
@@ -46,9 +49,9 @@ pub use hook::{install_hook, CHAINED_HOOK, HOOK_LOG, HOOK_MARKER};
 pub use socket::{listen, request_sync, SyncListener, CONTROLLER_SOCKET};
 pub use source::{load, parse, set_revision, ErrorClass, Fetched, FileSource, Source, SourceError};
 pub use system::{
-    controller_wanted, fetch_git_project, file_target, git_from_args, is_tracked, register_target,
-    registered_targets, system_project_text, tracking, unregister_target, write_system_project,
-    CONTROLLER_APP, SYSTEM_FILE, SYSTEM_LABEL, SYSTEM_PROJECT, TARGETS_DIR,
+    controller_wanted, fetch_git_project, file_target, git_from_args, health_checks_wanted, is_tracked,
+    register_target, registered_targets, system_project_text, tracking, unregister_target,
+    write_system_project, CONTROLLER_APP, SYSTEM_FILE, SYSTEM_LABEL, SYSTEM_PROJECT, TARGETS_DIR,
 };
 pub use velos_reconcile::followed::{
     is_followed, live_records, load_for_status, lock_project, overlay, read_records, remove_record,

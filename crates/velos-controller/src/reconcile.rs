@@ -287,9 +287,12 @@ impl Controller {
             options: self.options.apply,
         };
         let this = &*self;
-        let passed = pass.run(
+        // `depends_on = { db = "healthy" }`: judged by what this controller's prober finds.
+        let mut readiness = crate::ProbedReadiness::new(&self.home);
+        let passed = pass.run_checked(
             daemon.as_mut(),
             clock.as_mut(),
+            &mut readiness,
             &mut |plan, live, clock| {
                 if plan.is_empty() && !revision_changed {
                     held = Some(Ok(Converged {
@@ -420,6 +423,13 @@ pub fn run_controller(
     let mut controller =
         Controller::new(home, targets, daemon, Box::new(SystemClock), options, Some(&handle))?;
     let listening = !(foreground && controller_wanted(home)) && controller.listen(&handle)?;
+    if !foreground {
+        // The supervised controller probes; a foreground loop (`apply --watch`) leaves it to that one, so no
+        // app is ever restarted twice for one liveness failure.
+        if let Err(error) = crate::health::spawn_prober(home, options.verbose) {
+            eprintln!("velos controller: cannot start the health prober: {error}");
+        }
+    }
     if !listening && options.verbose {
         let holder =
             read_records(home).into_iter().find(|record| is_followed(home, &record.project)).map_or_else(

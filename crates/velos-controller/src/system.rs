@@ -65,13 +65,25 @@ pub fn registered_targets(home: &Path) -> Vec<Target> {
 /// Whether anything asks for the controller: then [`SYSTEM_PROJECT`] runs it. Each reason is a predicate
 /// of its own: followed targets, then those judged from the live apps (one LIST for all of them, none
 /// when targets already decide): apps with a `cron_restart` or `watch`
-/// ([`crate::schedule::schedules_wanted`]).
+/// ([`crate::schedule::schedules_wanted`]) and apps with a readiness or liveness check
+/// ([`health_checks_wanted`]).
 pub fn controller_wanted(home: &Path) -> bool {
     if !registered_targets(home).is_empty() {
         return true;
     }
     let live = live_apps(home);
-    crate::schedule::schedules_wanted(&live)
+    crate::schedule::schedules_wanted(&live) || health_checks_wanted(&live)
+}
+
+/// Whether a live app carries a readiness or liveness check (its `velos.readiness` / `velos.liveness`
+/// label): the controller's prober runs them continuously, restarts on liveness, and keeps
+/// `health/state.json`.
+pub fn health_checks_wanted(live: &[velos_core::ProcessRecord]) -> bool {
+    live.iter().any(|record| {
+        [velos_health::Use::Readiness, velos_health::Use::Liveness]
+            .iter()
+            .any(|purpose| record.spec.labels.contains_key(purpose.label()))
+    })
 }
 
 /// The apps the daemon of `home` runs; none when it does not answer (then it runs nothing to want a

@@ -156,6 +156,13 @@ impl Stream {
             Stream::Err => "err",
         }
     }
+
+    /// The file the daemon appends `app`'s output on this stream to, under `$VELOS_HOME/logs/`:
+    /// `NAME-out.log` / `NAME-err.log` (docs/PROTOCOL.md "Logs"; rotated files add `.1` … `.N`). The one
+    /// definition, for every Rust process that reads logs (velos-ops, the controller's log checks).
+    pub fn log_file_name(self, app: &str) -> String {
+        format!("{app}-{}.log", self.as_str())
+    }
 }
 
 /// Data of `PING`.

@@ -33,6 +33,9 @@ pub struct Compact {
     pub r: u32,
     /// Uptime, seconds.
     pub u: u64,
+    /// Health (`healthy`, `unhealthy`, `unknown`), for an app with a readiness or liveness check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub h: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -61,12 +64,14 @@ fn compact(record: &ProcessRecord) -> Compact {
         m: record.memory,
         r: record.restarts,
         u: record.uptime_ms / 1000,
+        h: None,
     }
 }
 
 pub fn list_apps(host: &Host, params: &ListAppsParams) -> Result<AppsPage, Failure> {
     let start = decode_cursor(params.cursor.as_deref()).map_err(Failure::new)?.unwrap_or(0);
-    let records = host.live()?;
+    let listed = host.listed()?;
+    let records = listed.apps;
     let project = params.project.as_deref();
     let status = params.status.as_deref().map(str::to_ascii_lowercase);
     let matching: Vec<Compact> = records
@@ -74,7 +79,10 @@ pub fn list_apps(host: &Host, params: &ListAppsParams) -> Result<AppsPage, Failu
         .filter(|record| {
             project.is_none_or(|project| record.spec.labels.get("project").is_some_and(|p| p == project))
         })
-        .map(compact)
+        .map(|record| Compact {
+            h: listed.health.get(&record.name).map(|app| app.health.as_str().to_string()),
+            ..compact(record)
+        })
         .filter(|app| status.as_deref().is_none_or(|status| app.s == status))
         .collect();
     let total = matching.len();
@@ -114,6 +122,9 @@ pub struct AppDetail {
     pub max_memory_bytes: u64,
     /// stdout and stderr log files (logs_tail and logs_search read them).
     pub logs: Vec<String>,
+    /// Its readiness / liveness checks and what the controller's prober last found (stale: unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<velos_ops::AppHealth>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -162,6 +173,7 @@ pub fn app_info(host: &Host, params: &AppInfoParams) -> Result<AppInfo, Failure>
                     .unwrap_or_default(),
                 max_memory_bytes: record.spec.max_memory_bytes,
                 logs: vec![info.out_log.display().to_string(), info.err_log.display().to_string()],
+                health: info.health.clone(),
             }
         })
         .collect();

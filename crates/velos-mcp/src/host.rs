@@ -94,6 +94,12 @@ impl Host {
         Ok(self.ops.list(ListRequest { all: false })?.apps)
     }
 
+    /// [`Host::live`] with the health of each app that has a check.
+    pub fn listed(&self) -> Result<velos_ops::ListOutcome, Failure> {
+        self.ensure_daemon()?;
+        Ok(self.ops.list(ListRequest { all: false })?)
+    }
+
     /// The instances `name` means (an app, one instance), with their log files; `not_found` with close
     /// names otherwise.
     pub fn info(&self, name: &str) -> Result<Vec<velos_ops::AppInfo>, Failure> {

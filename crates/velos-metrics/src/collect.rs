@@ -26,6 +26,7 @@ pub(crate) struct Instance {
     pub(crate) memory_bytes: u64,
     pub(crate) start_time_seconds: Option<f64>,
     pub(crate) restarts: u64,
+    pub(crate) health: Option<crate::HealthSample>,
 }
 
 impl Instance {
@@ -42,6 +43,7 @@ impl Instance {
             memory_bytes: record.memory,
             start_time_seconds: running.then(|| now_unix_ms.saturating_sub(record.uptime_ms) as f64 / 1000.0),
             restarts: u64::from(record.restarts),
+            health: None,
         }
     }
 
@@ -59,8 +61,14 @@ pub(crate) struct Scrape {
 
 impl Scrape {
     pub(crate) fn new(snapshot: &Snapshot) -> Scrape {
-        let mut instances: Vec<Instance> =
-            snapshot.records.iter().map(|record| Instance::new(record, snapshot.now_unix_ms)).collect();
+        let mut instances: Vec<Instance> = snapshot
+            .records
+            .iter()
+            .map(|record| Instance {
+                health: snapshot.health.get(&record.name).cloned(),
+                ..Instance::new(record, snapshot.now_unix_ms)
+            })
+            .collect();
         instances.sort_by(|a, b| a.name.cmp(&b.name));
         let mut projects = snapshot.projects.clone();
         projects.sort_by(|a, b| a.project.cmp(&b.project));
@@ -118,11 +126,47 @@ impl Collector for Scrape {
         let restarts =
             ("velos_process_restarts", "Automatic restarts since a client last started it", None, counter);
         family(&mut encoder, restarts, instances, |i| Some((i.labels(), ConstCounter::new(i.restarts))))?;
+        if instances.iter().any(|i| i.health.is_some()) {
+            self.encode_health(&mut encoder)?;
+        }
         self.encode_projects(&mut encoder)
     }
 }
 
 impl Scrape {
+    /// Only when an instance has a check: a host without checks keeps the exposition it always had.
+    fn encode_health(&self, encoder: &mut DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let checks: Vec<(&Instance, &'static str, bool)> = self
+            .instances
+            .iter()
+            .filter_map(|i| i.health.as_ref().map(|health| (i, health)))
+            .flat_map(|(i, health)| {
+                [("readiness", health.readiness), ("liveness", health.liveness)]
+                    .into_iter()
+                    .filter_map(move |(check, passing)| passing.map(|passing| (i, check, passing)))
+            })
+            .collect();
+        let healthy = (
+            "velos_process_healthy",
+            "1 when the check passes, 0 when it fails (absent while unknown)",
+            None,
+            MetricType::Gauge,
+        );
+        family(encoder, healthy, &checks, |(i, check, passing)| {
+            let [project, app, name] = i.labels();
+            Some(([project, app, name, ("check", *check)], ConstGauge::new(i64::from(*passing))))
+        })?;
+        let restarts = (
+            "velos_process_liveness_restarts",
+            "Restarts the controller made because liveness failed",
+            None,
+            MetricType::Counter,
+        );
+        family(encoder, restarts, &self.instances, |i| {
+            i.health.as_ref().map(|health| (i.labels(), ConstCounter::new(health.liveness_restarts)))
+        })
+    }
+
     fn encode_projects(&self, encoder: &mut DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let projects = &self.projects;
         fn label(p: &ProjectSample) -> [(&'static str, &str); 1] {

@@ -20,6 +20,8 @@
 //! | `velos_reconcile_total{result}` | counter | recorded applies, `result` = `ok` or `failed` |
 //! | `velos_reconcile_duration_seconds` | histogram | how long each recorded apply took |
 //! | `velos_drift_apps` | gauge | apps whose live state differs from the desired one |
+//! | `velos_process_healthy{check}` | gauge | 1 when the instance's `readiness` / `liveness` check passes, 0 when it fails; absent while unknown (not probed yet, or the controller is down) |
+//! | `velos_process_liveness_restarts_total` | counter | restarts the controller made because liveness failed |
 //!
 //! Both text formats are served: Prometheus text 0.0.4 and OpenMetrics 1.0, chosen by [`negotiate`].
 mod collect;
@@ -28,6 +30,7 @@ pub mod otlp;
 
 pub use format::{negotiate, Format};
 
+use std::collections::BTreeMap;
 use velos_core::ProcessRecord;
 
 /// One project's facts, as `status` and `history` give them.
@@ -54,6 +57,16 @@ pub struct Snapshot {
     pub projects: Vec<ProjectSample>,
     /// When the LIST was taken: turns each record's `uptime_ms` into a start time.
     pub now_unix_ms: u64,
+    /// The health of each instance with a check, by name (as velos-ops reads it: stale is unknown).
+    pub health: BTreeMap<String, HealthSample>,
+}
+
+/// One instance's checks: `Some(true)` passing, `Some(false)` failing, `None` unknown or no such check.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HealthSample {
+    pub readiness: Option<bool>,
+    pub liveness: Option<bool>,
+    pub liveness_restarts: u64,
 }
 
 /// Why the exposition could not be written. Only a bug of ours (a formatter failing on a `String`) can

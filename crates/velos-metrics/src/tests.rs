@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::BTreeMap;
 use velos_core::{AppSpec, ProcessRecord, Status};
 
 fn record(name: &str, app: &str, project: &str, status: Status, pid: u32) -> ProcessRecord {
@@ -30,6 +31,7 @@ pub(crate) fn snapshot() -> Snapshot {
             reconcile_durations_seconds: vec![0.004, 0.2, 3.0],
         }],
         now_unix_ms: 1_700_000_010_000,
+        health: BTreeMap::new(),
     }
 }
 
@@ -139,4 +141,34 @@ fn an_empty_host_still_renders_every_family_header() {
     let text = render(&Snapshot::default(), Format::Text).expect("renders");
     assert!(lines(&text).is_empty(), "{text}");
     assert!(text.contains("# TYPE velos_process_up gauge"));
+}
+
+#[test]
+fn health_is_one_gauge_per_known_check_and_a_restart_counter() {
+    let mut snapshot = snapshot();
+    snapshot.health.insert(
+        "web-0".into(),
+        HealthSample { readiness: Some(true), liveness: Some(false), liveness_restarts: 2 },
+    );
+    snapshot
+        .health
+        .insert("web-1".into(), HealthSample { readiness: None, liveness: None, liveness_restarts: 0 });
+    let text = render(&snapshot, Format::Text).expect("render");
+    let health: Vec<&str> = lines(&text)
+        .into_iter()
+        .filter(|line| line.contains("healthy") || line.contains("liveness"))
+        .collect();
+    assert_eq!(
+        health,
+        [
+            "velos_process_healthy{project=\"shop\",app=\"web\",name=\"web-0\",check=\"readiness\"} 1",
+            "velos_process_healthy{project=\"shop\",app=\"web\",name=\"web-0\",check=\"liveness\"} 0",
+            "velos_process_liveness_restarts_total{project=\"shop\",app=\"web\",name=\"web-0\"} 2",
+            "velos_process_liveness_restarts_total{project=\"shop\",app=\"web\",name=\"web-1\"} 0",
+        ]
+    );
+    assert!(
+        !render(&self::snapshot(), Format::Text).expect("render").contains("healthy"),
+        "no check, no family"
+    );
 }

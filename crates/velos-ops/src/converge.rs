@@ -6,6 +6,7 @@ use crate::context::Ops;
 use crate::edit::session::converge_error;
 use crate::error::{ErrorDetail, OpError, OpErrorKind};
 use crate::outcome::{WaitOptions, Warning};
+use crate::probing::Probing;
 use crate::ready::{wait_ready, watched, AppReadiness};
 use crate::recording::Recording;
 use schemars::JsonSchema;
@@ -48,10 +49,14 @@ pub fn converge_project(
     let mut recording = Recording::new(backend);
     // Both callbacks report to `progress`, one after the other, never at once.
     let progress = std::cell::RefCell::new(progress);
+    // `depends_on = { db = "healthy" }` is judged by db's readiness check, probed.
+    let mut probing = Probing::new(ops.home(), ops.clock());
+    probing.mark_logs(project);
     let converged = pass
-        .run(
+        .run_checked(
             &mut recording,
             clock.as_mut(),
+            &mut probing,
             &mut |plan, _, _| {
                 (progress.borrow_mut())(Progress::Planned { plan, system });
                 Gate::Apply
@@ -80,7 +85,21 @@ pub fn incomplete(applied: Applied, file: &std::path::Path) -> OpError {
             .find(|result| result.outcome != velos_reconcile::Outcome::Done)
             .map(|result| result.name.clone())
     });
-    let logs = first.map(|name| format!("velos logs {name} --stderr shows why; then ")).unwrap_or_default();
+    // An app skipped for a dependency never ran: its logs say nothing; the dependency's reason does.
+    let failed = |result: &&velos_reconcile::ActionResult| {
+        matches!(result.outcome, velos_reconcile::Outcome::Failed { .. })
+    };
+    let only_skipped = report.not_running.is_empty() && !report.results.iter().any(|result| failed(&result));
+    let skipped = report.results.iter().filter(|_| only_skipped).find_map(|result| match &result.outcome {
+        velos_reconcile::Outcome::Skipped { reason } => {
+            Some(format!("{} was not started: {reason}; ", result.name))
+        }
+        _ => None,
+    });
+    let logs = match skipped {
+        Some(skipped) => skipped,
+        None => first.map(|name| format!("velos logs {name} --stderr shows why; then ")).unwrap_or_default(),
+    };
     OpError::new(
         OpErrorKind::Incomplete,
         format!("the apply of project {} did not complete: {}", applied.plan.project, report.summary()),
@@ -89,27 +108,48 @@ pub fn incomplete(applied: Applied, file: &std::path::Path) -> OpError {
     .detail(ErrorDetail::Incomplete { plan: applied.plan, report: applied.report, ready: Vec::new() })
 }
 
+/// What a readiness wait starts from: the project it judges, the probing state, and when the apply began.
+/// Made with [`Waiting::before`] right before the project's actions, so that a `log` readiness check sees a
+/// line an app writes as it starts.
+pub struct Waiting<'p> {
+    project: &'p Project,
+    probing: Probing,
+    began: std::time::Instant,
+}
+
+impl<'p> Waiting<'p> {
+    /// `began`: when the apply began; its timeout counts from then.
+    pub fn before(ops: &Ops, project: &'p Project, began: std::time::Instant) -> Waiting<'p> {
+        let mut probing = Probing::new(ops.home(), ops.clock());
+        probing.mark_logs(project);
+        Waiting { project, probing, began }
+    }
+}
+
 /// After a project's converge (done or incomplete): unless told not to wait, waits until each app the
-/// project wants running is ready or has failed, by `began` + the wait's timeout. An app not ready makes
-/// the apply `incomplete`, its error naming the app, its last exit and where to look; the outcomes are in
+/// project wants running is ready (its readiness check passed, or up for its `min_uptime`) or has failed,
+/// by the apply's start + the wait's timeout. An app not ready makes the apply `incomplete`, its error
+/// naming the app, its last exit or failed check, and where to look; the outcomes are in
 /// [`ErrorDetail::Incomplete`]'s `ready`, and returned with the result when all are ready.
 pub fn await_ready(
     ops: &Ops,
     backend: &mut dyn Backend,
     converged: Result<Applied, OpError>,
     wait: WaitOptions,
-    began: std::time::Instant,
+    waiting: Waiting<'_>,
     file: &std::path::Path,
 ) -> Result<(Applied, Vec<AppReadiness>), OpError> {
     if !wait.wait {
         return converged.map(|applied| (applied, Vec::new()));
     }
+    let Waiting { project, mut probing, began } = waiting;
     let deadline = began + std::time::Duration::from_millis(wait.timeout_ms);
     let mut clock = ops.clock();
+    let checks = (project, &mut probing as &mut dyn velos_reconcile::ReadyCheck);
     match converged {
         Ok(applied) => {
             let apps = watched(&applied.plan, &applied.report);
-            let ready = wait_ready(backend, clock.as_mut(), ops.home(), &apps, deadline)?;
+            let ready = wait_ready(backend, clock.as_mut(), ops.home(), checks, &apps, deadline)?;
             if ready.iter().all(AppReadiness::is_ready) {
                 Ok((applied, ready))
             } else {
@@ -120,7 +160,8 @@ pub fn await_ready(
             if let Some(ErrorDetail::Incomplete { plan, report, ready }) = error.detail.as_deref_mut() {
                 let apps = watched(plan, report);
                 // The apply failed already: what the apps say is a bonus, never a second error.
-                *ready = wait_ready(backend, clock.as_mut(), ops.home(), &apps, deadline).unwrap_or_default();
+                *ready = wait_ready(backend, clock.as_mut(), ops.home(), checks, &apps, deadline)
+                    .unwrap_or_default();
             }
             Err(error)
         }

@@ -74,7 +74,7 @@ impl Home {
 /// `NAME-out.log` / `NAME-err.log`: the one definition of a log file's name (the daemon's, docs/PROTOCOL.md
 /// "Logs"). Rotated files add `.1` … `.N`.
 pub fn log_file_name(app: &str, stream: Stream) -> String {
-    format!("{app}-{}.log", stream.as_str())
+    stream.log_file_name(app)
 }
 
 #[cfg(test)]

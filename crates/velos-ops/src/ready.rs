@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use velos_config::Project;
 use velos_core::{ProcessRecord, Status, Stream};
 use velos_reconcile::clock::Clock;
 use velos_reconcile::readiness::{judge, last_exit, reason};
-use velos_reconcile::{ActionType, ApplyReport, Daemon, Outcome, Plan, Readiness};
+use velos_reconcile::{ActionType, ApplyReport, Daemon, Outcome, Plan, Readiness, ReadyCheck};
 
 /// Lines of stderr an app that is not ready shows.
 pub const STDERR_TAIL_LINES: usize = 10;
@@ -81,11 +82,13 @@ pub fn watched(plan: &Plan, report: &ApplyReport) -> Vec<(String, Option<u32>)> 
 
 /// Waits until each of `apps` is settled (ready, or failed) or `deadline` passes; one outcome per app, in
 /// the order given. `restarts_before`: `Some(n)` for an app known to have `n` restarts when watching
-/// began; `None`: whatever it has at the first look.
+/// began; `None`: whatever it has at the first look. Each instance of `project` is judged by `check`
+/// (which probes those with a readiness check); a name `project` does not declare, by its record alone.
 pub fn wait_ready(
     daemon: &mut dyn Daemon,
     clock: &mut dyn Clock,
     home: &Home,
+    (project, check): (&Project, &mut dyn ReadyCheck),
     apps: &[(String, Option<u32>)],
     deadline: Instant,
 ) -> Result<Vec<AppReadiness>, OpError> {
@@ -103,7 +106,10 @@ pub fn wait_ready(
             if baseline.is_none() {
                 *baseline = Some(record.map_or(0, |record| record.restarts));
             }
-            let readiness = judge(record, *baseline);
+            let readiness = match project.app(name) {
+                Some(instance) => check.judge(instance, record, *baseline),
+                None => judge(record, *baseline),
+            };
             if readiness.is_settled() {
                 settled.insert(name, (readiness, record.cloned()));
             } else if clock.now() >= deadline {
@@ -118,7 +124,14 @@ pub fn wait_ready(
     let mut outcomes: Vec<AppReadiness> = apps
         .iter()
         .filter_map(|(name, _)| settled.remove(name.as_str()).map(|settled| (name, settled)))
-        .map(|(name, (readiness, record))| outcome(home, name, readiness, record.as_ref()))
+        .map(|(name, (readiness, record))| {
+            let mut app = outcome(home, name, readiness, record.as_ref());
+            // A check knows better than the record why an app it probes is not ready.
+            if let Some(why) = check.reason(name).filter(|_| !app.is_ready()) {
+                app.reason = why;
+            }
+            app
+        })
         .collect();
     let silent = |app: &AppReadiness| !app.is_ready() && app.stderr_tail.is_empty();
     if outcomes.iter().any(silent) {
@@ -176,6 +189,18 @@ mod tests {
     use velos_core::AppSpec;
     use velos_reconcile::clock::TestClock;
     use velos_reconcile::testing::FakeDaemon;
+    use velos_reconcile::ByRecord;
+
+    /// A project declaring none of the apps: each is judged by its record.
+    fn empty_project() -> Project {
+        Project {
+            name: "shop".into(),
+            file: "/srv/shop/velos.toml".into(),
+            revision: "file:0".into(),
+            apps: Vec::new(),
+            controller: None,
+        }
+    }
 
     fn record(name: &str, status: Status, restarts: u32, uptime_ms: u64) -> ProcessRecord {
         let mut record = ProcessRecord::fresh(AppSpec::new(name, "/bin/sleep", "/"), status, 7);
@@ -203,7 +228,10 @@ mod tests {
             ("gone".to_string(), Some(0)),
         ];
         let deadline = clock.now() + Duration::from_secs(60);
-        let outcomes = wait_ready(&mut daemon, &mut clock.clone(), &home, &apps, deadline).expect("wait");
+        let project = empty_project();
+        let checks = (&project, &mut ByRecord as &mut dyn ReadyCheck);
+        let outcomes =
+            wait_ready(&mut daemon, &mut clock.clone(), &home, checks, &apps, deadline).expect("wait");
         let states: Vec<(&str, Readiness)> =
             outcomes.iter().map(|app| (app.name.as_str(), app.readiness)).collect();
         assert_eq!(
@@ -259,7 +287,10 @@ mod tests {
         let clock = TestClock::new();
         let deadline = clock.now() + Duration::from_secs(3);
         let apps = [("slow".to_string(), Some(0))];
-        let outcomes = wait_ready(&mut NeverUp, &mut clock.clone(), &home, &apps, deadline).expect("wait");
+        let project = empty_project();
+        let checks = (&project, &mut ByRecord as &mut dyn ReadyCheck);
+        let outcomes =
+            wait_ready(&mut NeverUp, &mut clock.clone(), &home, checks, &apps, deadline).expect("wait");
         assert_eq!(outcomes[0].readiness, Readiness::TimedOut);
         assert_eq!(outcomes[0].reason, "running, up 10ms of its min_uptime 1s");
         assert!(outcomes[0].stderr_tail.is_empty(), "no log file, no tail");

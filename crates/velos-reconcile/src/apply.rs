@@ -5,6 +5,7 @@
 //! [`crate::testing::FakeDaemon`]), and time through [`Clock`], so every path is tested without a daemon
 //! and without sleeping.
 pub use crate::clock::{Clock, SystemClock};
+use crate::depends::{self, Gates};
 use crate::plan::{Action, ActionKind, ActionType, Plan};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -226,6 +227,19 @@ pub fn apply_with_clock(
     clock: &mut dyn Clock,
     progress: &mut dyn FnMut(ApplyEvent<'_>),
 ) -> ApplyReport {
+    apply_gated(plan, daemon, options, clock, None, progress)
+}
+
+/// [`apply_with_clock`], and with `gates`, each app that starts waits first for the `depends_on`
+/// conditions of its project ([`crate::depends`]); one whose dependency fails them is skipped, naming it.
+pub fn apply_gated(
+    plan: &Plan,
+    daemon: &mut dyn Daemon,
+    options: ApplyOptions,
+    clock: &mut dyn Clock,
+    mut gates: Option<Gates<'_>>,
+    progress: &mut dyn FnMut(ApplyEvent<'_>),
+) -> ApplyReport {
     let total = plan.actions.len();
     if !plan.is_applicable() {
         // A plan read back from JSON has no specs to send: each action fails, none is half done.
@@ -245,7 +259,7 @@ pub fn apply_with_clock(
     let mut created_in_batch: BTreeMap<usize, Result<(), String>> = BTreeMap::new();
     for (index, action) in plan.actions.iter().enumerate() {
         if !created_in_batch.contains_key(&index) {
-            created_in_batch = create_batch(plan, index, &unapplied, daemon);
+            created_in_batch = create_batch(plan, index, &unapplied, gates.as_ref(), daemon);
         }
         progress(ApplyEvent::ActionStarted { index, total, action });
         let kind = action.kind.kind();
@@ -263,6 +277,11 @@ pub fn apply_with_clock(
                 .find(|dependency| unapplied.contains(dependency.as_str()))
                 .map(|dependency| format!("depends on {dependency}, which was not applied"))
         };
+        let blocked = blocked.or_else(|| {
+            let gates = gates.as_mut()?;
+            let (deadline, poll) = (waiter.deadline, options.poll_interval);
+            depends::await_conditions(gates, action, daemon, waiter.clock, (deadline, poll)).err()
+        });
         let outcome = match blocked {
             Some(reason) => Outcome::Skipped { reason },
             None => {
@@ -303,6 +322,7 @@ fn create_batch(
     plan: &Plan,
     first: usize,
     unapplied: &BTreeSet<&str>,
+    gates: Option<&Gates<'_>>,
     daemon: &mut dyn Daemon,
 ) -> BTreeMap<usize, Result<(), String>> {
     let mut run: Vec<(usize, StartSpec)> = Vec::new();
@@ -313,7 +333,9 @@ fn create_batch(
             action.depends_on.iter().any(|dependency| names_in_run.contains(dependency.as_str()));
         let blocked = unapplied.contains(action.name.as_str())
             || action.depends_on.iter().any(|dependency| unapplied.contains(dependency.as_str()));
-        if depends_inside || blocked {
+        // An app with depends_on conditions waits for them first: never sent ahead in a batch.
+        let gated = gates.is_some_and(|gates| !gates.conditions_of(action).is_empty());
+        if depends_inside || blocked || gated {
             break;
         }
         run.push((index, create_spec(spec, *state)));

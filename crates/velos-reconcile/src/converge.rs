@@ -10,8 +10,9 @@
 //!   `velos apply` twice touches nothing, not even the history); anything else is recorded, failures too;
 //! - recording is not the apply: a history that cannot be written is returned as data
 //!   ([`Converged::unrecorded`]), and what was done stays done.
-use crate::apply::{apply_with_clock, ApplyEvent, ApplyOptions, ApplyReport, Daemon, DaemonError};
+use crate::apply::{apply_gated, ApplyEvent, ApplyOptions, ApplyReport, Daemon, DaemonError};
 use crate::clock::Clock;
+use crate::depends::Gates;
 use crate::history::{is_recorded, record_apply, record_failure, HistoryEntry, HistoryError};
 use crate::plan::{plan, plan_app, Plan, PlanError};
 use std::path::Path;
@@ -91,6 +92,19 @@ impl Pass<'_> {
         gate: &mut GateFn<'_>,
         progress: &mut dyn FnMut(ApplyEvent<'_>),
     ) -> Result<Converged, ConvergeError> {
+        self.run_checked(daemon, clock, &mut crate::ByRecord, gate, progress)
+    }
+
+    /// [`Pass::run`], judging `depends_on = { x = "healthy" }` with `check` (one that probes readiness
+    /// checks) instead of the record alone.
+    pub fn run_checked(
+        &self,
+        daemon: &mut dyn Daemon,
+        clock: &mut dyn Clock,
+        check: &mut dyn crate::ReadyCheck,
+        gate: &mut GateFn<'_>,
+        progress: &mut dyn FnMut(ApplyEvent<'_>),
+    ) -> Result<Converged, ConvergeError> {
         let live = daemon.list().map_err(ConvergeError::List)?;
         let planned = match self.scope {
             Scope::Project => plan(self.project, &live),
@@ -117,7 +131,8 @@ impl Pass<'_> {
             return Ok(converged);
         }
         if !converged.plan.is_empty() {
-            converged.report = apply_with_clock(&converged.plan, daemon, self.options, clock, progress);
+            let gates = Some(Gates { project: self.project, check });
+            converged.report = apply_gated(&converged.plan, daemon, self.options, clock, gates, progress);
         }
         // An unreadable registry is no reason to skip the record: recording says what it cannot do.
         let already = converged.plan.is_empty() && is_recorded(self.home, self.project).unwrap_or(false);

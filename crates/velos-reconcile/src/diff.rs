@@ -4,7 +4,7 @@
 //! Also the interim label contract for the settings that change without a restart (see [`labels`]).
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use velos_config::{DesiredApp, InPlace, WatchSpec};
+use velos_config::{CheckUse, DesiredApp, InPlace, WatchSpec};
 use velos_core::AppSpec;
 
 /// One field that differs, old → new. `None` means "not set" (an env key added or removed, a limit unset):
@@ -137,6 +137,12 @@ pub fn in_place_changes(old: &InPlace, new: &InPlace) -> Vec<FieldChange> {
     push("log.timestamps", Some(old.log_timestamps.to_string()), Some(new.log_timestamps.to_string()));
     push("cron_restart", old.cron_restart.clone(), new.cron_restart.clone());
     push("watch", old.watch.as_ref().map(watch_text), new.watch.as_ref().map(watch_text));
+    push(
+        "readiness",
+        summary(&old.readiness, CheckUse::Readiness),
+        summary(&new.readiness, CheckUse::Readiness),
+    );
+    push("liveness", summary(&old.liveness, CheckUse::Liveness), summary(&new.liveness, CheckUse::Liveness));
     changes
 }
 
@@ -149,6 +155,11 @@ fn watch_text(watch: &velos_schedule::WatchSpec) -> String {
         text.push_str(&format!(" ({})", duration_ms(watch.debounce_ms)));
     }
     text
+}
+
+/// A check as a plan shows it: `http http://127.0.0.1:8000/health every 500ms`.
+fn summary(check: &Option<velos_config::Check>, purpose: CheckUse) -> Option<String> {
+    check.as_ref().map(|check| check.summary(purpose))
 }
 
 // The one formatter of durations, sizes and signals is velos-config's: what it writes, velos.toml reads.
@@ -191,6 +202,8 @@ pub fn live_in_place(spec: &AppSpec) -> InPlace {
         log_timestamps: spec.log_timestamps,
         cron_restart: spec.labels.get(velos_schedule::CRON_LABEL).cloned(),
         watch: spec.labels.get(velos_schedule::WATCH_LABEL).and_then(|text| WatchSpec::from_label(text)),
+        readiness: velos_health::check::from_labels(&spec.labels, CheckUse::Readiness),
+        liveness: velos_health::check::from_labels(&spec.labels, CheckUse::Liveness),
     }
 }
 
@@ -213,6 +226,15 @@ fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
     };
     label(velos_schedule::CRON_LABEL, in_place.cron_restart.clone());
     label(velos_schedule::WATCH_LABEL, in_place.watch.as_ref().map(WatchSpec::to_label));
+    // Checks ride as labels: every Rust process learns them from one LIST; the daemon stores them blindly.
+    for (purpose, check) in
+        [(CheckUse::Readiness, &in_place.readiness), (CheckUse::Liveness, &in_place.liveness)]
+    {
+        match check {
+            Some(check) => spec.labels.insert(purpose.label().to_string(), check.to_label()),
+            None => spec.labels.remove(purpose.label()),
+        };
+    }
 }
 
 /// The spec to send for `desired`: its spec with the hash computed, its in-place settings, and the
@@ -319,6 +341,10 @@ mod tests {
             log_max_size_bytes: None,
             log_max_files: Some(5),
             log_timestamps: true,
+            readiness: Some(velos_config::Check::new(
+                velos_config::Probe::Tcp { address: "127.0.0.1:80".into() },
+                CheckUse::Readiness,
+            )),
             ..InPlace::default()
         };
         let desired = DesiredApp {
@@ -327,6 +353,7 @@ mod tests {
             instance: 0,
             state: velos_config::DesiredState::Running,
             depends_on: vec![],
+            conditions: Default::default(),
             in_place: in_place.clone(),
         };
         let spec = spec_to_send(&desired, &["db"]);
@@ -336,6 +363,12 @@ mod tests {
         assert_eq!(spec.max_memory_bytes, 268_435_456);
         assert!(spec.log_timestamps);
         assert_eq!(live_depends_on(&spec), ["db"]);
+        assert!(spec.labels["velos.readiness"].contains("127.0.0.1:80"));
+        assert_eq!(live_in_place(&spec).readiness, in_place.readiness);
+        let changes = in_place_changes(&live_in_place(&spec), &InPlace::default());
+        let readiness = changes.iter().find(|change| change.field == "readiness").expect("a change");
+        assert_eq!(readiness.old.as_deref(), Some("tcp 127.0.0.1:80"));
+        assert_eq!(readiness.new, None);
         assert_eq!(spec.spec_hash, spec.compute_hash());
     }
 
@@ -354,6 +387,7 @@ mod tests {
             instance: 0,
             state: velos_config::DesiredState::Running,
             depends_on: vec![],
+            conditions: Default::default(),
             in_place: in_place.clone(),
         };
         let spec = spec_to_send(&desired, &[]);

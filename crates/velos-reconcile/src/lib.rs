@@ -22,6 +22,7 @@ mod client;
 pub mod clock;
 mod compare;
 mod converge;
+pub mod depends;
 mod diff;
 pub mod followed;
 pub mod history;
@@ -35,11 +36,12 @@ mod status;
 pub mod testing;
 
 pub use apply::{
-    apply, apply_with_clock, ActionResult, ApplyEvent, ApplyOptions, ApplyReport, Clock, Daemon, DaemonError,
-    NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
+    apply, apply_gated, apply_with_clock, ActionResult, ApplyEvent, ApplyOptions, ApplyReport, Clock, Daemon,
+    DaemonError, NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
 };
 pub use compare::{diff_projects, pseudo_live};
 pub use converge::{ConvergeError, Converged, Gate, Pass, Scope};
+pub use depends::Gates;
 pub use diff::{
     desired_in_place, duration_ms, in_place_changes, is_secret_key, labels, live_in_place, size,
     spec_changes, FieldChange, MASK,
@@ -53,6 +55,6 @@ pub use readiness::{judge as judge_readiness, Readiness};
 pub use ready_check::{ByRecord, ReadyCheck};
 pub use render::{render, render_change, render_report, render_result, render_summary, short_revision};
 pub use status::{
-    project_status, status, AppStatus, LastApply, ProjectStatus, SyncState, NOT_READY_NAMED_MAX,
+    project_status, status, with_health, AppStatus, LastApply, ProjectStatus, SyncState, NOT_READY_NAMED_MAX,
     PENDING_NAMED_MAX,
 };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use velos_core::{ProcessRecord, Status};
 
 /// `"ready"`, `"completed"`, `"starting"`, `"crash_loop"`, `"exited"`, `"errored"`, `"stopped"`,
-/// `"missing"`, `"timed_out"`.
+/// `"missing"`, `"timed_out"`, `"unhealthy"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Readiness {
@@ -30,6 +30,8 @@ pub enum Readiness {
     Missing,
     /// Still starting when apply stopped waiting.
     TimedOut,
+    /// Running, but its readiness check failed `failure_threshold` times in a row.
+    Unhealthy,
 }
 
 impl Readiness {
@@ -44,6 +46,7 @@ impl Readiness {
             Readiness::Stopped => "stopped",
             Readiness::Missing => "missing",
             Readiness::TimedOut => "timed_out",
+            Readiness::Unhealthy => "unhealthy",
         }
     }
 
@@ -132,6 +135,8 @@ pub fn reason(readiness: Readiness, record: Option<&ProcessRecord>) -> String {
             None => "stopped".into(),
         },
         Readiness::Missing => "the daemon does not know it".into(),
+        // Only a check knows why: a ReadyCheck that probes words it (ReadyCheck::reason).
+        Readiness::Unhealthy => "its readiness check fails".into(),
         Readiness::Starting | Readiness::TimedOut => up(record),
     }
 }

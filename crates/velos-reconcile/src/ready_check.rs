@@ -17,6 +17,13 @@ pub trait ReadyCheck {
         record: Option<&ProcessRecord>,
         restarts_before: Option<u32>,
     ) -> Readiness;
+
+    /// Why instance `name` is as last judged, when this check knows better than the record (a probe's
+    /// last error: `readiness http http://…/health failed 3 times: HTTP 503`). None: the record says it
+    /// ([`readiness::reason`]).
+    fn reason(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Readiness from the live record alone: [`readiness::judge`].

@@ -45,6 +45,10 @@ pub struct AppStatus {
     pub restarts: u32,
     /// Why it is not ready; empty when it is.
     pub reason: String,
+    /// The worst of its checks as the controller's prober last found them (`unknown` when nobody probes);
+    /// absent when it has no readiness or liveness check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<velos_health::Health>,
 }
 
 /// At most this many apps are named in a degraded message.
@@ -113,11 +117,14 @@ pub struct LastApply {
 /// follows but never applied is listed too.
 pub fn status(home: &Path, live: &[ProcessRecord]) -> Result<Vec<ProjectStatus>, HistoryError> {
     let mut controllers = crate::followed::live_records(home);
+    let health = velos_health::HealthState::read(home);
+    let now_unix_ms = crate::clock::now_unix_ms();
     let mut statuses: Vec<ProjectStatus> = read_projects(home)?
         .iter()
         .map(|record| {
             let loaded = crate::followed::load_for_status(record);
             let status = project_status(record, loaded.as_ref().map_err(String::as_str), live);
+            let status = with_health(status, &health, live, now_unix_ms);
             crate::followed::overlay(status, controllers.remove(&record.project).as_ref())
         })
         .collect();
@@ -202,9 +209,54 @@ fn app_statuses(names: &[String], live: &[ProcessRecord]) -> Vec<AppStatus> {
                 status: record.map(|record| record.status),
                 restarts: record.map_or(0, |record| record.restarts),
                 reason: reason(readiness, record),
+                health: None,
             }
         })
         .collect()
+}
+
+/// `status` with what the controller's prober found (`health/state.json`): each app with a check gets its
+/// health, and one whose readiness check the prober finds failing is not ready (`unhealthy`, the reason
+/// naming the check), which makes the project `degraded`. A stale state says nothing but `unknown`.
+pub fn with_health(
+    mut status: ProjectStatus,
+    health: &velos_health::HealthState,
+    live: &[ProcessRecord],
+    now_unix_ms: u64,
+) -> ProjectStatus {
+    use velos_health::check::Use;
+    let mut worse = false;
+    for app in &mut status.apps {
+        let Some(record) = live.iter().find(|record| record.name == app.name) else { continue };
+        if !Use::ALL.iter().any(|purpose| record.spec.labels.contains_key(purpose.label())) {
+            continue;
+        }
+        let Some(instance) = health.instance(&app.name, record.pid, now_unix_ms) else {
+            app.health = Some(velos_health::Health::Unknown);
+            continue;
+        };
+        app.health = Some(instance.summary());
+        let failing =
+            instance.readiness.as_ref().filter(|check| check.health == velos_health::Health::Unhealthy);
+        if let (Some(check), true) = (failing, app.readiness.is_ready()) {
+            app.readiness = Readiness::Unhealthy;
+            app.reason = format!(
+                "readiness {} failed {} times in a row: {}",
+                check.check,
+                check.consecutive_failures,
+                check.last_error.as_deref().unwrap_or("no error recorded")
+            );
+            worse = true;
+        }
+    }
+    let settled = !matches!(status.state, SyncState::OutOfSync | SyncState::Error);
+    if worse && settled {
+        if let Some((state, message)) = not_ready(&status.apps) {
+            status.state = state;
+            status.message = message;
+        }
+    }
+    status
 }
 
 /// `degraded` when an app failed, else `progressing` when one still starts, with the apps named.
@@ -224,4 +276,55 @@ fn not_ready(apps: &[AppStatus]) -> Option<(SyncState, String)> {
     }
     let state = if failed { SyncState::Degraded } else { SyncState::Progressing };
     Some((state, format!("not ready: {}", named.join(", "))))
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_readiness_found_by_the_prober_degrades_a_synced_project() {
+        use velos_health::{CheckState, Health, HealthState, InstanceHealth};
+        let check = velos_health::Check::new(
+            velos_health::Probe::Tcp { address: "127.0.0.1:80".into() },
+            velos_health::check::Use::Readiness,
+        );
+        let mut spec = velos_core::AppSpec::new("web", "/bin/sleep", "/");
+        spec.labels.insert("velos.readiness".into(), check.to_label());
+        let mut record = ProcessRecord::fresh(spec, velos_core::Status::Running, 7);
+        record.uptime_ms = 60_000;
+        let live = [record];
+        let status = || ProjectStatus {
+            project: "shop".into(),
+            source: "/srv/shop/velos.toml".into(),
+            revision: "file:0".into(),
+            state: SyncState::Synced,
+            message: String::new(),
+            hint: None,
+            last_apply: None,
+            apps: app_statuses(&["web".to_string()], &live),
+        };
+        let now = 1_700_000_000_000;
+        let failing = CheckState {
+            health: Health::Unhealthy,
+            check: "tcp 127.0.0.1:80".into(),
+            last_check_unix_ms: Some(now),
+            last_error: Some("connection refused".into()),
+            consecutive_failures: 3,
+        };
+        let web = InstanceHealth { pid: 7, readiness: Some(failing), ..InstanceHealth::default() };
+        let state =
+            HealthState { written_unix_ms: now, pid: 1, instances: [("web".to_string(), web)].into() };
+        let judged = with_health(status(), &state, &live, now);
+        assert_eq!(judged.state, SyncState::Degraded);
+        assert_eq!(judged.apps[0].readiness, Readiness::Unhealthy);
+        assert_eq!(judged.apps[0].health, Some(Health::Unhealthy));
+        assert_eq!(
+            judged.message,
+            "not ready: web (readiness tcp 127.0.0.1:80 failed 3 times in a row: connection refused)"
+        );
+        // The controller stopped writing: unknown, and the record's word stands.
+        let stale = with_health(status(), &state, &live, now + 60_000);
+        assert_eq!((stale.state, stale.apps[0].health), (SyncState::Synced, Some(Health::Unknown)));
+    }
 }

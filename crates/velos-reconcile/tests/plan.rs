@@ -224,6 +224,29 @@ fn update_in_place() {
     insta::assert_snapshot!(render(&plan, false));
 }
 
+#[test]
+fn a_changed_check_is_an_update_in_place_and_an_unchanged_one_nothing() {
+    let check = |url: &str| {
+        velos_config::Check::new(
+            velos_config::Probe::Http { url: url.into(), body: None },
+            velos_config::CheckUse::Readiness,
+        )
+    };
+    let with =
+        |url: &'static str| app("web").with_in_place(move |in_place| in_place.readiness = Some(check(url)));
+    let before = project("shop", [with("http://127.0.0.1:8000/health")]);
+    assert!(plan(&before, &live(&before)).expect("plan").actions.is_empty(), "the label reads back equal");
+    let after = project("shop", [with("http://127.0.0.1:8000/ready")]);
+    let plan = plan(&after, &live(&before)).expect("plan");
+    assert_eq!(kinds(&plan), ["update_in_place web"]);
+    insta::assert_snapshot!(render(&plan, false), @r"
+    velos plan for project shop (file:3f9a0c1d…)
+      ~ update web (in place)
+          readiness: http http://127.0.0.1:8000/health → http http://127.0.0.1:8000/ready
+    Plan: 1 to update in place.
+    ");
+}
+
 /// The plan of the crate documentation: one of each.
 fn everything() -> (velos_config::Project, Vec<velos_core::ProcessRecord>) {
     let before = project(

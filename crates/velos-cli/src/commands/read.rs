@@ -8,13 +8,14 @@ use std::io::Write;
 use velos_ops::{InfoRequest, ListRequest, PingRequest};
 
 pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let records = context.ops.list(ListRequest { all: args.all })?.apps;
+    let listed = context.ops.list(ListRequest { all: args.all })?;
+    let (records, health) = (&listed.apps, &listed.health);
     if args.json {
-        writeln!(out, "{}", render::list_json(&records))?;
+        writeln!(out, "{}", render::list_json_health(records, health))?;
     } else if args.ai {
-        writeln!(out, "{}", render::list_ai(&records))?;
+        writeln!(out, "{}", render::list_ai_health(records, health))?;
     } else {
-        out.write_all(render::list_table(&records, super::colour()).as_bytes())?;
+        out.write_all(render::list_table_health(records, health, super::colour()).as_bytes())?;
     }
     Ok(())
 }
@@ -23,17 +24,8 @@ pub fn list(context: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<(
 pub fn info(context: &Context, args: &InfoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let apps = context.ops.info(InfoRequest { name: args.name.clone() })?.apps;
     if args.json {
-        // The record as before, with `schedule` added when the app has one.
-        let records: Vec<serde_json::Value> = apps
-            .iter()
-            .map(|app| {
-                let mut value = serde_json::to_value(&app.record).unwrap_or_default();
-                if let (Some(object), Some(schedule)) = (value.as_object_mut(), &app.schedule) {
-                    object.insert("schedule".into(), serde_json::to_value(schedule).unwrap_or_default());
-                }
-                value
-            })
-            .collect();
+        // The record as it always was, plus `schedule` and `health` when the app has them.
+        let records: Vec<serde_json::Value> = apps.iter().map(render::info_json).collect();
         match records.as_slice() {
             [only] => writeln!(out, "{}", render::to_json_pretty(only))?,
             several => writeln!(out, "{}", render::to_json_pretty(&several))?,

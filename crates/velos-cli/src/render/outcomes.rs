@@ -144,6 +144,9 @@ pub fn info_text(app: &AppInfo) -> String {
         ("spec hash", if spec.spec_hash.is_empty() { dash() } else { spec.spec_hash.clone() }),
         ("labels", if labels.is_empty() { dash() } else { labels.join(" ") }),
     ]);
+    if let Some(health) = &app.health {
+        pairs.extend(health_lines(health));
+    }
     key_values(&pairs)
 }
 
@@ -179,4 +182,57 @@ fn schedule_pairs(schedule: &velos_ops::AppSchedule) -> Vec<(&'static str, Strin
     };
     pairs.push(("last scheduled", last));
     pairs
+}
+
+/// `readiness  healthy (http http://…/health), last checked 2026-…`, `liveness  unhealthy (tcp …): 3
+/// failures in a row, last: connection refused`, `restarted by liveness  2 times, last at 2026-…`.
+fn health_lines(health: &velos_ops::AppHealth) -> Vec<(&'static str, String)> {
+    let detail = &health.detail;
+    let check = |state: &velos_health::CheckState| {
+        let mut text = format!("{} ({})", state.health, state.check);
+        if state.consecutive_failures > 0 {
+            let failures = plural(state.consecutive_failures as usize, "failure");
+            text.push_str(&format!(": {failures} in a row"));
+        }
+        if let Some(error) = &state.last_error {
+            text.push_str(&format!(", last error: {error}"));
+        }
+        if let Some(time) = state.last_check_unix_ms {
+            text.push_str(&format!(", checked {} UTC", super::utc_time(time)));
+        }
+        text
+    };
+    let mut lines = vec![("health", health.health.to_string())];
+    if let Some(readiness) = &detail.readiness {
+        lines.push(("readiness", check(readiness)));
+    }
+    if let Some(liveness) = &detail.liveness {
+        lines.push(("liveness", check(liveness)));
+    }
+    if detail.liveness_restarts > 0 {
+        let last = detail
+            .last_liveness_restart_unix_ms
+            .map(|time| format!(", last at {} UTC", super::utc_time(time)))
+            .unwrap_or_default();
+        lines.push((
+            "restarted by liveness",
+            format!("{}{last}", plural(detail.liveness_restarts as usize, "time")),
+        ));
+    }
+    lines
+}
+
+/// `velos info --json` of one instance: its record as it always was, plus `schedule` when it has a
+/// `cron_restart` or `watch` and `health` when it has a check.
+pub fn info_json(app: &AppInfo) -> serde_json::Value {
+    let mut value = serde_json::to_value(&app.record).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        if let Some(schedule) = &app.schedule {
+            object.insert("schedule".into(), serde_json::to_value(schedule).unwrap_or_default());
+        }
+        if let Some(health) = &app.health {
+            object.insert("health".into(), serde_json::to_value(health).unwrap_or_default());
+        }
+    }
+    value
 }

@@ -1,6 +1,8 @@
 //! The tables and machine forms of `list`, `status`, `history`.
 use super::*;
+use std::collections::BTreeMap;
 use velos_core::{ProcessRecord, Status};
+use velos_ops::AppHealth;
 
 /// ANSI colour of a status, when colour is on.
 fn status_colour(status: Status) -> &'static str {
@@ -18,40 +20,65 @@ const RESET: &str = "\x1b[0m";
 
 /// The `velos list` table. `colour` only tints the status column (the caller decides: a terminal, no
 /// `NO_COLOR`); widths are computed on the plain text so colour never shifts a column.
+#[cfg(test)] // the faces pass the health; tests of the plain table use this
 pub fn list_table(records: &[ProcessRecord], colour: bool) -> String {
-    let header = ["NAME", "PID", "STATUS", "RESTARTS", "CPU", "MEMORY", "UPTIME"];
-    let rows: Vec<[String; 7]> = records
+    list_table_health(records, &BTreeMap::new(), colour)
+}
+
+/// [`list_table`] with a HEALTH column after STATUS when an app has a check (`healthy`, `unhealthy`,
+/// `unknown`; `-` for an app without one). Without any check the table is the one it always was.
+pub fn list_table_health(
+    records: &[ProcessRecord],
+    health: &BTreeMap<String, AppHealth>,
+    colour: bool,
+) -> String {
+    let with_health = !health.is_empty();
+    let mut header = vec!["NAME", "PID", "STATUS"];
+    if with_health {
+        header.push("HEALTH");
+    }
+    header.extend(["RESTARTS", "CPU", "MEMORY", "UPTIME"]);
+    let rows: Vec<Vec<String>> = records
         .iter()
         .map(|record| {
             let running = record.pid != 0;
-            [
+            let mut row = vec![
                 record.name.clone(),
                 if running { record.pid.to_string() } else { "-".into() },
                 record.status.to_string(),
+            ];
+            if with_health {
+                row.push(
+                    health.get(&record.name).map_or_else(|| "-".to_string(), |app| app.health.to_string()),
+                );
+            }
+            row.extend([
                 record.restarts.to_string(),
                 if running { format!("{:.1}%", record.cpu) } else { "-".into() },
                 if running { bytes_human(record.memory) } else { "-".into() },
                 if running { uptime_short(record.uptime_ms) } else { "-".into() },
-            ]
+            ]);
+            row
         })
         .collect();
-    let mut widths = header.map(str::len);
+    let mut widths: Vec<usize> = header.iter().map(|cell| cell.len()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    // Numbers are right-aligned, text left-aligned.
-    let right = [false, true, false, true, true, true, true];
+    // Numbers are right-aligned, text left-aligned: the last four columns are numbers, and the PID.
+    let columns = header.len();
+    let right = |index: usize| index == 1 || index + 4 >= columns;
     let mut text = String::new();
-    let mut line = |cells: [&str; 7], status: Option<Status>| {
+    let mut line = |cells: &[&str], status: Option<Status>| {
         let mut out = String::new();
         for (index, cell) in cells.iter().enumerate() {
             if index > 0 {
                 out.push_str("  ");
             }
             let width = widths[index];
-            let padded = if right[index] { format!("{cell:>width$}") } else { format!("{cell:<width$}") };
+            let padded = if right(index) { format!("{cell:>width$}") } else { format!("{cell:<width$}") };
             match (index, status) {
                 (2, Some(status)) if colour && !status_colour(status).is_empty() => {
                     let _ = write!(out, "{}{padded}{RESET}", status_colour(status));
@@ -62,9 +89,10 @@ pub fn list_table(records: &[ProcessRecord], colour: bool) -> String {
         text.push_str(out.trim_end());
         text.push('\n');
     };
-    line(header, None);
+    line(&header, None);
     for (row, record) in rows.iter().zip(records) {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6]], Some(record.status));
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(&cells, Some(record.status));
     }
     text
 }
@@ -85,6 +113,9 @@ pub struct ListEntry<'a> {
     pub exit_signal: Option<u8>,
     pub last_error: Option<&'a str>,
     pub spec_hash: &'a str,
+    /// Only for an app with a readiness or liveness check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<&'a AppHealth>,
 }
 
 impl<'a> From<&'a ProcessRecord> for ListEntry<'a> {
@@ -101,6 +132,7 @@ impl<'a> From<&'a ProcessRecord> for ListEntry<'a> {
             exit_signal: record.exit_signal,
             last_error: record.last_error.as_deref(),
             spec_hash: &record.spec.spec_hash,
+            health: None,
         }
     }
 }
@@ -118,6 +150,9 @@ pub struct AiEntry<'a> {
     /// Uptime seconds.
     pub u: u64,
     pub p: u32,
+    /// Health, for an app with a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub h: Option<&'static str>,
 }
 
 impl<'a> From<&'a ProcessRecord> for AiEntry<'a> {
@@ -130,17 +165,40 @@ impl<'a> From<&'a ProcessRecord> for AiEntry<'a> {
             r: record.restarts,
             u: record.uptime_ms / 1000,
             p: record.pid,
+            h: None,
         }
     }
 }
 
+#[cfg(test)] // the faces pass the health; tests of the plain table use this
 pub fn list_json(records: &[ProcessRecord]) -> String {
-    let entries: Vec<ListEntry<'_>> = records.iter().map(ListEntry::from).collect();
+    list_json_health(records, &BTreeMap::new())
+}
+
+/// [`list_json`], each app with a check carrying its `health` (`{health, readiness, liveness,
+/// liveness_restarts, ...}`).
+pub fn list_json_health(records: &[ProcessRecord], health: &BTreeMap<String, AppHealth>) -> String {
+    let entries: Vec<ListEntry<'_>> = records
+        .iter()
+        .map(|record| ListEntry { health: health.get(&record.name), ..ListEntry::from(record) })
+        .collect();
     to_json_pretty(&entries)
 }
 
+#[cfg(test)] // the faces pass the health; tests of the plain table use this
 pub fn list_ai(records: &[ProcessRecord]) -> String {
-    let entries: Vec<AiEntry<'_>> = records.iter().map(AiEntry::from).collect();
+    list_ai_health(records, &BTreeMap::new())
+}
+
+/// [`list_ai`], with `h` (`healthy`, `unhealthy`, `unknown`) for an app with a check.
+pub fn list_ai_health(records: &[ProcessRecord], health: &BTreeMap<String, AppHealth>) -> String {
+    let entries: Vec<AiEntry<'_>> = records
+        .iter()
+        .map(|record| AiEntry {
+            h: health.get(&record.name).map(|app| app.health.as_str()),
+            ..AiEntry::from(record)
+        })
+        .collect();
     serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())
 }
 

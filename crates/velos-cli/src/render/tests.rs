@@ -144,6 +144,7 @@ fn status_table_snapshot() {
         status: Some(Status::Running),
         restarts: 0,
         reason: reason.into(),
+        health: None,
     };
     let mut shop = status("shop", SyncState::Synced, "", Some((120_000, LastResult::Ok, "ok")));
     shop.apps = vec![app("cart", Readiness::Ready, ""), app("pay", Readiness::Ready, "")];
@@ -244,6 +245,7 @@ fn info_view() {
         err_log: home.log_file("web", velos_core::Stream::Err),
         tracking: Some("procfs".into()),
         schedule: None,
+        health: None,
         record: web,
     };
     let expected = "\
@@ -306,6 +308,7 @@ fn info_view_with_schedules() {
         out_log: home.log_file("web", velos_core::Stream::Out),
         err_log: home.log_file("web", velos_core::Stream::Err),
         tracking: None,
+        health: None,
         schedule: Some(velos_ops::AppSchedule {
             cron_restart: Some("0 3 * * *".into()),
             next_restart: Some("2026-12-01T03:00:00+01:00".into()),

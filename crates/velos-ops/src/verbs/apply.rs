@@ -1,7 +1,7 @@
 //! `apply`: make the host run what a velos.toml (or a git repository) says. A project that asks for the
 //! controller (`[velos]` in the file, or a git source) is then followed by it.
 use crate::context::Ops;
-use crate::converge::{await_ready, converge_project, Applied, Progress};
+use crate::converge::{await_ready, converge_project, Applied, Progress, Waiting};
 use crate::convert::config_error;
 use crate::edit::session::follows_git;
 use crate::error::{OpError, OpErrorKind};
@@ -122,7 +122,7 @@ impl Ops {
                     return self.apply_followed(&request, path, &source, &project, progress, warnings);
                 }
                 let mut backend = self.connect_or_start()?;
-                let began = self.clock().now();
+                let waiting = Waiting::before(self, &project, self.clock().now());
                 let applied = converge_project(
                     self,
                     backend.as_mut(),
@@ -132,7 +132,7 @@ impl Ops {
                     progress,
                     &mut warnings,
                 );
-                let applied = await_ready(self, backend.as_mut(), applied, request.wait, began, path);
+                let applied = await_ready(self, backend.as_mut(), applied, request.wait, waiting, path);
                 // The file no longer asks for the controller (if it ever did).
                 if let Err(error) = unregister_target(self.home().root(), &file_target(path)) {
                     warnings.push(Warning::new(
@@ -220,7 +220,7 @@ impl Ops {
             OpError::io(format!("could not register {} for the controller", target.key()), &error)
                 .hint(format!("nothing was applied; check that {} is writable", home.display()))
         })?;
-        let began = self.clock().now();
+        let waiting = Waiting::before(self, project, self.clock().now());
         let applied = converge_project(
             self,
             backend.as_mut(),
@@ -230,7 +230,7 @@ impl Ops {
             progress,
             &mut warnings,
         );
-        let applied = await_ready(self, backend.as_mut(), applied, request.wait, began, &project.file);
+        let applied = await_ready(self, backend.as_mut(), applied, request.wait, waiting, &project.file);
         let system = converge_system(self, backend.as_mut(), request.wait, progress, &mut warnings);
         if let Err(error) = request_sync(home, Some(&project.name)) {
             warnings.push(sync_not_requested(&project.name, &error));

@@ -2,7 +2,7 @@
 //! whole new text, checked against the revision the caller read, validated, written atomically and
 //! converged — all under the edit lock, the one edit path, as `approve` takes it.
 use crate::context::Ops;
-use crate::converge::{await_ready, converge_project, Applied};
+use crate::converge::{await_ready, converge_project, Applied, Waiting};
 use crate::convert::config_error;
 use crate::edit::session::follows_git;
 use crate::error::{OpError, OpErrorKind};
@@ -86,6 +86,7 @@ impl Ops {
         velos_config::write_atomically(&file, &text)
             .map_err(|error| OpError::io(format!("could not write {}", file.display()), &error))?;
         let mut warnings = Vec::new();
+        let waiting = Waiting::before(self, &project, began);
         let converged = converge_project(
             self,
             backend.as_mut(),
@@ -96,7 +97,7 @@ impl Ops {
             &mut warnings,
         );
         // Like apply: the change answers "did it work?" (each app up for its min_uptime, or why not).
-        let (applied, ready) = await_ready(self, backend.as_mut(), converged, request.wait, began, &file)?;
+        let (applied, ready) = await_ready(self, backend.as_mut(), converged, request.wait, waiting, &file)?;
         Ok(PatchOutcome {
             project: request.project,
             previous_revision,

@@ -1,6 +1,6 @@
 //! `status`, `history`, `rollback`: the projects applied on this host and their recorded applies.
 use crate::context::Ops;
-use crate::converge::{await_ready, converge_project, Progress};
+use crate::converge::{await_ready, converge_project, Progress, Waiting};
 use crate::convert::{config_error, daemon_error, history_error};
 use crate::error::{ErrorDetail, OpError, OpErrorKind};
 use crate::outcome::{WaitOptions, Warning, WarningKind};
@@ -152,7 +152,7 @@ impl Ops {
         })?;
         let mut warnings = Vec::new();
         let mut backend = self.connect_or_start()?;
-        let began = self.clock().now();
+        let waiting = Waiting::before(self, &project, self.clock().now());
         let applied = converge_project(
             self,
             backend.as_mut(),
@@ -164,7 +164,7 @@ impl Ops {
         );
         // A rollback is an apply of the earlier revision: it works when its apps are ready.
         let (applied, ready) =
-            await_ready(self, backend.as_mut(), applied, request.wait, began, &target.file)?;
+            await_ready(self, backend.as_mut(), applied, request.wait, waiting, &target.file)?;
         Ok(RollbackOutcome {
             project: project_name,
             revision: target.revision,

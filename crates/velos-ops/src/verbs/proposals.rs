@@ -2,7 +2,7 @@
 //! (MCP `propose_patch`) and a human decides on (`velos proposals ...`). velos-proposals keeps them;
 //! approving writes and converges through the one edit path, under the edit lock, and is recorded.
 use crate::context::Ops;
-use crate::converge::{await_ready, converge_project, Applied};
+use crate::converge::{await_ready, converge_project, Applied, Waiting};
 use crate::convert::{config_error, daemon_error, history_error};
 use crate::error::{ErrorDetail, OpError, OpErrorKind};
 use crate::outcome::{WaitOptions, Warning};
@@ -124,6 +124,7 @@ impl Ops {
         velos_config::write_atomically(&file, &ready.text)
             .map_err(|error| OpError::io(format!("could not write {}", file.display()), &error))?;
         let mut warnings = Vec::new();
+        let waiting = Waiting::before(self, &ready.project, began);
         let converged = converge_project(
             self,
             backend.as_mut(),
@@ -134,7 +135,7 @@ impl Ops {
             &mut warnings,
         );
         // Like apply: the change answers "did it work?" (each app up for its min_uptime, or why not).
-        let converged = await_ready(self, backend.as_mut(), converged, request.wait, began, &file);
+        let converged = await_ready(self, backend.as_mut(), converged, request.wait, waiting, &file);
         // The file holds the change whatever the apply did: the proposal is decided either way.
         let seq = velos_reconcile::History::open(home)
             .and_then(|history| history.list(Some(&ready.project.name)))

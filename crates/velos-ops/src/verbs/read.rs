@@ -4,8 +4,10 @@ use crate::context::Ops;
 use crate::convert::daemon_error;
 use crate::error::OpError;
 use crate::schedule::{app_schedule, AppSchedule};
+use crate::health::{health_of, AppHealth};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use velos_controller::schedule::read_schedule_status;
 use velos_core::{PingInfo, ProcessRecord, Stream};
@@ -21,6 +23,9 @@ pub struct ListRequest {
 pub struct ListOutcome {
     /// Sorted by name.
     pub apps: Vec<ProcessRecord>,
+    /// The health of each app with a readiness or liveness check, by name (absent: no check).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub health: BTreeMap<String, AppHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -48,6 +53,9 @@ pub struct AppInfo {
     /// `cron_restart` and `watch`, when the app has either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<AppSchedule>,
+    /// Its checks and what the prober found, when it has a check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<AppHealth>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -66,7 +74,8 @@ impl Ops {
         if !request.all {
             apps.retain(|record| !is_system(record));
         }
-        Ok(ListOutcome { apps })
+        let health = health_of(self.home(), &apps, self.clock().unix_ms());
+        Ok(ListOutcome { apps, health })
     }
 
     /// The records of an app's instances (or one instance, or all), with their log files.
@@ -77,6 +86,7 @@ impl Ops {
         // The mechanism is the daemon's, not the record's: one PING for all instances.
         let tracking = backend.ping().ok().and_then(|ping| ping.tracking);
         let schedules = read_schedule_status(self.home().root());
+        let mut health = health_of(self.home(), &live, self.clock().unix_ms());
         let apps = address
             .names()
             .into_iter()
@@ -86,6 +96,7 @@ impl Ops {
                 err_log: self.home().log_file(&record.name, Stream::Err),
                 tracking: tracking.clone(),
                 schedule: app_schedule(&record, &schedules),
+                health: health.remove(&record.name),
                 record,
             })
             .collect();

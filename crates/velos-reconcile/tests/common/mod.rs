@@ -93,6 +93,10 @@ impl App {
         self.spec.kill_timeout_ms = milliseconds;
         self
     }
+    pub fn with_in_place(mut self, change: impl FnOnce(&mut velos_config::InPlace)) -> App {
+        change(&mut self.in_place);
+        self
+    }
     pub fn with(mut self, change: impl FnOnce(&mut AppSpec)) -> App {
         change(&mut self.spec);
         self
@@ -123,6 +127,7 @@ pub fn project_at(name: &str, revision: &str, apps: impl IntoIterator<Item = App
                 instance: app.instance,
                 state: app.state,
                 depends_on: app.depends_on,
+                conditions: Default::default(),
                 in_place: app.in_place,
             }
         })
