@@ -33,6 +33,7 @@ struct App<'r> {
     instances: u32,
     state: DesiredState,
     in_place: InPlace,
+    rollout: crate::Rollout,
     /// `[apps.NAME]` keys, deduplicated, in file order.
     depends_on: Vec<&'r str>,
 }
@@ -58,6 +59,11 @@ pub(crate) fn resolve(raw: &RawFile, context: &Context<'_>) -> Result<Project, V
     resolver.check_names(&apps);
     resolver.check_cycles(raw);
     let controller = crate::controller::resolve(raw.velos.as_ref(), context, &mut resolver.diagnostics);
+    let on_failure = crate::rollout::resolve_on_failure(
+        raw.project.as_ref().and_then(|project| project.on_failure.as_deref()),
+        context,
+        &mut resolver.diagnostics,
+    );
     if !resolver.diagnostics.is_empty() {
         return Err(resolver.diagnostics);
     }
@@ -67,6 +73,7 @@ pub(crate) fn resolve(raw: &RawFile, context: &Context<'_>) -> Result<Project, V
         revision: context.revision.into(),
         apps: expand(&apps, &name, context.revision),
         controller,
+        on_failure,
     })
 }
 
@@ -118,6 +125,7 @@ fn expand(apps: &[App<'_>], project: &str, revision: &str) -> Vec<DesiredApp> {
                 state: app.state,
                 depends_on: depends_on.clone(),
                 in_place: app.in_place.clone(),
+                rollout: app.rollout,
             });
         }
     }
@@ -383,6 +391,8 @@ impl Resolver<'_> {
             }
             depends_on.push(dependency);
         }
+        let rollout =
+            crate::rollout::resolve_rollout(name, raw.rollout.as_ref(), self.context, &mut self.diagnostics);
         (self.diagnostics.len() == errors_before).then(|| App {
             name,
             spec,
@@ -390,6 +400,7 @@ impl Resolver<'_> {
             instances,
             state: state.unwrap_or_default(),
             in_place,
+            rollout,
             depends_on,
         })
     }

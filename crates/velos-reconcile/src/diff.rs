@@ -303,6 +303,7 @@ mod tests {
             state: velos_config::DesiredState::Running,
             depends_on: vec![],
             in_place: in_place.clone(),
+            rollout: velos_config::Rollout::default(),
         };
         let spec = spec_to_send(&desired, &["db"]);
         // `log_max_files = 5` written out is the default: it reads back as unset, on both sides.
