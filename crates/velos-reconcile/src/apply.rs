@@ -209,6 +209,17 @@ pub fn apply(
     apply_with_clock(plan, daemon, options, &mut SystemClock, progress)
 }
 
+/// [`apply_checked`] with readiness judged from the records alone ([`crate::ByRecord`]).
+pub fn apply_with_clock(
+    plan: &Plan,
+    daemon: &mut dyn Daemon,
+    options: ApplyOptions,
+    clock: &mut dyn Clock,
+    progress: &mut dyn FnMut(ApplyEvent<'_>),
+) -> ApplyReport {
+    apply_checked(plan, daemon, options, clock, &mut crate::ByRecord, progress)
+}
+
 /// Carries out `plan`'s actions in order, then (if `options.wait`) waits for the apps to run.
 ///
 /// - Create: START with `expected_hash: ""`, so two concurrent applies cannot both create an app; replace:
@@ -218,12 +229,15 @@ pub fn apply(
 /// - A failed action does not stop the others, but an action whose app depends on one not applied is
 ///   skipped (forward), and so is stopping or deleting an app that a not-stopped app depends on (reverse),
 ///   and a second action on an app whose first failed.
+/// - The replaces of an app that rolls (see [`crate::rolling`]) are carried out together at the first of
+///   them, batch by batch, each batch judged ready by `ready` before the next.
 /// - Never panics and never returns early: every action gets a result.
-pub fn apply_with_clock(
+pub fn apply_checked(
     plan: &Plan,
     daemon: &mut dyn Daemon,
     options: ApplyOptions,
     clock: &mut dyn Clock,
+    ready: &mut dyn crate::ReadyCheck,
     progress: &mut dyn FnMut(ApplyEvent<'_>),
 ) -> ApplyReport {
     let total = plan.actions.len();
@@ -243,11 +257,19 @@ pub fn apply_with_clock(
     let mut unapplied: BTreeSet<&str> = BTreeSet::new();
     let mut report = ApplyReport::default();
     let mut created_in_batch: BTreeMap<usize, Result<(), String>> = BTreeMap::new();
+    let mut rolled: BTreeMap<usize, Outcome> = BTreeMap::new();
     for (index, action) in plan.actions.iter().enumerate() {
         if !created_in_batch.contains_key(&index) {
             created_in_batch = create_batch(plan, index, &unapplied, daemon);
         }
         progress(ApplyEvent::ActionStarted { index, total, action });
+        if !rolled.contains_key(&index) {
+            let blocked = |action: &Action| {
+                unapplied.contains(action.name.as_str())
+                    || action.depends_on.iter().any(|dependency| unapplied.contains(dependency.as_str()))
+            };
+            rolled.extend(crate::rolling::roll_plan(plan, index, &blocked, daemon, &mut waiter, ready));
+        }
         let kind = action.kind.kind();
         let blocked = if unapplied.contains(action.name.as_str()) {
             Some("an earlier action on it was not applied".to_string())
@@ -263,9 +285,10 @@ pub fn apply_with_clock(
                 .find(|dependency| unapplied.contains(dependency.as_str()))
                 .map(|dependency| format!("depends on {dependency}, which was not applied"))
         };
-        let outcome = match blocked {
-            Some(reason) => Outcome::Skipped { reason },
-            None => {
+        let outcome = match (rolled.remove(&index), blocked) {
+            (Some(outcome), _) => outcome,
+            (None, Some(reason)) => Outcome::Skipped { reason },
+            (None, None) => {
                 match created_in_batch.remove(&index).unwrap_or_else(|| execute(action, daemon, &mut waiter))
                 {
                     Ok(()) => Outcome::Done,
@@ -339,10 +362,10 @@ fn create_spec(spec: &AppSpec, state: DesiredState) -> StartSpec {
 }
 
 /// Time and polling, shared by the waits of one apply.
-struct Waiter<'a> {
-    options: ApplyOptions,
-    deadline: Instant,
-    clock: &'a mut dyn Clock,
+pub(crate) struct Waiter<'a> {
+    pub(crate) options: ApplyOptions,
+    pub(crate) deadline: Instant,
+    pub(crate) clock: &'a mut dyn Clock,
 }
 
 fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) -> Result<(), String> {
@@ -382,7 +405,7 @@ fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) ->
 }
 
 /// The message of a failed request, with the conflict case spelled out.
-fn describe(name: &str, error: &DaemonError) -> String {
+pub(crate) fn describe(name: &str, error: &DaemonError) -> String {
     match error {
         DaemonError::Remote { code: ErrorCode::Conflict, .. } => {
             format!("{name} was changed by someone else since the plan; re-run apply")
@@ -411,7 +434,7 @@ impl Waiter<'_> {
     }
 
     /// STOP, then poll until the app is at rest.
-    fn stop(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
+    pub(crate) fn stop(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
         let mut record = daemon.stop(name).map_err(|error| describe(name, &error))?;
         while !record.status.is_at_rest() {
             if self.expired() {
@@ -428,7 +451,7 @@ impl Waiter<'_> {
     }
 
     /// Poll until the daemon no longer knows the app.
-    fn gone(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
+    pub(crate) fn gone(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
         loop {
             let record = match daemon.info(name) {
                 Err(DaemonError::Remote { code: ErrorCode::NotFound, .. }) => return Ok(()),
