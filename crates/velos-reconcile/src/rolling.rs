@@ -22,7 +22,7 @@ use crate::ready_check::ReadyCheck;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use velos_config::{DesiredApp, DesiredState, Rollout, Strategy};
-use velos_core::{AppSpec, StartSpec};
+use velos_core::{AppSpec, StartSpec, Status};
 
 /// The surge of instance `web-0` is named `web-0.next`.
 pub const SURGE_SUFFIX: &str = ".next";
@@ -274,8 +274,11 @@ fn judge_batch(
                 continue;
             };
             let record = records.iter().find(|record| record.name == desired.spec.name);
+            // A replaced process is `stopping` until its old run is gone, then starts: not settled yet.
+            let swapping = record.is_some_and(|record| record.status == Status::Stopping);
             // The daemon counts restarts since a client last started the app: this wait's baseline is 0.
-            let mut readiness = ready.judge(desired, record, Some(0));
+            let mut readiness =
+                if swapping { Readiness::Starting } else { ready.judge(desired, record, Some(0)) };
             if !readiness.is_settled() && expired {
                 readiness = Readiness::TimedOut;
             }

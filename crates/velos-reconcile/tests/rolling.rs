@@ -292,3 +292,63 @@ fn a_start_first_restart_labels_its_surge() {
         ["create web.next", "stop web", "start-existing web", "delete web.next"]
     );
 }
+
+/// A daemon whose replaced apps are first seen `stopping` (their old process shutting down), as the real
+/// one shows them.
+struct SlowSwap {
+    inner: FakeDaemon,
+    swapping: std::collections::BTreeSet<String>,
+}
+
+impl Daemon for SlowSwap {
+    fn list(&mut self) -> Result<Vec<ProcessRecord>, velos_reconcile::DaemonError> {
+        let mut records = self.inner.list()?;
+        for record in records.iter_mut().filter(|record| self.swapping.remove(&record.name)) {
+            record.status = velos_core::Status::Stopping;
+        }
+        Ok(records)
+    }
+    fn info(&mut self, name: &str) -> Result<ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.info(name)
+    }
+    fn start(
+        &mut self,
+        start: &velos_core::StartSpec,
+    ) -> Result<ProcessRecord, velos_reconcile::DaemonError> {
+        if start.replace {
+            self.swapping.insert(start.spec.name.clone());
+        }
+        self.inner.start(start)
+    }
+    fn start_existing(&mut self, name: &str) -> Result<ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.start_existing(name)
+    }
+    fn stop(&mut self, name: &str) -> Result<ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.stop(name)
+    }
+    fn delete(&mut self, name: &str) -> Result<(), velos_reconcile::DaemonError> {
+        self.inner.delete(name)
+    }
+    fn update_in_place(
+        &mut self,
+        spec: &velos_core::AppSpec,
+    ) -> Result<ProcessRecord, velos_reconcile::DaemonError> {
+        self.inner.update_in_place(spec)
+    }
+}
+
+#[test]
+fn an_instance_still_stopping_its_old_process_is_waited_for_not_failed() {
+    let (new, daemon) = web(Strategy::StartFirst, 1);
+    let mut daemon = SlowSwap { inner: daemon, swapping: Default::default() };
+    let plan = plan(&new, &daemon.list().expect("list")).expect("plan");
+    let report = apply_checked(
+        &plan,
+        &mut daemon,
+        options(),
+        &mut ManualClock::new(),
+        &mut velos_reconcile::ByRecord,
+        &mut |_| {},
+    );
+    assert!(report.ok(), "{report:?}");
+}
