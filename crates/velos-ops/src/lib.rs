@@ -63,6 +63,7 @@ mod home;
 mod outcome;
 mod ready;
 mod recording;
+mod remedy;
 pub mod startup;
 mod state_file;
 pub mod testing;
