@@ -122,3 +122,89 @@ fn on_failure_stop_stops_the_apps_that_are_not_ready() {
     assert_eq!(shop["state"], "degraded", "{shop}");
     assert!(shop["message"].as_str().unwrap().starts_with("stopped web after file:"), "{shop}");
 }
+
+/// The controller's own record of `project`: `(updated_unix_ms, state, message)`.
+fn controller_record(velos: &Velos, project: &str) -> Option<(u64, String, String)> {
+    let text =
+        std::fs::read_to_string(velos.home().join("controller").join(format!("{project}.json"))).ok()?;
+    let record: Value = serde_json::from_str(&text).ok()?;
+    Some((
+        record["updated_unix_ms"].as_u64()?,
+        record["state"].as_str()?.to_string(),
+        record["message"].as_str()?.to_string(),
+    ))
+}
+
+#[test]
+fn the_controller_rolls_back_a_bad_commit_and_keeps_reporting_it_until_a_new_one() {
+    use std::time::Duration;
+    use velos_e2e::git::GitRepo;
+    use velos_e2e::wait_until;
+    let velos = Velos::new();
+    let repo = GitRepo::new();
+    let text = |version: u32| {
+        file_text(&velos, "rollback", version).replace("name = \"shop\"", "name = \"gitshop\"")
+    };
+    let first = repo.push(&text(1), "v1");
+    // A local file that follows the repository, looking every 200 ms: many looks in a short test.
+    let dir = tempfile::tempdir().unwrap();
+    let follow = write(
+        dir.path(),
+        &format!(
+            "[project]\nname = \"gitshop\"\n\n[velos.git]\nrepo = \"{}\"\npoll = \"200ms\"\n",
+            repo.bare().display()
+        ),
+    );
+    let (code, stdout, stderr) = apply(&velos, &follow);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(velos.env_of("web", "V").as_deref(), Some("1"));
+    wait_until(Duration::from_secs(10), "the controller to call the first commit synced", || {
+        controller_record(&velos, "gitshop").is_some_and(|(_, state, _)| state == "synced")
+    });
+
+    let bad = repo.push(&text(2), "v2: breaks web");
+    wait_until(Duration::from_secs(20), "the controller to roll the bad commit back", || {
+        controller_record(&velos, "gitshop")
+            .is_some_and(|(_, _, message)| message.starts_with("rolled back from"))
+    });
+    let (_, state, message) = controller_record(&velos, "gitshop").unwrap();
+    assert_eq!(state, "degraded");
+    assert!(message.contains(&format!("from git:{}", &bad[..8])), "names the bad commit: {message}");
+    assert!(message.contains(&format!("to git:{}", &first[..8])), "and the good one: {message}");
+    assert!(message.contains("web is not ready"), "{message}");
+    wait_until(Duration::from_secs(5), "the first version to run again", || {
+        velos.env_of("web", "V").as_deref() == Some("1") && velos.status("web") == "running"
+    });
+    let pid = velos.pid("web");
+
+    // Never flapping: look after look, the bad commit stays the reported cause and nothing is restarted.
+    let (since, _, _) = controller_record(&velos, "gitshop").unwrap();
+    let mut looks = 0;
+    let mut last = since;
+    wait_until(Duration::from_secs(20), "ten more looks of the controller", || {
+        if let Some((updated, state, message)) = controller_record(&velos, "gitshop") {
+            if updated > last {
+                last = updated;
+                looks += 1;
+                assert_eq!(state, "degraded", "{message}");
+                assert!(message.contains(&format!("from git:{}", &bad[..8])), "{message}");
+            }
+        }
+        assert_eq!(velos.pid("web"), pid, "web was not restarted");
+        looks >= 10
+    });
+    let history: Value = serde_json::from_str(&velos.ok(&["history", "--json"])).unwrap();
+    let entries = history.as_array().unwrap();
+    let bad_entries =
+        entries.iter().filter(|entry| entry["revision"].as_str().unwrap().contains(&bad)).count();
+    assert_eq!(bad_entries, 1, "the bad commit was applied once: {history}");
+    let status = velos.project_status("gitshop");
+    assert_eq!(status["state"], "degraded", "{status}");
+
+    // A new commit is applied as usual.
+    repo.push(&text(3), "v3: fixed");
+    wait_until(Duration::from_secs(20), "the fix to run and be synced", || {
+        velos.env_of("web", "V").as_deref() == Some("3")
+            && controller_record(&velos, "gitshop").is_some_and(|(_, state, _)| state == "synced")
+    });
+}

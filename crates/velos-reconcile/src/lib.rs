@@ -30,6 +30,7 @@ mod plan;
 mod plan_document;
 pub mod readiness;
 mod ready_check;
+pub mod ready_wait;
 pub mod remediation;
 mod render;
 pub mod rolling;
