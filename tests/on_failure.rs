@@ -208,3 +208,20 @@ fn the_controller_rolls_back_a_bad_commit_and_keeps_reporting_it_until_a_new_one
             && controller_record(&velos, "gitshop").is_some_and(|(_, state, _)| state == "synced")
     });
 }
+
+#[test]
+fn an_edit_that_is_not_ready_is_rolled_back_too() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), &file_text(&velos, "rollback", 1));
+    let (code, stdout, stderr) = apply(&velos, &file);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let output = velos.run(&["set", "web", "env.V=2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("web is not ready") && stderr.contains("rolled back to file:"), "{stderr}");
+    assert_eq!(velos.env_of("web", "V").as_deref(), Some("1"));
+    assert!(std::fs::read_to_string(&file).unwrap().contains("V = 2"), "the edit stays in the file");
+    let (_, shop) = status_of(&velos);
+    assert!(shop["message"].as_str().unwrap().starts_with("rolled back from"), "{shop}");
+}
