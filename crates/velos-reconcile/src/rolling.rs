@@ -84,8 +84,9 @@ pub fn roll(
     timing: RollTiming<'_>,
     ready: &mut dyn ReadyCheck,
 ) -> Vec<Outcome> {
-    let options =
-        crate::ApplyOptions { wait: true, timeout: Duration::ZERO, poll_interval: timing.poll_interval };
+    // What is left until the deadline: the timeout a stop that takes too long is reported against.
+    let timeout = timing.deadline.saturating_duration_since(timing.clock.now());
+    let options = crate::ApplyOptions { wait: true, timeout, poll_interval: timing.poll_interval };
     let mut waiter = Waiter { options, deadline: timing.deadline, clock: timing.clock };
     roll_with(instances, rollout, daemon, &mut waiter, ready)
 }
