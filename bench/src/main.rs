@@ -16,6 +16,7 @@ mod logfiles;
 mod logmine;
 mod mcp;
 mod monit;
+mod rolling;
 mod scale;
 mod scenarios;
 
