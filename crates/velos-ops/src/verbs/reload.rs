@@ -80,6 +80,8 @@ impl Ops {
             )
             .hint(format!("velos start {} runs it", request.name)));
         }
+        // Only each app's `rollout` comes from its file: an unreadable registry reloads by the defaults
+        // (one at a time, stop-first), never not at all.
         let files = project_files(self.home().root()).unwrap_or_default();
         let mut clock = self.clock();
         let deadline = clock.now() + Duration::from_millis(request.wait.timeout_ms);
