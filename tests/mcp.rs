@@ -170,7 +170,7 @@ fn write_tools_follow_the_policy_and_a_daemon_that_is_down_is_a_clear_error() {
         after.iter().filter(|entry| !before.contains(entry)).map(|(name, _)| name.as_str()).collect();
     assert_eq!(changed, ["web", "worker"], "worker replaced by the proposal, web restarted");
     let actions = std::fs::read_to_string(shop.velos.home().join("proposals/actions.log")).unwrap();
-    for action in ["propose", "approve", "restart_app"] {
+    for action in ["propose", "approve", "restart_app", "reload"] {
         assert!(actions.contains(&format!("\"action\":\"{action}\"")), "{action}: {actions}");
     }
     assert!(actions.contains("\"by\":\"mcp\""), "the MCP client's name is recorded: {actions}");

@@ -17,6 +17,7 @@ mod logfiles;
 mod logmine;
 mod mcp;
 mod monit;
+mod rolling;
 mod scale;
 mod scenarios;
 

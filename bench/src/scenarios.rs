@@ -31,6 +31,9 @@ pub fn run_all(velos: &Path, only: Option<&str>) {
     if wanted("apply") {
         rows.extend(crate::declarative::apply_scenarios(velos));
     }
+    if wanted("rolling") {
+        rows.extend(crate::rolling::rolling_scenarios(velos));
+    }
     if wanted("scale") {
         rows.extend(crate::scale::scale_scenarios(velos));
     }

@@ -450,6 +450,12 @@ def scenario_writes():
     before = pids()
     post("restart", "web")
     assert pids()["web"] != before["web"], "restart gives a new process"
+    restarted = pids()["web"]
+    reloaded = post("reload", "web")
+    assert [app["app"] for app in reloaded["apps"]] == ["web"], reloaded
+    assert reloaded["apps"][0]["instances"][0]["outcome"] == "done", reloaded
+    assert reloaded["apps"][0]["rollout"] == {"strategy": "stop-first", "max_unavailable": 1}, reloaded
+    assert pids()["web"] != restarted, "reload gives a new process"
     post("stop", "jobs")
     assert apps_by_name()["jobs"]["status"] == "stopped"
     post("start", "jobs")
@@ -463,7 +469,7 @@ def scenario_writes():
     deleted = request("DELETE", base, token=WRITE, path="/v1/apps/web")
     check(deleted, "DELETE", base, 200)
     assert "web" not in apps_by_name()
-    print("writes: restart, stop, start, scale +1, set, unset, delete")
+    print("writes: restart, reload, stop, start, scale +1, set, unset, delete")
 
 
 SCENARIOS = {name[len("scenario_"):]: function for name, function in globals().items()

@@ -79,7 +79,7 @@ async def read(velos, home, chatty, project, file):
         assert client.protocol_version == "2026-07-28", client.protocol_version
         tools = (await client.list_tools()).tools
         names = sorted(tool.name for tool in tools)
-        assert "apply_proposal" not in names and "restart_app" not in names, names
+        assert "apply_proposal" not in names and "restart_app" not in names and "reload" not in names, names
         sizes = {}
         for name, arguments in [
             ("list_apps", {}),
@@ -129,7 +129,11 @@ async def read(velos, home, chatty, project, file):
         assert not invalid["valid"] and "kill_timeout" in invalid["diagnostics"][0]["message"], invalid
         # Tools the policy does not allow are refused when called anyway.
         refusals = {}
-        for name, arguments in [("apply_proposal", {"id": proposed["id"]}), ("restart_app", {"name": "web"})]:
+        for name, arguments in [
+            ("apply_proposal", {"id": proposed["id"]}),
+            ("restart_app", {"name": "web"}),
+            ("reload", {"name": "web"}),
+        ]:
             result, text = await call(client, name, arguments)
             assert result.is_error and "not allowed" in text, text
             refusals[name] = text
@@ -153,14 +157,17 @@ async def apply(velos, home, project, patch):
     and act."""
     async with Client(params(velos, home), mode="legacy") as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert "apply_proposal" in tools and "restart_app" in tools, sorted(tools)
-        for name in ["apply_proposal", "restart_app"]:
+        assert "apply_proposal" in tools and "restart_app" in tools and "reload" in tools, sorted(tools)
+        for name in ["apply_proposal", "restart_app", "reload"]:
             assert tools[name].annotations.destructive_hint is True and tools[name].annotations.read_only_hint is False
         proposed, _ = await call_ok(client, "propose_patch", {"project": project, "patch": json.loads(patch), "reason": "agent fix"})
         applied, _ = await call_ok(client, "apply_proposal", {"id": proposed["id"]})
         assert applied["state"] == "approved" and applied["ok"], applied
         restarted, _ = await call_ok(client, "restart_app", {"name": "web"})
         assert [app["name"] for app in restarted["apps"]] == ["web"], restarted
+        reloaded, _ = await call_ok(client, "reload", {"name": "web"})
+        assert [app["name"] for app in reloaded["apps"]] == ["web"], reloaded
+        assert reloaded["apps"][0]["pid"] != restarted["apps"][0]["pid"], (restarted, reloaded)
         return {"proposal": proposed["id"], "plan": applied["plan"]}
 
 

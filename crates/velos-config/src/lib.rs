@@ -23,6 +23,7 @@ mod patch;
 pub mod raw;
 mod read;
 mod resolve;
+mod rollout;
 mod shell;
 mod units;
 pub use units::human;
@@ -36,6 +37,7 @@ pub use edit::{apply_edits, write_atomically, write_atomically_with_mode, Edit};
 pub use git_auth::{host as repo_host, transport, GitAuth, TokenSource, Transport, GIT_USERNAME_DEFAULT};
 pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
+pub use rollout::{OnFailure, RawRollout, Rollout, Strategy, MAX_UNAVAILABLE_DEFAULT, MAX_UNAVAILABLE_MAX};
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
 pub use velos_schedule::WatchSpec;
@@ -68,6 +70,9 @@ pub struct Project {
     /// Part of no spec: it never changes an app's hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<ControllerSettings>,
+    /// `[project] on_failure`: what apply does when a rollout does not become ready. Part of no spec.
+    #[serde(default)]
+    pub on_failure: OnFailure,
 }
 
 impl Project {
@@ -125,6 +130,9 @@ pub struct DesiredApp {
     pub conditions: BTreeMap<String, Condition>,
     /// Settings the daemon applies without a restart (not part of the spec hash).
     pub in_place: InPlace,
+    /// How a replace rolls over the app's instances (not part of the spec hash).
+    #[serde(default)]
+    pub rollout: Rollout,
 }
 
 /// Settings that change without restarting the app.

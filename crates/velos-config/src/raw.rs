@@ -136,6 +136,12 @@ pub struct RawProject {
     /// Environment variables given to every app of the project; an app's own `env` wins on the same key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, EnvValue>>,
+    /// What apply does when an app it started or replaced does not become ready: `"rollback"` re-applies
+    /// the last revision of the project that did, `"stop"` stops the apps that did not; left out, they are
+    /// left as they are and reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["rollback", "stop"]))]
+    pub on_failure: Option<String>,
 }
 
 /// `[apps.NAME]`: one app (or `instances` copies of it).
@@ -164,6 +170,11 @@ pub struct RawApp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = INSTANCES_MAX))]
     pub instances: Option<u32>,
+    /// How a change replaces the app's instances: `strategy` (`"stop-first"`, default, or `"start-first"`)
+    /// and `max_unavailable` (instances replaced at once, default 1), each batch ready before the next.
+    /// Changing it does not restart the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::rollout::RawRollout>,
     /// `"running"` (default) or `"stopped"`: whether the app should be running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["running", "stopped"]))]

@@ -60,13 +60,15 @@ pub(crate) const ROOT: &[Field] = &[
     optional("apps", Kind::Apps),
     optional("velos", Kind::Table(VELOS)),
 ];
-pub(crate) const PROJECT: &[Field] = &[optional("name", Kind::String), optional("env", Kind::Env)];
+pub(crate) const PROJECT: &[Field] =
+    &[optional("name", Kind::String), optional("env", Kind::Env), optional("on_failure", Kind::String)];
 pub(crate) const APP: &[Field] = &[
     Field { name: "command", kind: Kind::String, required: true },
     optional("args", Kind::Strings),
     optional("cwd", Kind::String),
     optional("env", Kind::Env),
     optional("instances", Kind::Integer { min: 1, max: INSTANCES_MAX as i64 }),
+    optional("rollout", Kind::Table(ROLLOUT)),
     optional("state", Kind::String),
     optional("restart", Kind::String),
     optional(
@@ -102,6 +104,10 @@ pub(crate) const CHECK: &[Field] = &[
     optional("timeout", Kind::Duration),
     optional("success_threshold", Kind::Integer { min: 1, max: 100 }),
     optional("failure_threshold", Kind::Integer { min: 1, max: 100 }),
+];
+pub(crate) const ROLLOUT: &[Field] = &[
+    optional("strategy", Kind::String),
+    optional("max_unavailable", Kind::Integer { min: 1, max: crate::rollout::MAX_UNAVAILABLE_MAX as i64 }),
 ];
 pub(crate) const BACKOFF: &[Field] = &[optional("initial", Kind::Duration), optional("max", Kind::Duration)];
 pub(crate) const LOG: &[Field] = &[
@@ -696,6 +702,7 @@ mod tests {
         assert_eq!(keys(&schema["$defs"]["App"]), names(APP));
         assert_eq!(keys(&schema["$defs"]["Backoff"]), names(BACKOFF));
         assert_eq!(keys(&schema["$defs"]["Log"]), names(LOG));
+        assert_eq!(keys(&schema["$defs"]["Rollout"]), names(ROLLOUT));
         assert_eq!(keys(&schema["$defs"]["Velos"]), names(VELOS));
         assert_eq!(keys(&schema["$defs"]["Git"]), names(GIT));
         assert_eq!(keys(&schema["$defs"]["Agents"]), names(AGENTS));

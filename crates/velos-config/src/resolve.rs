@@ -36,6 +36,7 @@ struct App<'r> {
     instances: u32,
     state: DesiredState,
     in_place: InPlace,
+    rollout: crate::Rollout,
     /// `[apps.NAME]` keys, deduplicated, in file order, with what to wait for.
     depends_on: Vec<(&'r str, crate::Condition)>,
 }
@@ -61,6 +62,11 @@ pub(crate) fn resolve(raw: &RawFile, context: &Context<'_>) -> Result<Project, V
     resolver.check_names(&apps);
     resolver.check_cycles(raw);
     let controller = crate::controller::resolve(raw.velos.as_ref(), context, &mut resolver.diagnostics);
+    let on_failure = crate::rollout::resolve_on_failure(
+        raw.project.as_ref().and_then(|project| project.on_failure.as_deref()),
+        context,
+        &mut resolver.diagnostics,
+    );
     if !resolver.diagnostics.is_empty() {
         return Err(resolver.diagnostics);
     }
@@ -70,6 +76,7 @@ pub(crate) fn resolve(raw: &RawFile, context: &Context<'_>) -> Result<Project, V
         revision: context.revision.into(),
         apps: expand(&apps, &name, context.revision),
         controller,
+        on_failure,
     })
 }
 
@@ -130,6 +137,7 @@ fn expand(apps: &[App<'_>], project: &str, revision: &str) -> Vec<DesiredApp> {
                 depends_on: depends_on.clone(),
                 conditions: conditions.clone(),
                 in_place: app.in_place.clone(),
+                rollout: app.rollout,
             });
         }
     }
@@ -382,6 +390,8 @@ impl Resolver<'_> {
             liveness,
         };
         let depends_on = self.depends_on(name, raw, file);
+        let rollout =
+            crate::rollout::resolve_rollout(name, raw.rollout.as_ref(), self.context, &mut self.diagnostics);
         (self.diagnostics.len() == errors_before).then(|| App {
             name,
             spec,
@@ -389,6 +399,7 @@ impl Resolver<'_> {
             instances,
             state: state.unwrap_or_default(),
             in_place,
+            rollout,
             depends_on,
         })
     }

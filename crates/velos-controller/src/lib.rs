@@ -32,6 +32,7 @@ mod watch;
 mod controller;
 mod events;
 mod reconcile;
+mod remedy;
 mod setup;
 mod state;
 mod target;

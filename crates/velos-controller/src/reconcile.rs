@@ -227,7 +227,10 @@ impl Controller {
         }
         let converged = match self.plan_and_act(state, &fetched, &project, &source, true) {
             Ok(converged) => {
-                state.last_good = Some((fetched.text.clone(), project.clone()));
+                // A revision that did not become ready (or is held back) is no one's last good one.
+                if converged.state == SyncState::Synced {
+                    state.last_good = Some((fetched.text.clone(), project.clone()));
+                }
                 converged
             }
             Err(failure) => Converged {
@@ -271,6 +274,12 @@ impl Controller {
             }
         };
         state.applied = None;
+        if report {
+            // A revision on_failure rolled back (or stopped) is not applied again until another comes.
+            if let Some(held) = self.held(project) {
+                return Ok(held);
+            }
+        }
         let applied = self.applied_revision(state, project).map_err(transient)?;
         let revision_changed = applied.as_deref() != Some(project.revision.as_str());
         let short = velos_reconcile::short_revision(&project.revision);
@@ -336,6 +345,19 @@ impl Controller {
             },
             &mut |_| {},
         );
+        // A new revision applied: did it work? (Not for a heal from the last good revision.)
+        let settled = match &passed {
+            Ok(converged)
+                if held.is_none()
+                    && report
+                    && revision_changed
+                    && !converged.plan.is_empty()
+                    && converged.report.ok() =>
+            {
+                Some(self.settle(project, converged, daemon.as_mut(), clock.as_mut()))
+            }
+            _ => None,
+        };
         let now_ms = clock.unix_ms();
         self.clock = clock;
         drop(daemon);
@@ -362,6 +384,9 @@ impl Controller {
         state.last_apply_unix_ms = Some(now_ms);
         if converged.report.ok() {
             state.applied = Some(Some(project.revision.clone()));
+            if let Some(settled) = settled {
+                return Ok(settled);
+            }
             let message = if revision_changed {
                 String::new()
             } else {

@@ -10,7 +10,8 @@ use crate::project_tools::{
     self, History, HistoryParams, PlanOutput, PlanParams, ProjectStatus, ProjectStatusParams,
 };
 use crate::write_tools::{
-    self, Applied, ApplyProposalParams, ProposePatchParams, Proposed, RestartAppParams, Restarted,
+    self, Applied, ApplyProposalParams, ProposePatchParams, Proposed, ReloadParams, Reloaded,
+    RestartAppParams, Restarted,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
@@ -25,7 +26,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The tools only a project's `[velos.agents]` policy enables, and the key that does.
-const POLICY_TOOLS: [(&str, &str); 2] = [("apply_proposal", "apply"), ("restart_app", "restart")];
+const POLICY_TOOLS: [(&str, &str); 3] =
+    [("apply_proposal", "apply"), ("restart_app", "restart"), ("reload", "restart")];
 
 /// Protocol revisions served: the current one (2026-07-28, `server/discover`) and the handshake revisions
 /// from 2025-06-18 on (`initialize`), the first with structured tool output, which every tool here uses.
@@ -264,6 +266,25 @@ impl VelosServer {
     ) -> Result<Json<Restarted>, String> {
         let by = client_name(&context);
         run(&self.host, move |host| write_tools::restart_app(host, &by, &params)).await
+    }
+
+    /// Restart an app's instances batch by batch, each ready before the next, by the app's `rollout`
+    /// (start-first keeps it serving). Only offered where the project's policy sets
+    /// `[velos.agents] restart = true`.
+    #[tool(annotations(
+        title = "Reload an app (rolling restart)",
+        read_only_hint = false,
+        idempotent_hint = false,
+        destructive_hint = true,
+        open_world_hint = false
+    ))]
+    async fn reload(
+        &self,
+        Parameters(params): Parameters<ReloadParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<Reloaded>, String> {
+        let by = client_name(&context);
+        run(&self.host, move |host| write_tools::reload(host, &by, &params)).await
     }
 }
 

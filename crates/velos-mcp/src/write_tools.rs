@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use velos_config::AgentPolicy;
-use velos_ops::{proposal_error, ApproveRequest, ProposeRequest, RestartRequest, WaitOptions};
+use velos_ops::{proposal_error, ApproveRequest, ProposeRequest, ReloadRequest, RestartRequest, WaitOptions};
 use velos_proposals::{AgentAction, Problem, Store};
 use velos_reconcile::now_unix_ms;
 
@@ -188,4 +188,49 @@ pub fn restart_app(host: &Host, by: &str, params: &RestartAppParams) -> Result<R
         })
         .collect();
     Ok(Restarted { apps })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReloadParams {
+    /// An app (its running instances, batch by batch as its `rollout` says) or one instance.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Reloaded {
+    /// The instances given a new process, in order: each was ready before the next batch began.
+    pub apps: Vec<RestartedApp>,
+}
+
+/// `reload`: the rolling restart, under the same policy as `restart_app` (`[velos.agents] restart`).
+pub fn reload(host: &Host, by: &str, params: &ReloadParams) -> Result<Reloaded, Failure> {
+    host.require_daemon()?;
+    let chosen = host.info(&params.name)?;
+    for info in &chosen {
+        let project = info.record.spec.labels.get("project").map(String::as_str);
+        if !project.is_some_and(|project| policy_of(host, project).restart) {
+            return Err(refuse(host, by, "reload", project, "restart"));
+        }
+    }
+    let result = host.ops.reload(ReloadRequest { name: params.name.clone(), wait: WaitOptions::default() });
+    let store = Store::open(host.home()).map_err(proposal_error)?;
+    for info in &chosen {
+        let action = AgentAction {
+            time_unix_ms: now_unix_ms(),
+            by: by.to_string(),
+            action: "reload".into(),
+            proposal: None,
+            project: info.record.spec.labels.get("project").cloned(),
+            app: Some(info.record.name.clone()),
+            result: result.as_ref().map_or_else(|error| error.message.clone(), |_| "ok".into()),
+        };
+        store.record(&action).map_err(proposal_error)?;
+    }
+    let apps = result?
+        .apps
+        .into_iter()
+        .flat_map(|app| app.instances)
+        .map(|instance| RestartedApp { status: "running".into(), name: instance.name, pid: instance.pid })
+        .collect();
+    Ok(Reloaded { apps })
 }

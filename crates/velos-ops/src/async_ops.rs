@@ -60,6 +60,7 @@ async_verbs! {
     start: StartRequest => StartOutcome;
     stop: StopRequest => StopOutcome;
     restart: RestartRequest => RestartOutcome;
+    reload: ReloadRequest => ReloadOutcome;
     delete: DeleteRequest => DeleteOutcome;
     scale: ScaleRequest => ScaleOutcome;
     set: SetRequest => SetOutcome;

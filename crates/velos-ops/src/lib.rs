@@ -15,6 +15,7 @@
 //! | `start` | [`StartRequest`] → [`StartOutcome`] (an app, `all`, a velos.toml, or a program) | starts it |
 //! | `stop`, `delete` | [`StopRequest`], [`DeleteRequest`] → [`ChangeOutcome`] (an app or `all`) | starts it |
 //! | `restart` | [`RestartRequest`] → [`RestartOutcome`] (an app, `api-0`, or `all`) | starts it |
+//! | `reload` | [`ReloadRequest`] → [`ReloadOutcome`] (a rolling restart by the app's `rollout`) | starts it |
 //! | `scale` | [`ScaleRequest`] (`Scale::To(3)`, `Scale::By(-1)`) → [`EditOutcome`] | starts it |
 //! | `set`, `unset` | [`SetRequest`], [`UnsetRequest`] → [`EditOutcome`] | starts it |
 //! | `list` | [`ListRequest`] → [`ListOutcome`] | read: `daemon_not_running` |
@@ -65,6 +66,7 @@ mod probing;
 mod ready;
 mod recording;
 mod schedule;
+mod remedy;
 pub mod startup;
 mod state_file;
 pub mod testing;
@@ -113,6 +115,7 @@ pub use verbs::proposals::{
 pub use verbs::read::{
     AppInfo, InfoOutcome, InfoRequest, ListOutcome, ListRequest, PingOutcome, PingRequest,
 };
+pub use verbs::reload::{ReloadOutcome, ReloadRequest, ReloadedApp, ReloadedInstance};
 pub use verbs::start::{NewAppOptions, StartOutcome, StartRequest};
 pub use verbs::sync::{SyncHow, SyncOutcome, SyncRequest};
 pub use verbs::values::{

@@ -199,6 +199,7 @@ mod tests {
             revision: "file:0".into(),
             apps: Vec::new(),
             controller: None,
+            on_failure: Default::default(),
         }
     }
 

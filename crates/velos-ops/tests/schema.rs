@@ -34,6 +34,8 @@ fn every_request_and_outcome_has_a_schema() {
         StopOutcome,
         RestartRequest,
         RestartOutcome,
+        ReloadRequest,
+        ReloadOutcome,
         DeleteRequest,
         DeleteOutcome,
         ScaleRequest,

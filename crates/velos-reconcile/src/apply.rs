@@ -210,6 +210,17 @@ pub fn apply(
     apply_with_clock(plan, daemon, options, &mut SystemClock, progress)
 }
 
+/// [`apply_checked`] with readiness judged from the records alone ([`crate::ByRecord`]).
+pub fn apply_with_clock(
+    plan: &Plan,
+    daemon: &mut dyn Daemon,
+    options: ApplyOptions,
+    clock: &mut dyn Clock,
+    progress: &mut dyn FnMut(ApplyEvent<'_>),
+) -> ApplyReport {
+    apply_checked(plan, daemon, options, clock, &mut crate::ByRecord, progress)
+}
+
 /// Carries out `plan`'s actions in order, then (if `options.wait`) waits for the apps to run.
 ///
 /// - Create: START with `expected_hash: ""`, so two concurrent applies cannot both create an app; replace:
@@ -219,25 +230,46 @@ pub fn apply(
 /// - A failed action does not stop the others, but an action whose app depends on one not applied is
 ///   skipped (forward), and so is stopping or deleting an app that a not-stopped app depends on (reverse),
 ///   and a second action on an app whose first failed.
+/// - The replaces of an app that rolls (see [`crate::rolling`]) are carried out together at the first of
+///   them, batch by batch, each batch judged ready by `ready` before the next.
 /// - Never panics and never returns early: every action gets a result.
-pub fn apply_with_clock(
+pub fn apply_checked(
     plan: &Plan,
     daemon: &mut dyn Daemon,
     options: ApplyOptions,
     clock: &mut dyn Clock,
+    ready: &mut dyn crate::ReadyCheck,
     progress: &mut dyn FnMut(ApplyEvent<'_>),
 ) -> ApplyReport {
-    apply_gated(plan, daemon, options, clock, None, progress)
+    apply_inner(plan, daemon, options, clock, ready, None, progress)
 }
 
-/// [`apply_with_clock`], and with `gates`, each app that starts waits first for the `depends_on`
+/// [`apply_checked`], and with `gates`, each app that starts waits first for the `depends_on`
 /// conditions of its project ([`crate::depends`]); one whose dependency fails them is skipped, naming it.
+/// The gates' check judges the rolling batches too.
 pub fn apply_gated(
     plan: &Plan,
     daemon: &mut dyn Daemon,
     options: ApplyOptions,
     clock: &mut dyn Clock,
-    mut gates: Option<Gates<'_>>,
+    gates: Option<Gates<'_>>,
+    progress: &mut dyn FnMut(ApplyEvent<'_>),
+) -> ApplyReport {
+    match gates {
+        Some(Gates { project, check }) => apply_inner(plan, daemon, options, clock, check, Some(project), progress),
+        None => apply_inner(plan, daemon, options, clock, &mut crate::ByRecord, None, progress),
+    }
+}
+
+/// The one apply loop: `ready` judges rolling batches and `depends_on` conditions, which are waited for
+/// when `conditions_of` names the project.
+fn apply_inner(
+    plan: &Plan,
+    daemon: &mut dyn Daemon,
+    options: ApplyOptions,
+    clock: &mut dyn Clock,
+    ready: &mut dyn crate::ReadyCheck,
+    conditions_of: Option<&velos_config::Project>,
     progress: &mut dyn FnMut(ApplyEvent<'_>),
 ) -> ApplyReport {
     let total = plan.actions.len();
@@ -257,11 +289,27 @@ pub fn apply_gated(
     let mut unapplied: BTreeSet<&str> = BTreeSet::new();
     let mut report = ApplyReport::default();
     let mut created_in_batch: BTreeMap<usize, Result<(), String>> = BTreeMap::new();
+    let mut rolled: BTreeMap<usize, Outcome> = BTreeMap::new();
     for (index, action) in plan.actions.iter().enumerate() {
         if !created_in_batch.contains_key(&index) {
+            let gates = conditions_of.map(|project| Gates { project, check: &mut *ready });
             created_in_batch = create_batch(plan, index, &unapplied, gates.as_ref(), daemon);
         }
         progress(ApplyEvent::ActionStarted { index, total, action });
+        // depends_on conditions first (an app that rolls waits for them before its first batch), then the
+        // roll of every instance of the app, batch by batch.
+        let mut unmet: Option<String> = None;
+        if !rolled.contains_key(&index) && !is_blocked(action, &unapplied) {
+            if let Some(project) = conditions_of {
+                let mut gates = Gates { project, check: &mut *ready };
+                let (deadline, poll) = (waiter.deadline, options.poll_interval);
+                unmet = depends::await_conditions(&mut gates, action, daemon, waiter.clock, (deadline, poll)).err();
+            }
+            if unmet.is_none() {
+                let blocked = |action: &Action| is_blocked(action, &unapplied);
+                rolled.extend(crate::rolling::roll_plan(plan, index, &blocked, daemon, &mut waiter, &mut *ready));
+            }
+        }
         let kind = action.kind.kind();
         let blocked = if unapplied.contains(action.name.as_str()) {
             Some("an earlier action on it was not applied".to_string())
@@ -277,14 +325,11 @@ pub fn apply_gated(
                 .find(|dependency| unapplied.contains(dependency.as_str()))
                 .map(|dependency| format!("depends on {dependency}, which was not applied"))
         };
-        let blocked = blocked.or_else(|| {
-            let gates = gates.as_mut()?;
-            let (deadline, poll) = (waiter.deadline, options.poll_interval);
-            depends::await_conditions(gates, action, daemon, waiter.clock, (deadline, poll)).err()
-        });
-        let outcome = match blocked {
-            Some(reason) => Outcome::Skipped { reason },
-            None => {
+        let blocked = blocked.or(unmet);
+        let outcome = match (rolled.remove(&index), blocked) {
+            (Some(outcome), _) => outcome,
+            (None, Some(reason)) => Outcome::Skipped { reason },
+            (None, None) => {
                 match created_in_batch.remove(&index).unwrap_or_else(|| execute(action, daemon, &mut waiter))
                 {
                     Ok(()) => Outcome::Done,
@@ -312,6 +357,12 @@ pub fn apply_gated(
     let took = waiter.clock.now().saturating_duration_since(began);
     report.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     report
+}
+
+/// Whether `action` cannot run because it, or an app it depends on, was not applied.
+fn is_blocked(action: &Action, unapplied: &BTreeSet<&str>) -> bool {
+    unapplied.contains(action.name.as_str())
+        || action.depends_on.iter().any(|dependency| unapplied.contains(dependency.as_str()))
 }
 
 /// Sends, in one pipelined batch, the run of creates that starts at `first` (when there are at least two),
@@ -361,10 +412,10 @@ fn create_spec(spec: &AppSpec, state: DesiredState) -> StartSpec {
 }
 
 /// Time and polling, shared by the waits of one apply.
-struct Waiter<'a> {
-    options: ApplyOptions,
-    deadline: Instant,
-    clock: &'a mut dyn Clock,
+pub(crate) struct Waiter<'a> {
+    pub(crate) options: ApplyOptions,
+    pub(crate) deadline: Instant,
+    pub(crate) clock: &'a mut dyn Clock,
 }
 
 fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) -> Result<(), String> {
@@ -404,7 +455,7 @@ fn execute(action: &Action, daemon: &mut dyn Daemon, waiter: &mut Waiter<'_>) ->
 }
 
 /// The message of a failed request, with the conflict case spelled out.
-fn describe(name: &str, error: &DaemonError) -> String {
+pub(crate) fn describe(name: &str, error: &DaemonError) -> String {
     match error {
         DaemonError::Remote { code: ErrorCode::Conflict, .. } => {
             format!("{name} was changed by someone else since the plan; re-run apply")
@@ -433,7 +484,7 @@ impl Waiter<'_> {
     }
 
     /// STOP, then poll until the app is at rest.
-    fn stop(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
+    pub(crate) fn stop(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
         let mut record = daemon.stop(name).map_err(|error| describe(name, &error))?;
         while !record.status.is_at_rest() {
             if self.expired() {
@@ -450,7 +501,7 @@ impl Waiter<'_> {
     }
 
     /// Poll until the daemon no longer knows the app.
-    fn gone(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
+    pub(crate) fn gone(&mut self, daemon: &mut dyn Daemon, name: &str) -> Result<(), String> {
         loop {
             let record = match daemon.info(name) {
                 Err(DaemonError::Remote { code: ErrorCode::NotFound, .. }) => return Ok(()),

@@ -355,6 +355,7 @@ mod tests {
             depends_on: vec![],
             conditions: Default::default(),
             in_place: in_place.clone(),
+            rollout: velos_config::Rollout::default(),
         };
         let spec = spec_to_send(&desired, &["db"]);
         // `log_max_files = 5` written out is the default: it reads back as unset, on both sides.
@@ -389,6 +390,7 @@ mod tests {
             depends_on: vec![],
             conditions: Default::default(),
             in_place: in_place.clone(),
+            rollout: Default::default(),
         };
         let spec = spec_to_send(&desired, &[]);
         assert_eq!(spec.labels[velos_schedule::CRON_LABEL], "0 3 * * *");

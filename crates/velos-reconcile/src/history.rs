@@ -100,6 +100,10 @@ pub struct HistoryEntry {
     pub plan: serde_json::Value,
     /// The report as `velos apply --json` prints it.
     pub report: serde_json::Value,
+    /// Whether the apps became ready after this apply (`None`: not waited for, or recorded before Velos
+    /// kept it). What automatic rollback goes back to (see [`crate::remediation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
 }
 
 impl HistoryEntry {
@@ -160,6 +164,7 @@ impl History {
             time_unix_ms,
             plan: to_value(serde_json::to_value(plan))?,
             report: to_value(serde_json::to_value(report))?,
+            ready: None,
         };
         let path = self.dir.join(file_name(seq, &project.name));
         write_json_atomically(&path, &entry)?;
@@ -209,7 +214,7 @@ struct EntryFile {
 }
 
 /// `000042-shop.json`.
-fn file_name(seq: u64, project: &str) -> String {
+pub(crate) fn file_name(seq: u64, project: &str) -> String {
     format!("{seq:06}-{project}.json")
 }
 
@@ -265,6 +270,9 @@ pub struct ProjectRecord {
     pub last_result: LastResult,
     /// `ok`, or what failed.
     pub message: String,
+    /// What `[project] on_failure` did about the last rollout (rolled back, stopped), until a new apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<crate::remediation::Remediation>,
 }
 
 /// Writes (replaces) the registry entry of `record.project`.
@@ -339,6 +347,7 @@ pub fn record_apply(
             last_apply_time_unix_ms: time_unix_ms,
             last_result: if report.ok() { LastResult::Ok } else { LastResult::Failed },
             message: report.summary(),
+            remediation: None,
         },
     )?;
     Ok(entry)
@@ -367,6 +376,7 @@ pub fn record_failure(
             last_apply_time_unix_ms: time_unix_ms,
             last_result: LastResult::Failed,
             message: message.to_string(),
+            remediation: previous.remediation,
         },
     )
 }

@@ -31,13 +31,16 @@ mod plan;
 mod plan_document;
 pub mod readiness;
 mod ready_check;
+pub mod ready_wait;
+pub mod remediation;
 mod render;
+pub mod rolling;
 mod status;
 pub mod testing;
 
 pub use apply::{
-    apply, apply_gated, apply_with_clock, ActionResult, ApplyEvent, ApplyOptions, ApplyReport, Clock, Daemon,
-    DaemonError, NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
+    apply, apply_checked, apply_gated, apply_with_clock, ActionResult, ApplyEvent, ApplyOptions, ApplyReport,
+    Clock, Daemon, DaemonError, NotRunning, Outcome, SystemClock, POLL_INTERVAL_DEFAULT, TIMEOUT_DEFAULT,
 };
 pub use compare::{diff_projects, pseudo_live};
 pub use converge::{ConvergeError, Converged, Gate, Pass, Scope};

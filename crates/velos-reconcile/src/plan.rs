@@ -10,7 +10,7 @@ use crate::diff::{
 use serde::{Serialize, Serializer};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
-use velos_config::{DesiredApp, DesiredState, Project};
+use velos_config::{DesiredApp, DesiredState, Project, Rollout};
 use velos_core::{AppSpec, ProcessRecord, Status};
 
 /// What `plan` found to do, in the order `apply` does it.
@@ -30,6 +30,9 @@ pub struct Plan {
     /// Made by [`plan`] from a project (its actions carry the specs to send), not read back from JSON.
     #[serde(skip)]
     pub(crate) applicable: bool,
+    /// The desired instance of each replace that rolls: what apply's readiness checks are asked about.
+    #[serde(skip)]
+    pub(crate) rolling: BTreeMap<String, DesiredApp>,
 }
 
 impl Plan {
@@ -74,8 +77,14 @@ pub enum ActionKind {
     /// daemon cannot yet register an app without starting it).
     Create { spec: Box<AppSpec>, state: DesiredState },
     /// The spec hash differs: START with `replace` and `expected_hash: old_hash`; then STOP if wanted
-    /// stopped.
-    Replace { spec: Box<AppSpec>, old_hash: String, state: DesiredState, changes: Vec<FieldChange> },
+    /// stopped. `rollout`: the app's instances roll (see [`crate::rolling`]), batch by batch.
+    Replace {
+        spec: Box<AppSpec>,
+        old_hash: String,
+        state: DesiredState,
+        changes: Vec<FieldChange>,
+        rollout: Option<Rollout>,
+    },
     /// Same hash, in-place settings differ: see [`crate::Daemon::update_in_place`].
     UpdateInPlace { spec: Box<AppSpec>, changes: Vec<FieldChange> },
     /// Wanted running, stopped or stopping: START by name. Not for an app that completed or errored with
@@ -172,9 +181,12 @@ impl Serialize for Action {
         map.serialize_entry("name", &self.name)?;
         match &self.kind {
             ActionKind::Create { state, .. } => map.serialize_entry("state", state)?,
-            ActionKind::Replace { state, changes, .. } => {
+            ActionKind::Replace { state, changes, rollout, .. } => {
                 map.serialize_entry("state", state)?;
                 map.serialize_entry("changes", changes)?;
+                if let Some(rollout) = rollout {
+                    map.serialize_entry("rollout", rollout)?;
+                }
             }
             ActionKind::UpdateInPlace { changes, .. } => map.serialize_entry("changes", changes)?,
             ActionKind::Start | ActionKind::Stop | ActionKind::Delete => {}
@@ -283,6 +295,11 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
         });
     }
 
+    let mut instances_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for app in &project.apps {
+        *instances_of.entry(app.app.as_str()).or_default() += 1;
+    }
+    let mut rolling = BTreeMap::new();
     let mut actions = Vec::new();
     for (&name, &app) in &desired {
         let mut depends_on_apps: Vec<&str> = app
@@ -304,11 +321,17 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             // The replacing START carries the new in-place settings too: list them with the rest.
             let mut changes = spec_changes(&record.spec, &spec);
             changes.extend(in_place);
+            let rollout =
+                crate::rolling::rollout_of(app, instances_of.get(app.app.as_str()).copied().unwrap_or(1));
+            if rollout.is_some() {
+                rolling.insert(name.to_string(), app.clone());
+            }
             actions.push(action(ActionKind::Replace {
                 changes,
                 old_hash: record.spec.spec_hash.clone(),
                 spec: Box::new(spec),
                 state: app.state,
+                rollout,
             }));
             continue;
         }
@@ -378,6 +401,7 @@ pub fn plan(project: &Project, live: &[ProcessRecord]) -> Result<Plan, PlanError
             .map(|(name, _)| name.to_string())
             .collect(),
         applicable: true,
+        rolling,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::{ActionResult, NotRunning};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
-use velos_config::DesiredState;
+use velos_config::{DesiredState, Rollout};
 use velos_core::AppSpec;
 
 /// The JSON form of a [`Plan`], field for field.
@@ -42,6 +42,9 @@ struct ActionDocument {
     #[serde(default)]
     #[schemars(default)]
     changes: Vec<FieldChange>,
+    /// For a `replace` that rolls over the app's instances: how (absent: a plain replace).
+    #[serde(default)]
+    rollout: Option<Rollout>,
 }
 
 /// The JSON form of an [`ApplyReport`].
@@ -69,6 +72,7 @@ impl From<ActionDocument> for Action {
                 old_hash: String::new(),
                 state,
                 changes: document.changes,
+                rollout: document.rollout,
             },
             ActionType::UpdateInPlace => {
                 ActionKind::UpdateInPlace { spec: spec(), changes: document.changes }
@@ -92,6 +96,7 @@ impl<'de> Deserialize<'de> for Plan {
             scale: document.scale,
             desired_running: Vec::new(),
             applicable: false,
+            rolling: Default::default(),
         })
     }
 }

@@ -90,9 +90,12 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let head = paint.paint(code, &format!("{sigil} {}", kind.verb()));
         let suffix = match &action.kind {
             ActionKind::Create { state: DesiredState::Stopped, .. }
-            | ActionKind::Replace { state: DesiredState::Stopped, .. } => " (stopped)",
-            ActionKind::UpdateInPlace { .. } => " (in place)",
-            _ => "",
+            | ActionKind::Replace { state: DesiredState::Stopped, .. } => " (stopped)".to_string(),
+            ActionKind::Replace { rollout: Some(rollout), .. } => {
+                format!(" (rolling, {} at a time, {})", rollout.max_unavailable, rollout.strategy.as_str())
+            }
+            ActionKind::UpdateInPlace { .. } => " (in place)".to_string(),
+            _ => String::new(),
         };
         let _ = writeln!(out, "  {head} {}{suffix}", action.name);
         if let ActionKind::Replace { changes, .. } | ActionKind::UpdateInPlace { changes, .. } = &action.kind

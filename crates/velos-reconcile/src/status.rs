@@ -172,6 +172,16 @@ pub fn project_status(
         Err(plan_error) => return error(status, plan_error.to_string()),
     };
     let mut reasons = Vec::new();
+    if let Some(remediation) =
+        record.remediation.as_ref().filter(|remediation| remediation.from == project.revision)
+    {
+        // The file still says the revision that failed: the host runs what on_failure left, on purpose.
+        status.apps = app_statuses(&plan.desired_running, live);
+        status.state = SyncState::Degraded;
+        status.message = remediation.describe();
+        status.hint = Some(format!("fix {}, then velos apply it", record.file.display()));
+        return status;
+    }
     if project.revision != record.revision {
         reasons.push("file changed since last apply".to_string());
     }

@@ -48,6 +48,15 @@ pub async fn instances(
     Ok(Json(InstancesOutcome { instances: info.apps.into_iter().map(|app| app.record).collect() }))
 }
 
+/// A rolling restart; it waits (by the default timeout) for each batch to be ready.
+pub async fn reload(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<velos_ops::ReloadOutcome>> {
+    let request = velos_ops::ReloadRequest { name, wait: velos_ops::WaitOptions::default() };
+    Ok(Json(state.ops.reload(request).await?))
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct LogsQuery {
     /// Lines of each instance's output (default 20, at most 10000).

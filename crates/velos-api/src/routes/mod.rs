@@ -152,6 +152,16 @@ pub const OPERATIONS: &[Operation] = &[
         response: Body::Json(schema_of::<velos_ops::RestartOutcome>),
     },
     Operation {
+        method: "POST",
+        path: "/v1/apps/{name}/reload",
+        id: "reload",
+        summary: "Restart the instances batch by batch, each ready before the next, by the app's rollout (velos reload): an action, the file does not change",
+        scope: Some(Scope::Write),
+        params: &[NAME],
+        request: None,
+        response: Body::Json(schema_of::<velos_ops::ReloadOutcome>),
+    },
+    Operation {
         method: "DELETE",
         path: "/v1/apps/{name}",
         id: "delete",
@@ -491,6 +501,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/apps/{name}/start", post(apps::start))
         .route("/v1/apps/{name}/stop", post(apps::stop))
         .route("/v1/apps/{name}/restart", post(apps::restart))
+        .route("/v1/apps/{name}/reload", post(apps::reload))
         .route("/v1/apps/{name}/scale", post(apps::scale))
         .route("/v1/apps/{name}/set", post(apps::set))
         .route("/v1/apps/{name}/unset", post(apps::unset))

@@ -185,7 +185,7 @@ pub struct JsonArgs {
 
 #[derive(Debug, Args)]
 pub struct NameArgs {
-    /// The app's name (all its instances), or `all`; restart also takes one instance (NAME-0)
+    /// The app's name (all its instances), or `all`; restart and reload also take one instance (NAME-0)
     #[arg(add = ArgValueCandidates::new(app_names))]
     pub name: String,
 }

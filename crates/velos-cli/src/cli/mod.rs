@@ -33,6 +33,8 @@ pub enum Command {
     Stop(NameArgs),
     /// Restart an app with a new process (an action: its velos.toml does not change)
     Restart(NameArgs),
+    /// Restart an app's instances one batch at a time, each ready before the next (by its rollout)
+    Reload(NameArgs),
     /// Stop an app and forget it: removes it from its velos.toml
     #[command(visible_alias = "rm")]
     Delete(NameArgs),

@@ -127,6 +127,19 @@ pub fn restart(context: &Context, name: &str, out: &mut dyn Write) -> Result<(),
     Ok(())
 }
 
+/// `reload api (rolling, 2 at a time, start-first)`, then a line per instance.
+pub fn reload(context: &Context, name: &str, out: &mut dyn Write) -> Result<(), CliError> {
+    let request = velos_ops::ReloadRequest { name: name.to_string(), wait: WaitOptions::default() };
+    let outcome = context.ops.reload(request)?;
+    for app in &outcome.apps {
+        writeln!(out, "{}", render::reloaded_app(app))?;
+        for instance in &app.instances {
+            writeln!(out, "  {}", render::reloaded(instance))?;
+        }
+    }
+    Ok(())
+}
+
 pub fn scale(context: &Context, args: &ScaleArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let request =
         ScaleRequest { app: args.name.clone(), scale: args.instances, wait: WaitOptions::default() };

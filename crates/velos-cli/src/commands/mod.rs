@@ -64,6 +64,7 @@ pub fn run(command: Command, context: &Context, out: &mut dyn Write) -> Result<E
         Command::Start(args) => done(apps::start(context, args, out)),
         Command::Stop(args) => done(apps::stop(context, &args.name, out)),
         Command::Restart(args) => done(apps::restart(context, &args.name, out)),
+        Command::Reload(args) => done(apps::reload(context, &args.name, out)),
         Command::Delete(args) => done(apps::delete(context, &args.name, out)),
         Command::Scale(args) => done(apps::scale(context, &args, out)),
         Command::Set(args) => done(apps::set(context, &args, out)),

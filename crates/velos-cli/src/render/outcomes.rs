@@ -45,6 +45,27 @@ pub fn restarted(restarted: &Restarted) -> String {
     }
 }
 
+/// `reload api (rolling, 2 at a time, start-first)`.
+pub fn reloaded_app(app: &velos_ops::ReloadedApp) -> String {
+    format!(
+        "reload {} (rolling, {} at a time, {})",
+        app.app,
+        app.rollout.max_unavailable,
+        app.rollout.strategy.as_str()
+    )
+}
+
+/// `reloaded api-0 (pid 1 -> 2)`, or what kept it from being reloaded.
+pub fn reloaded(instance: &velos_ops::ReloadedInstance) -> String {
+    match &instance.outcome {
+        velos_reconcile::Outcome::Done => {
+            format!("reloaded {} (pid {} -> {})", instance.name, instance.pid_before, instance.pid)
+        }
+        velos_reconcile::Outcome::Failed { message } => format!("failed: {message}"),
+        velos_reconcile::Outcome::Skipped { reason } => format!("skipped {}: {reason}", instance.name),
+    }
+}
+
 /// `velos.toml: valid (project shop, 3 apps)`, with the process count when instances make it differ.
 pub fn valid(path: &std::path::Path, project: &str, apps: usize, processes: usize) -> String {
     let mut counts = plural(apps, "app");

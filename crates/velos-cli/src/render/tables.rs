@@ -388,7 +388,12 @@ pub fn history_table(entries: &[velos_reconcile::HistoryEntry]) -> String {
                 entry.project.clone(),
                 velos_reconcile::short_revision(&entry.revision),
                 utc_time(entry.time_unix_ms),
-                if entry.ok() { "ok".into() } else { "failed".into() },
+                match (entry.ok(), entry.ready) {
+                    (false, _) => "failed".into(),
+                    // Applied, but its apps did not become ready (on_failure may have rolled it back).
+                    (true, Some(false)) => "not ready".into(),
+                    (true, _) => "ok".into(),
+                },
                 plan_counts(&entry.plan),
             ]
         })
@@ -408,6 +413,7 @@ pub fn history_json(entries: &[velos_reconcile::HistoryEntry]) -> String {
                 "revision": entry.revision,
                 "time_unix_ms": entry.time_unix_ms,
                 "ok": entry.ok(),
+                "ready": entry.ready,
                 "plan": entry.plan,
                 "report": entry.report,
             })

@@ -191,6 +191,7 @@ fn history_table_and_json() {
         time_unix_ms: 1_700_000_000_000 + seq * 60_000,
         plan: serde_json::json!({ "actions": actions }),
         report: serde_json::json!({ "ok": ok }),
+        ready: None,
     };
     let entries = [
         entry(

@@ -133,6 +133,15 @@ impl Ops {
                     &mut warnings,
                 );
                 let applied = await_ready(self, backend.as_mut(), applied, request.wait, waiting, path);
+                let applied = crate::remedy::settle(
+                    self,
+                    backend.as_mut(),
+                    &project,
+                    applied,
+                    request.wait,
+                    progress,
+                    &mut warnings,
+                );
                 // The file no longer asks for the controller (if it ever did).
                 if let Err(error) = unregister_target(self.home().root(), &file_target(path)) {
                     warnings.push(Warning::new(
@@ -231,6 +240,15 @@ impl Ops {
             &mut warnings,
         );
         let applied = await_ready(self, backend.as_mut(), applied, request.wait, waiting, &project.file);
+        let applied = crate::remedy::settle(
+            self,
+            backend.as_mut(),
+            project,
+            applied,
+            request.wait,
+            progress,
+            &mut warnings,
+        );
         let system = converge_system(self, backend.as_mut(), request.wait, progress, &mut warnings);
         if let Err(error) = request_sync(home, Some(&project.name)) {
             warnings.push(sync_not_requested(&project.name, &error));

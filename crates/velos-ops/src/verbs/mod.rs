@@ -11,6 +11,7 @@ pub mod process;
 pub mod project;
 pub mod proposals;
 pub mod read;
+pub mod reload;
 pub mod start;
 pub mod sync;
 pub mod values;

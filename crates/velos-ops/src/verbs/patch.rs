@@ -97,7 +97,16 @@ impl Ops {
             &mut warnings,
         );
         // Like apply: the change answers "did it work?" (each app up for its min_uptime, or why not).
-        let (applied, ready) = await_ready(self, backend.as_mut(), converged, request.wait, waiting, &file)?;
+        let settled = await_ready(self, backend.as_mut(), converged, request.wait, waiting, &file);
+        let (applied, ready) = crate::remedy::settle(
+            self,
+            backend.as_mut(),
+            &project,
+            settled,
+            request.wait,
+            &mut |_| {},
+            &mut warnings,
+        )?;
         Ok(PatchOutcome {
             project: request.project,
             previous_revision,

@@ -142,6 +142,15 @@ impl Ops {
             .map_err(|error| history_error(&error))?
             .last()
             .map(|entry| entry.seq);
+        let converged = crate::remedy::settle(
+            self,
+            backend.as_mut(),
+            &ready.project,
+            converged,
+            request.wait,
+            &mut |_| {},
+            &mut warnings,
+        );
         let result = match &converged {
             Ok(_) => "ok".to_string(),
             Err(error) => error.message.clone(),

@@ -193,6 +193,7 @@ impl Ops {
         let mut options = wait.apply_options();
         options.timeout =
             options.timeout.max(Duration::from_millis(kill_timeout_ms) + crate::wait::WAIT_GRACE);
+        let waiting = crate::converge::Waiting::before(self, &prepared.project, self.clock().now());
         let executed = session.execute(
             &prepared,
             options,
@@ -201,6 +202,30 @@ impl Ops {
         )?;
         let change = app_change(&session, &prepared, &executed, Expect::Any);
         if executed.converged.report.ok() {
+            if wait.wait && prepared.project.on_failure != velos_config::OnFailure::Report {
+                // A project that asks for a remedy gets the edit judged ready, as apply judges it.
+                let applied = crate::converge::Applied {
+                    plan: executed.converged.plan.clone(),
+                    report: executed.converged.report.clone(),
+                };
+                let settled = crate::converge::await_ready(
+                    self,
+                    session.backend.as_mut(),
+                    Ok(applied),
+                    wait,
+                    waiting,
+                    &prepared.file,
+                );
+                crate::remedy::settle(
+                    self,
+                    session.backend.as_mut(),
+                    &prepared.project,
+                    settled,
+                    wait,
+                    progress,
+                    &mut warnings,
+                )?;
+            }
             return Ok(EditOutcome { change, warnings });
         }
         Err(OpError::new(

@@ -18,6 +18,7 @@ pub struct App {
     pub state: DesiredState,
     pub depends_on: Vec<String>,
     pub in_place: InPlace,
+    pub rollout: velos_config::Rollout,
     env: BTreeMap<String, String>,
 }
 
@@ -32,6 +33,7 @@ pub fn app(name: &str) -> App {
         state: DesiredState::Running,
         depends_on: Vec::new(),
         in_place: InPlace::default(),
+        rollout: velos_config::Rollout::default(),
         env: BTreeMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string())]),
     }
 }
@@ -97,6 +99,14 @@ impl App {
         change(&mut self.in_place);
         self
     }
+    pub fn rollout(mut self, strategy: velos_config::Strategy, max_unavailable: u32) -> App {
+        self.rollout = velos_config::Rollout { strategy, max_unavailable };
+        self
+    }
+    pub fn min_uptime_ms(mut self, milliseconds: u64) -> App {
+        self.spec.min_uptime_ms = milliseconds;
+        self
+    }
     pub fn with(mut self, change: impl FnOnce(&mut AppSpec)) -> App {
         change(&mut self.spec);
         self
@@ -129,6 +139,7 @@ pub fn project_at(name: &str, revision: &str, apps: impl IntoIterator<Item = App
                 depends_on: app.depends_on,
                 conditions: Default::default(),
                 in_place: app.in_place,
+                rollout: app.rollout,
             }
         })
         .collect();
@@ -139,6 +150,7 @@ pub fn project_at(name: &str, revision: &str, apps: impl IntoIterator<Item = App
         revision: revision.into(),
         apps: desired,
         controller: None,
+        on_failure: velos_config::OnFailure::Report,
     }
 }
 
