@@ -100,6 +100,12 @@ fn the_cap_and_missing_paths_are_reported() {
     let problems = watch.problems("web").join("\n");
     assert!(problems.contains("3 folders watched, the cap"), "{problems}");
     assert!(problems.contains("missing: No such file or directory"), "{problems}");
+    // Two apps on the same folder: one watch, counted for each.
+    let mut both = wanted(cwd.path(), &["src/1"], &[]);
+    let (spec, cwd_text) = both["web"].clone();
+    both.insert("api".into(), (spec, cwd_text));
+    watch.set(&both, false);
+    assert_eq!((watch.count("web"), watch.count("api")), (1, 1));
     // A path inside VELOS_HOME (the apps' logs) is never watched.
     watch.set(&wanted(home.path(), &["logs"], &[]), false);
     assert!(watch.problems("web").join("\n").contains("inside VELOS_HOME"));

@@ -6,7 +6,7 @@
 //! watch on them would restart an app each time it logs).
 use super::Signal;
 use notify::{EventKind, RecursiveMode, Watcher as _};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,8 +41,8 @@ pub struct FolderWatch {
     apps: Arc<Mutex<BTreeMap<String, AppWatch>>>,
     /// What [`FolderWatch::set`] was last given.
     wanted: BTreeMap<String, (WatchSpec, String)>,
-    /// Each folder watched, with the app it was watched for first.
-    folders: BTreeMap<PathBuf, String>,
+    /// Each folder watched, with the apps it is watched for (one inotify watch however many).
+    folders: BTreeMap<PathBuf, BTreeSet<String>>,
     problems: BTreeMap<String, Vec<String>>,
     excluded: Vec<PathBuf>,
     limit: usize,
@@ -143,7 +143,7 @@ impl FolderWatch {
 
     /// Folders watched for `app`.
     pub fn count(&self, app: &str) -> usize {
-        self.folders.values().filter(|owner| *owner == app).count()
+        self.folders.values().filter(|apps| apps.contains(app)).count()
     }
 
     /// Why some of `app`'s paths are not (fully) watched.
@@ -199,7 +199,8 @@ impl FolderWatch {
 
     /// False when the cap is reached (the folder is then not watched, and the app says so).
     fn watch_one(&mut self, app: &str, folder: &Path) -> bool {
-        if self.folders.contains_key(folder) {
+        if let Some(apps) = self.folders.get_mut(folder) {
+            apps.insert(app.to_string());
             return true;
         }
         if self.folders.len() >= self.limit {
@@ -212,7 +213,7 @@ impl FolderWatch {
         }
         match self.watcher.watch(folder, RecursiveMode::NonRecursive) {
             Ok(()) => {
-                self.folders.insert(folder.to_path_buf(), app.to_string());
+                self.folders.insert(folder.to_path_buf(), BTreeSet::from([app.to_string()]));
             }
             Err(error) => self.problem(app, format!("{}: {error}", folder.display())),
         }
