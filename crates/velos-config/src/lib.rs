@@ -40,8 +40,8 @@ pub use raw::json_schema;
 pub use rollout::{OnFailure, RawRollout, Rollout, Strategy, MAX_UNAVAILABLE_DEFAULT, MAX_UNAVAILABLE_MAX};
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
-pub use velos_schedule::WatchSpec;
 pub use velos_health::{Check, Probe, Use as CheckUse};
+pub use velos_schedule::WatchSpec;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -16,8 +16,8 @@ use std::ops::{Range, RangeInclusive};
 use std::path::{Component, Path, PathBuf};
 use velos_core::{limits, validate_name, AppSpec, RestartPolicy, NAME_LENGTH_MAX};
 
-mod schedule;
 mod checks;
+mod schedule;
 
 pub(crate) struct Context<'a> {
     pub(crate) map: &'a SourceMap<'a>,

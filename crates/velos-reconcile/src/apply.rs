@@ -256,7 +256,9 @@ pub fn apply_gated(
     progress: &mut dyn FnMut(ApplyEvent<'_>),
 ) -> ApplyReport {
     match gates {
-        Some(Gates { project, check }) => apply_inner(plan, daemon, options, clock, check, Some(project), progress),
+        Some(Gates { project, check }) => {
+            apply_inner(plan, daemon, options, clock, check, Some(project), progress)
+        }
         None => apply_inner(plan, daemon, options, clock, &mut crate::ByRecord, None, progress),
     }
 }
@@ -303,11 +305,19 @@ fn apply_inner(
             if let Some(project) = conditions_of {
                 let mut gates = Gates { project, check: &mut *ready };
                 let (deadline, poll) = (waiter.deadline, options.poll_interval);
-                unmet = depends::await_conditions(&mut gates, action, daemon, waiter.clock, (deadline, poll)).err();
+                unmet = depends::await_conditions(&mut gates, action, daemon, waiter.clock, (deadline, poll))
+                    .err();
             }
             if unmet.is_none() {
                 let blocked = |action: &Action| is_blocked(action, &unapplied);
-                rolled.extend(crate::rolling::roll_plan(plan, index, &blocked, daemon, &mut waiter, &mut *ready));
+                rolled.extend(crate::rolling::roll_plan(
+                    plan,
+                    index,
+                    &blocked,
+                    daemon,
+                    &mut waiter,
+                    &mut *ready,
+                ));
             }
         }
         let kind = action.kind.kind();
