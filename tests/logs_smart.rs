@@ -70,6 +70,31 @@ fn both_streams_interleave_in_time_order_with_levels_and_filters() {
 }
 
 #[test]
+fn both_streams_come_in_the_order_written_with_the_default_settings() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    // No `log` key: timestamps are on by default, so the two files can be put back in one order. The
+    // writes alternate every 40 ms, well apart for the daemon (it dates each read to the millisecond).
+    let script = "i=0; while [ $i -lt 10 ]; do i=$((i+1)); echo o$i; sleep 0.04; echo e$i >&2; sleep 0.04; \
+                  done; sleep 3600";
+    apply_app(&velos, &dir, "talk", script, "");
+    wait_until(Duration::from_secs(10), "twenty lines", || {
+        velos.ok(&["logs", "talk", "-n", "20"]).lines().count() == 20
+    });
+    let text = velos.ok(&["logs", "talk", "-n", "20"]);
+    let expected: Vec<String> =
+        (1..=10).flat_map(|i| [format!("talk out | o{i}"), format!("talk err | e{i}")]).collect();
+    assert_eq!(lines(&text), expected, "in the order written:\n{text}");
+    let newest = velos.ok(&["logs", "talk", "-n", "3"]);
+    assert_eq!(lines(&newest), ["talk err | e9", "talk out | o10", "talk err | e10"], "{newest}");
+    // The time, on demand, as --since takes it.
+    let timed = velos.ok(&["logs", "talk", "-n", "1", "--timestamps"]);
+    let (ts, rest) = timed.trim_end().split_once(' ').unwrap();
+    assert!(ts.len() == 24 && ts.ends_with('Z') && rest == "talk err | e10", "{timed}");
+    assert_eq!(velos.ok(&["logs", "talk", "-n", "20", "--since", ts]), "talk err | e10\n");
+}
+
+#[test]
 fn lines_come_from_rotated_files_and_long_lines_are_cut_not_dropped() {
     let velos = Velos::new();
     let dir = tempfile::tempdir().unwrap();

@@ -243,6 +243,9 @@ pub struct LogsArgs {
     /// The same as --stream err
     #[arg(long, hide = true)]
     pub stderr: bool,
+    /// Start each line with the time it was written (RFC 3339 UTC, as --since and --until take it)
+    #[arg(long, short = 't')]
+    pub timestamps: bool,
     /// Only lines since a time ago (10m, 2h) or an instant (2026-11-30T10:00:00Z); needs log.timestamps
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,

@@ -50,7 +50,7 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
             serde_json::to_writer(&mut *out, line).map_err(std::io::Error::from)?;
             writeln!(out)?;
         } else {
-            writeln!(out, "{}", render(line))?;
+            writeln!(out, "{}", render(line, args.timestamps))?;
         }
     }
     let found = outcome.lines.len();
@@ -71,12 +71,14 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-/// `web err | boom`, `2026-11-30T10:41:02.123Z web-1 out | GET / 200`; a cut line says how long it was.
-fn render(line: &LogLine) -> String {
+/// `web err | boom`; with `--timestamps`, `2026-11-30T10:41:02.123Z web-1 out | GET / 200` (a line
+/// written without `log.timestamps` has no time to show). A cut line says how long it was. The time is
+/// left out by default, as `pm2 logs` and `docker logs` do: the order already says what came first.
+fn render(line: &LogLine, timestamps: bool) -> String {
     let body: String = line.body.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect();
     let cut = line.cut_from.map(|len| format!(" [… cut, {len} bytes]")).unwrap_or_default();
     let stream = line.stream.as_str();
-    match &line.ts {
+    match line.ts.as_ref().filter(|_| timestamps) {
         Some(ts) => format!("{ts} {} {stream} | {body}{cut}", line.instance),
         None => format!("{} {stream} | {body}{cut}", line.instance),
     }

@@ -51,7 +51,7 @@ pub struct LogsRequest {
     /// `out`, `err` or `both` (default: both, merged in time order).
     #[serde(default)]
     pub stream: StreamChoice,
-    /// Only lines at or after this time (ms since the Unix epoch); needs `log.timestamps`.
+    /// Only lines at or after this time (ms since the Unix epoch); needs `log.timestamps` (the default).
     #[serde(default)]
     pub since_ms: Option<i64>,
     /// Only lines at or before this time (ms since the Unix epoch).
