@@ -148,7 +148,10 @@ fn the_summary_fits_its_budget_and_names_what_is_new_since_the_restart() {
         assert!(text.contains("ERROR"), "{text}");
     }
     let text = velos.ok(&["logs", "api", "--summary"]);
-    assert!(text.contains("new since restart:") && text.contains("db connection refused to <*>"), "{text}");
+    assert!(
+        text.contains("new since the last restart:") && text.contains("db connection refused to <*>"),
+        "{text}"
+    );
     assert!(text.contains("last error"), "{text}");
     let json: serde_json::Value =
         serde_json::from_str(&velos.ok(&["logs", "api", "--summary", "--json"])).unwrap();
@@ -166,6 +169,64 @@ fn the_summary_fits_its_budget_and_names_what_is_new_since_the_restart() {
     );
     let too_small = velos.fails(&["logs", "api", "--summary", "--budget", "10"]);
     assert!(too_small.contains("too small") && too_small.contains("hint:"), "{too_small}");
+}
+
+#[test]
+fn the_summary_window_starts_at_the_last_apply_or_restart_or_as_asked() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let script = format!(
+        "echo first thing happened; while [ ! -e {flag} ]; do sleep 0.05; done; \
+         echo ERROR second thing failed >&2; sleep 3600",
+        flag = flag.display()
+    );
+    apply_app(&velos, &dir, "win", &script, "");
+    wait_until(Duration::from_secs(10), "the first line", || velos.ok(&["logs", "win"]).contains("first"));
+    let first = velos.ok(&["logs", "win", "--summary"]);
+    // The apply that started the app began a moment before it: the window is the apply's.
+    assert!(first.starts_with("win: 1 lines since ") && first.contains("first thing happened"), "{first}");
+
+    // A later apply that changes nothing but a setting applied in place: the app keeps running, and the
+    // window starts again at the apply. The window moves only by more than a second (a restart is told
+    // from the uptime, which wobbles), and a restart is placed 250 ms early: wait that long.
+    std::thread::sleep(Duration::from_millis(1500));
+    apply_app(&velos, &dir, "win", &script, "max_files = 7");
+    std::fs::write(&flag, b"").unwrap();
+    wait_until(Duration::from_secs(10), "the error", || velos.ok(&["logs", "win"]).contains("second"));
+    let since_apply = velos.ok(&["logs", "win", "--summary"]);
+    let head = since_apply.lines().next().unwrap();
+    assert!(
+        head.starts_with("win: 1 lines since ") && head.ends_with("(the last apply); ERROR 1"),
+        "{since_apply}"
+    );
+    assert!(
+        since_apply.contains("new since the last apply:") && !since_apply.contains("first"),
+        "{since_apply}"
+    );
+
+    let asked = velos.ok(&["logs", "win", "--summary", "--since", "1h"]);
+    assert!(asked.starts_with("win: 2 lines since ") && asked.contains("first thing"), "{asked}");
+    let json: serde_json::Value =
+        serde_json::from_str(&velos.ok(&["logs", "win", "--summary", "--since", "1h", "--json"])).unwrap();
+    assert_eq!((json["window"].as_str(), json["lines"].as_u64()), (Some("asked"), Some(2)), "{json}");
+    assert_eq!(json["last_error"]["line"].as_str(), Some("second thing failed"), "{json}");
+    let before = velos.ok(&["logs", "win", "--summary", "--until", "1h"]);
+    assert!(before.starts_with("win: 0 lines until "), "nothing is an hour old: {before}");
+
+    // A restart later still: the window is the restart's, and the new run says both things again.
+    std::thread::sleep(Duration::from_millis(1500));
+    velos.ok(&["restart", "win"]);
+    wait_until(Duration::from_secs(10), "the second run's error", || {
+        velos
+            .ok(&["logs", "win", "--summary"])
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("(the last restart); ERROR 1, UNSPECIFIED 1")
+    });
+    let bad = velos.fails(&["logs", "win", "--summary", "--since", "yesterday"]);
+    assert!(bad.contains("--since") && bad.contains("hint:"), "{bad}");
 }
 
 #[test]

@@ -140,9 +140,10 @@ pub fn merge_newest<E>(sources: Vec<Source<'_, E>>, count: usize, filter: &Filte
             let Some(key) = streams[index].head_key(filter)? else { continue };
             let better = match best {
                 None => true,
-                // A timestamp beats none; among timed heads the newest; among untimed the least taken.
+                // A timestamp beats none; among timed heads the newest (on a tie, the later stream: read
+                // in the same millisecond, stdout is shown first); among untimed the least taken.
                 Some((best_index, best_key)) => match (key, best_key) {
-                    (Some(key), Some(best_key)) => key > best_key,
+                    (Some(key), Some(best_key)) => key >= best_key,
                     (Some(_), None) => true,
                     (None, Some(_)) => false,
                     (None, None) => streams[index].taken < streams[best_index].taken,
@@ -258,6 +259,14 @@ mod tests {
         let window =
             Filter { since_ms: Some(2), until_ms: Some(4), grep: Some("3".into()), ..Filter::default() };
         assert_eq!(bodies(&merge_newest(vec![source(out), source(err)], 10, &window).unwrap()), ["o3"]);
+    }
+
+    #[test]
+    fn lines_of_the_same_millisecond_show_stdout_first() {
+        let out = vec![record(Stream::Out, Some(7), Severity::Info, "o")];
+        let err = vec![record(Stream::Err, Some(7), Severity::Info, "e")];
+        let merged = merge_newest(vec![source(out), source(err)], 10, &Filter::default()).unwrap();
+        assert_eq!(bodies(&merged), ["o", "e"]);
     }
 
     #[test]

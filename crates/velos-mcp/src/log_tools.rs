@@ -297,10 +297,15 @@ pub struct LogsSummaryParams {
     pub name: String,
     /// Most tokens the summary may take (default 400; at least 100 per app).
     pub budget: Option<u32>,
+    /// Summarize only the lines written in this last while, e.g. "15m", "2h", or since a UTC instant
+    /// ("2026-11-30T10:00:00Z"). Default: since the last apply of the app's project or its last restart,
+    /// whichever is later.
+    pub since: Option<String>,
 }
 
-/// One app's summary since its last start: level counts, top templates with one example each, templates
-/// new since the start, anomalies (rate spikes, error spikes, silence) and the last error with context.
+/// One app's summary over its window (`since`, or since its last apply or restart: the summary's `since`
+/// and `window` say which): level counts, top templates with one example each, templates new in the
+/// window, anomalies (rate spikes, error spikes, silence) and the last error with context.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AppLogSummary {
     pub app: String,
@@ -316,10 +321,18 @@ pub struct LogsSummary {
 /// The smart-log engine's summary, through the `logs_summary` verb of velos-ops (the same as
 /// `velos logs APP --summary --json`): the engine's budget is the answer's.
 pub fn logs_summary(host: &Host, params: &LogsSummaryParams) -> Result<LogsSummary, Failure> {
+    let since_ms = match params.since.as_deref() {
+        Some(when) => Some(
+            velos_ops::parse_log_time(when, velos_reconcile::now_unix_ms() as i64).map_err(Failure::from)?,
+        ),
+        None => None,
+    };
     let request = velos_ops::LogsSummaryRequest {
         name: params.name.clone(),
         budget: params.budget.unwrap_or(velos_ops::LOG_SUMMARY_BUDGET_TOKENS_DEFAULT),
         json: true,
+        since_ms,
+        until_ms: None,
     };
     let outcome = host.ops.logs_summary(request)?;
     let summaries = outcome

@@ -66,20 +66,38 @@ fn summary_templates_and_flush() {
     let host = host_with_logs();
     let summary = host
         .ops
-        .logs_summary(LogsSummaryRequest { name: "web".into(), budget: 200, json: false })
+        .logs_summary(LogsSummaryRequest {
+            name: "web".into(),
+            budget: 200,
+            json: false,
+            since_ms: None,
+            until_ms: None,
+        })
         .expect("summary");
     let text = summary.summaries[0].text.as_deref().expect("text");
     assert!(text.contains("GET <*> <*> <*>ms") && text.contains("last error"), "{text}");
     assert!(text.len() <= 200 * 4, "{text}");
     let json = host
         .ops
-        .logs_summary(LogsSummaryRequest { name: "web".into(), budget: 400, json: true })
+        .logs_summary(LogsSummaryRequest {
+            name: "web".into(),
+            budget: 400,
+            json: true,
+            since_ms: None,
+            until_ms: None,
+        })
         .expect("json");
     let value = json.summaries[0].summary.as_ref().expect("object");
     assert_eq!(value["levels"]["ERROR"], 4);
     assert_eq!(json.summaries[0].bytes_read, 0, "the model was up to date: nothing read again");
 
-    let small = host.ops.logs_summary(LogsSummaryRequest { name: "web".into(), budget: 20, json: false });
+    let small = host.ops.logs_summary(LogsSummaryRequest {
+        name: "web".into(),
+        budget: 20,
+        json: false,
+        since_ms: None,
+        until_ms: None,
+    });
     assert_eq!(small.expect_err("too small").kind, OpErrorKind::InvalidInput);
 
     let templates = host.ops.logs_templates(LogsTemplatesRequest { name: "web".into() }).expect("templates");

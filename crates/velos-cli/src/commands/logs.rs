@@ -20,7 +20,7 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
     };
     let ops = &context.ops;
     if args.summary {
-        return summary(ops, name, args, out);
+        return summary(ops, name, args, now_ms(), out);
     }
     if args.templates {
         return templates(ops, name, args.json, out);
@@ -107,8 +107,14 @@ fn follow(ops: &Ops, request: LogsRequest, out: &mut dyn Write) -> Result<(), Cl
     Ok(())
 }
 
-fn summary(ops: &Ops, name: &str, args: &LogsArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let request = LogsSummaryRequest { name: name.to_string(), budget: args.budget, json: args.json };
+fn summary(ops: &Ops, name: &str, args: &LogsArgs, now_ms: i64, out: &mut dyn Write) -> Result<(), CliError> {
+    let request = LogsSummaryRequest {
+        name: name.to_string(),
+        budget: args.budget,
+        json: args.json,
+        since_ms: args.since.as_deref().map(|when| parse_when(when, now_ms, "--since")).transpose()?,
+        until_ms: args.until.as_deref().map(|when| parse_when(when, now_ms, "--until")).transpose()?,
+    };
     let outcome = ops.logs_summary(request)?;
     for warning in &outcome.warnings {
         eprintln!("warning: {}", warning.message);

@@ -6,9 +6,11 @@ mod query;
 mod set;
 mod store;
 mod tail;
+mod window;
 
 pub use app::{flush, refresh, summarize, FilesError, Flushed, Refreshed};
 pub use query::{read_records, Shown};
 pub use set::{live_name, stream_files, LogFile};
 pub use store::{load_state, save_state, update, Cursor, SavedState, StoreError, Update};
 pub use tail::{last_lines, Backward, TailLine};
+pub use window::count_window;
