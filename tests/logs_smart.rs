@@ -95,6 +95,40 @@ fn both_streams_come_in_the_order_written_with_the_default_settings() {
 }
 
 #[test]
+fn repeats_show_once_with_their_count_unless_every_line_is_asked() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        "echo starting; i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo \"retrying connection to db\"; \
+                  done; echo gave up; sleep 3600";
+    apply_app(&velos, &dir, "flood", script, "");
+    wait_until(Duration::from_secs(10), "the last line", || {
+        velos.ok(&["logs", "flood", "-n", "1"]).contains("gave up")
+    });
+    let text = velos.ok(&["logs", "flood", "-n", "3"]);
+    assert_eq!(
+        lines(&text),
+        [
+            "flood out | starting",
+            "flood out | retrying connection to db (repeated 300×)",
+            "flood out | gave up"
+        ],
+        "{text}"
+    );
+    let every = velos.ok(&["logs", "flood", "-n", "3", "--no-collapse"]);
+    assert_eq!(
+        lines(&every),
+        [
+            "flood out | retrying connection to db",
+            "flood out | retrying connection to db",
+            "flood out | gave up"
+        ]
+    );
+    let json = velos.ok(&["logs", "flood", "-n", "3", "--json"]);
+    assert_eq!(json.lines().count(), 3, "JSON keeps every line: {json}");
+}
+
+#[test]
 fn lines_come_from_rotated_files_and_long_lines_are_cut_not_dropped() {
     let velos = Velos::new();
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@
 use crate::app_log::Stream;
 use crate::level::Severity;
 use crate::miner::TemplateId;
+use crate::repeats::{without_leading_time, Collapser, Row};
 use crate::time::format_utc_ms;
 use serde::Serialize;
 
@@ -115,6 +116,23 @@ impl Filter {
     pub fn needs_time(&self) -> bool {
         self.since_ms.is_some() || self.until_ms.is_some()
     }
+}
+
+/// Records (oldest first) with consecutive and near-consecutive repeats of a message folded into the
+/// first of them, with their count (the rule of [`crate::repeats`]). The stream counts: a repeat on
+/// stderr of a line on stdout is a line of its own.
+pub fn collapse_repeats(records: Vec<Record>) -> Vec<Row<Record>> {
+    let mut collapser = Collapser::default();
+    let mut key = Vec::new();
+    for record in records {
+        key.clear();
+        key.push(record.stream as u8);
+        key.extend_from_slice(record.instance.as_bytes());
+        key.push(0);
+        key.extend_from_slice(without_leading_time(record.body.as_bytes()));
+        collapser.push(&key, record);
+    }
+    collapser.into_rows()
 }
 
 /// A stream read newest first.
@@ -267,6 +285,34 @@ mod tests {
         let err = vec![record(Stream::Err, Some(7), Severity::Info, "e")];
         let merged = merge_newest(vec![source(out), source(err)], 10, &Filter::default()).unwrap();
         assert_eq!(bodies(&merged), ["o", "e"]);
+    }
+
+    #[test]
+    fn repeats_fold_into_their_first_line_by_message_per_stream() {
+        let mut records: Vec<Record> = [
+            "10:00:00 GET / 200",
+            "10:00:01 GET / 200",
+            "10:00:02 boom",
+            "10:00:03 GET / 200",
+            "step 1 done",
+        ]
+        .iter()
+        .map(|body| record(Stream::Out, None, Severity::Info, body))
+        .collect();
+        records.push(record(Stream::Out, None, Severity::Info, "step 2 done"));
+        records.push(record(Stream::Err, None, Severity::Info, "10:00:04 GET / 200"));
+        let rows = collapse_repeats(records);
+        let got: Vec<(&str, u64)> = rows.iter().map(|row| (row.item.body.as_str(), row.count)).collect();
+        assert_eq!(
+            got,
+            [
+                ("10:00:00 GET / 200", 3),
+                ("10:00:02 boom", 1),
+                ("step 1 done", 1),
+                ("step 2 done", 1),
+                ("10:00:04 GET / 200", 1)
+            ]
+        );
     }
 
     #[test]

@@ -261,6 +261,9 @@ pub struct LogsArgs {
     /// One JSON object per line {ts, app, instance, stream, severity_text, severity_number, template_id, body}
     #[arg(long)]
     pub json: bool,
+    /// Show every line: do not fold repeats of a message into one "(repeated N×)" line
+    #[arg(long)]
+    pub no_collapse: bool,
     /// What the logs say, in a few hundred tokens: levels, top and new templates, anomalies, last error
     #[arg(long, conflicts_with_all = ["templates", "follow"])]
     pub summary: bool,

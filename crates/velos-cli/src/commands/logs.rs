@@ -40,6 +40,8 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
         level: args.level.clone(),
         template_ids: args.json,
         follow: args.follow,
+        // Text is read by people, who want past a flood; JSON is read by programs, which want every line.
+        collapse: !args.json && !args.no_collapse,
     };
     if args.follow {
         return follow(ops, request, out);
@@ -77,10 +79,11 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
 fn render(line: &LogLine, timestamps: bool) -> String {
     let body: String = line.body.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect();
     let cut = line.cut_from.map(|len| format!(" [… cut, {len} bytes]")).unwrap_or_default();
+    let repeated = line.repeated.map(|count| format!(" (repeated {count}×)")).unwrap_or_default();
     let stream = line.stream.as_str();
     match line.ts.as_ref().filter(|_| timestamps) {
-        Some(ts) => format!("{ts} {} {stream} | {body}{cut}", line.instance),
-        None => format!("{} {stream} | {body}{cut}", line.instance),
+        Some(ts) => format!("{ts} {} {stream} | {body}{cut}{repeated}", line.instance),
+        None => format!("{} {stream} | {body}{cut}{repeated}", line.instance),
     }
 }
 
