@@ -82,6 +82,8 @@ pub struct Filter {
     pub until_ms: Option<i64>,
     /// A fixed string the body must contain.
     pub grep: Option<String>,
+    /// Match `grep` ignoring ASCII case.
+    pub ignore_case: bool,
     /// The least severity kept (`--level warn` keeps WARN, ERROR, FATAL).
     pub level_min: Option<Severity>,
 }
@@ -104,7 +106,13 @@ impl Filter {
         }
         let too_new = matches!((self.until_ms, record.ts_ms), (Some(until), Some(ts)) if ts > until);
         let too_quiet = self.level_min.is_some_and(|min| record.severity < min);
-        let unmatched = self.grep.as_ref().is_some_and(|needle| !record.body.contains(needle.as_str()));
+        let unmatched = self.grep.as_ref().is_some_and(|needle| {
+            if self.ignore_case {
+                !record.body.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
+            } else {
+                !record.body.contains(needle.as_str())
+            }
+        });
         if too_new || too_quiet || unmatched {
             Verdict::Skip
         } else {

@@ -37,6 +37,7 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
         since_ms: args.since.as_deref().map(|when| parse_when(when, now_ms, "--since")).transpose()?,
         until_ms: args.until.as_deref().map(|when| parse_when(when, now_ms, "--until")).transpose()?,
         grep: args.grep.clone(),
+        ignore_case: false,
         level: args.level.clone(),
         template_ids: args.json,
         follow: args.follow,

@@ -63,6 +63,9 @@ pub struct LogsRequest {
     /// Only lines containing this text.
     #[serde(default)]
     pub grep: Option<String>,
+    /// Match `grep` ignoring ASCII case.
+    #[serde(default)]
+    pub ignore_case: bool,
     /// Only lines at this level or above: trace, debug, info, warn, error, fatal.
     #[serde(default)]
     pub level: Option<String>,
@@ -92,6 +95,7 @@ impl LogsRequest {
             since_ms: None,
             until_ms: None,
             grep: None,
+            ignore_case: false,
             level: None,
             template_ids: false,
             follow: false,
@@ -218,6 +222,7 @@ impl Ops {
             since_ms: request.since_ms,
             until_ms: request.until_ms,
             grep: request.grep.clone(),
+            ignore_case: request.ignore_case,
             level_min,
         };
         let dir = self.home().root().join(crate::home::LOGS_DIR);
