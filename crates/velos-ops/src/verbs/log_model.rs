@@ -202,12 +202,12 @@ impl Ops {
         Ok(outcome)
     }
 
-    fn live(&self) -> Result<Vec<ProcessRecord>, OpError> {
+    pub(crate) fn live(&self) -> Result<Vec<ProcessRecord>, OpError> {
         self.connect_running()?.list().map_err(|error| daemon_error(error, None))
     }
 
     /// An app's model, up to date; a damaged one rebuilt, with a warning.
-    fn refreshed(
+    pub(crate) fn refreshed(
         &self,
         app: &str,
         instances: &[String],
