@@ -246,10 +246,11 @@ pub struct LogsArgs {
     /// Start each line with the time it was written (RFC 3339 UTC, as --since and --until take it)
     #[arg(long, short = 't')]
     pub timestamps: bool,
-    /// Only lines since a time ago (10m, 2h) or an instant (2026-11-30T10:00:00Z); needs log.timestamps
+    /// Only lines since a time ago (10m, 2h) or an instant (2026-11-30T10:00:00Z); with --summary, the
+    /// window's start [default: the last apply or restart]
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only lines until a time ago or an instant
+    /// Only lines until a time ago or an instant; with --summary, the window's end
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Only lines containing this text
