@@ -1,4 +1,5 @@
-//! Logs: files byte for byte, complete under load, the ring for `velos logs`, and follow.
+//! Logs: files byte for byte (each line dated by the daemon: `log.timestamps` is on by default), complete
+//! under load, the ring for `velos logs`, and follow.
 #![allow(clippy::unwrap_used)]
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -18,16 +19,36 @@ fn a_chatty_apps_log_is_complete_and_in_order() {
     });
     let text = std::fs::read_to_string(&path).unwrap();
     let mut count = 0u64;
+    let mut last_ts = "";
     for (index, line) in text.lines().enumerate() {
-        assert_eq!(line, (index + 1).to_string(), "line {} is wrong: lost or duplicated output", index + 1);
+        let (ts, body) = dated(line);
+        assert_eq!(body, (index + 1).to_string(), "line {} is wrong: lost or duplicated output", index + 1);
+        assert!(ts >= last_ts, "line {} is dated before the line above it: {ts} < {last_ts}", index + 1);
+        last_ts = ts;
         count += 1;
     }
     assert_eq!(count, lines);
     assert_eq!(text.len() as u64, expected_len(lines), "no byte added or lost");
 }
 
+/// Bytes of the daemon's time prefix (`2026-11-30T10:41:02.123Z `).
+const TS_PREFIX_BYTES: u64 = 25;
+
 fn expected_len(lines: u64) -> u64 {
-    (1..=lines).map(|n| n.to_string().len() as u64 + 1).sum()
+    (1..=lines).map(|n| TS_PREFIX_BYTES + n.to_string().len() as u64 + 1).sum()
+}
+
+/// A line of a log file split into its time prefix and what the app wrote.
+fn dated(line: &str) -> (&str, &str) {
+    let (ts, body) = line.split_once(' ').unwrap_or_else(|| panic!("no time prefix: {line:?}"));
+    assert!(ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "not a time: {line:?}");
+    (ts, body)
+}
+
+/// What the app wrote to a log file, without the daemon's time prefixes.
+fn bodies(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines().map(|line| format!("{}\n", dated(line).1)).collect()
 }
 
 #[test]
@@ -35,10 +56,8 @@ fn stdout_and_stderr_go_to_their_own_files_without_prefix() {
     let velos = Velos::new();
     velos.start("both", &["/bin/sh", "-c", "echo to-out; echo to-err >&2"], &["--restart", "never"]);
     velos.wait_status("both", "completed", Duration::from_secs(5));
-    wait_until(Duration::from_secs(5), "both files", || {
-        std::fs::read_to_string(velos.log_path("both", "err")).unwrap_or_default() == "to-err\n"
-    });
-    assert_eq!(std::fs::read_to_string(velos.log_path("both", "out")).unwrap(), "to-out\n");
+    wait_until(Duration::from_secs(5), "both files", || bodies(&velos.log_path("both", "err")) == "to-err\n");
+    assert_eq!(bodies(&velos.log_path("both", "out")), "to-out\n");
 }
 
 #[test]

@@ -70,6 +70,65 @@ fn both_streams_interleave_in_time_order_with_levels_and_filters() {
 }
 
 #[test]
+fn both_streams_come_in_the_order_written_with_the_default_settings() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    // No `log` key: timestamps are on by default, so the two files can be put back in one order. The
+    // writes alternate every 40 ms, well apart for the daemon (it dates each read to the millisecond).
+    let script = "i=0; while [ $i -lt 10 ]; do i=$((i+1)); echo o$i; sleep 0.04; echo e$i >&2; sleep 0.04; \
+                  done; sleep 3600";
+    apply_app(&velos, &dir, "talk", script, "");
+    wait_until(Duration::from_secs(10), "twenty lines", || {
+        velos.ok(&["logs", "talk", "-n", "20"]).lines().count() == 20
+    });
+    let text = velos.ok(&["logs", "talk", "-n", "20"]);
+    let expected: Vec<String> =
+        (1..=10).flat_map(|i| [format!("talk out | o{i}"), format!("talk err | e{i}")]).collect();
+    assert_eq!(lines(&text), expected, "in the order written:\n{text}");
+    let newest = velos.ok(&["logs", "talk", "-n", "3"]);
+    assert_eq!(lines(&newest), ["talk err | e9", "talk out | o10", "talk err | e10"], "{newest}");
+    // The time, on demand, as --since takes it.
+    let timed = velos.ok(&["logs", "talk", "-n", "1", "--timestamps"]);
+    let (ts, rest) = timed.trim_end().split_once(' ').unwrap();
+    assert!(ts.len() == 24 && ts.ends_with('Z') && rest == "talk err | e10", "{timed}");
+    assert_eq!(velos.ok(&["logs", "talk", "-n", "20", "--since", ts]), "talk err | e10\n");
+}
+
+#[test]
+fn repeats_show_once_with_their_count_unless_every_line_is_asked() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        "echo starting; i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo \"retrying connection to db\"; \
+                  done; echo gave up; sleep 3600";
+    apply_app(&velos, &dir, "flood", script, "");
+    wait_until(Duration::from_secs(10), "the last line", || {
+        velos.ok(&["logs", "flood", "-n", "1"]).contains("gave up")
+    });
+    let text = velos.ok(&["logs", "flood", "-n", "3"]);
+    assert_eq!(
+        lines(&text),
+        [
+            "flood out | starting",
+            "flood out | retrying connection to db (repeated 300×)",
+            "flood out | gave up"
+        ],
+        "{text}"
+    );
+    let every = velos.ok(&["logs", "flood", "-n", "3", "--no-collapse"]);
+    assert_eq!(
+        lines(&every),
+        [
+            "flood out | retrying connection to db",
+            "flood out | retrying connection to db",
+            "flood out | gave up"
+        ]
+    );
+    let json = velos.ok(&["logs", "flood", "-n", "3", "--json"]);
+    assert_eq!(json.lines().count(), 3, "JSON keeps every line: {json}");
+}
+
+#[test]
 fn lines_come_from_rotated_files_and_long_lines_are_cut_not_dropped() {
     let velos = Velos::new();
     let dir = tempfile::tempdir().unwrap();
@@ -123,7 +182,10 @@ fn the_summary_fits_its_budget_and_names_what_is_new_since_the_restart() {
         assert!(text.contains("ERROR"), "{text}");
     }
     let text = velos.ok(&["logs", "api", "--summary"]);
-    assert!(text.contains("new since restart:") && text.contains("db connection refused to <*>"), "{text}");
+    assert!(
+        text.contains("new since the last restart:") && text.contains("db connection refused to <*>"),
+        "{text}"
+    );
     assert!(text.contains("last error"), "{text}");
     let json: serde_json::Value =
         serde_json::from_str(&velos.ok(&["logs", "api", "--summary", "--json"])).unwrap();
@@ -141,6 +203,64 @@ fn the_summary_fits_its_budget_and_names_what_is_new_since_the_restart() {
     );
     let too_small = velos.fails(&["logs", "api", "--summary", "--budget", "10"]);
     assert!(too_small.contains("too small") && too_small.contains("hint:"), "{too_small}");
+}
+
+#[test]
+fn the_summary_window_starts_at_the_last_apply_or_restart_or_as_asked() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let script = format!(
+        "echo first thing happened; while [ ! -e {flag} ]; do sleep 0.05; done; \
+         echo ERROR second thing failed >&2; sleep 3600",
+        flag = flag.display()
+    );
+    apply_app(&velos, &dir, "win", &script, "");
+    wait_until(Duration::from_secs(10), "the first line", || velos.ok(&["logs", "win"]).contains("first"));
+    let first = velos.ok(&["logs", "win", "--summary"]);
+    // The apply that started the app began a moment before it: the window is the apply's.
+    assert!(first.starts_with("win: 1 lines since ") && first.contains("first thing happened"), "{first}");
+
+    // A later apply that changes nothing but a setting applied in place: the app keeps running, and the
+    // window starts again at the apply. The window moves only by more than a second (a restart is told
+    // from the uptime, which wobbles), and a restart is placed 250 ms early: wait that long.
+    std::thread::sleep(Duration::from_millis(1500));
+    apply_app(&velos, &dir, "win", &script, "max_files = 7");
+    std::fs::write(&flag, b"").unwrap();
+    wait_until(Duration::from_secs(10), "the error", || velos.ok(&["logs", "win"]).contains("second"));
+    let since_apply = velos.ok(&["logs", "win", "--summary"]);
+    let head = since_apply.lines().next().unwrap();
+    assert!(
+        head.starts_with("win: 1 lines since ") && head.ends_with("(the last apply); ERROR 1"),
+        "{since_apply}"
+    );
+    assert!(
+        since_apply.contains("new since the last apply:") && !since_apply.contains("first"),
+        "{since_apply}"
+    );
+
+    let asked = velos.ok(&["logs", "win", "--summary", "--since", "1h"]);
+    assert!(asked.starts_with("win: 2 lines since ") && asked.contains("first thing"), "{asked}");
+    let json: serde_json::Value =
+        serde_json::from_str(&velos.ok(&["logs", "win", "--summary", "--since", "1h", "--json"])).unwrap();
+    assert_eq!((json["window"].as_str(), json["lines"].as_u64()), (Some("asked"), Some(2)), "{json}");
+    assert_eq!(json["last_error"]["line"].as_str(), Some("second thing failed"), "{json}");
+    let before = velos.ok(&["logs", "win", "--summary", "--until", "1h"]);
+    assert!(before.starts_with("win: 0 lines until "), "nothing is an hour old: {before}");
+
+    // A restart later still: the window is the restart's, and the new run says both things again.
+    std::thread::sleep(Duration::from_millis(1500));
+    velos.ok(&["restart", "win"]);
+    wait_until(Duration::from_secs(10), "the second run's error", || {
+        velos
+            .ok(&["logs", "win", "--summary"])
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("(the last restart); ERROR 1, UNSPECIFIED 1")
+    });
+    let bad = velos.fails(&["logs", "win", "--summary", "--since", "yesterday"]);
+    assert!(bad.contains("--since") && bad.contains("hint:"), "{bad}");
 }
 
 #[test]

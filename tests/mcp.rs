@@ -27,7 +27,8 @@ impl Shop {
         shop.velos.ok(&["apply", &shop.file().display().to_string()]);
         let log = shop.velos.log_path("chatty", "out");
         wait_until(Duration::from_secs(60), "chatty's million lines", || {
-            last_line(&log).is_some_and(|line| line.starts_with(&format!("line {CHATTY_LINES} ")))
+            // The daemon dates each line (log.timestamps, on by default): the text follows the time.
+            last_line(&log).is_some_and(|line| line.contains(&format!(" line {CHATTY_LINES} ")))
         });
         shop
     }

@@ -352,6 +352,13 @@ def scenario_reads():
     [web_summary] = summary["summaries"]
     assert web_summary["app"] == "web" and "hello from web" in json.dumps(web_summary["summary"]), summary
     assert len(json.dumps(web_summary["summary"])) <= 200 * 4 * 1.25, f"the summary fits its budget: {summary}"
+    window = check(request("GET", "/v1/apps/{name}/logs/summary", token=READ, path="/v1/apps/web/logs/summary?since=1h"),
+                   "GET", "/v1/apps/{name}/logs/summary", 200).json()
+    asked = window["summaries"][0]["summary"]
+    assert asked["window"] == "asked" and asked["lines"] >= 1 and "since" in asked, window
+    empty = check(request("GET", "/v1/apps/{name}/logs/summary", token=READ, path="/v1/apps/web/logs/summary?until=1h"),
+                  "GET", "/v1/apps/{name}/logs/summary", 200).json()
+    assert empty["summaries"][0]["summary"]["lines"] == 0, f"nothing is an hour old: {empty}"
     proposals = check(request("GET", "/v1/proposals", token=READ, path="/v1/proposals?all=true"),
                       "GET", "/v1/proposals", 200).json()
     assert proposals["proposals"] == [], proposals

@@ -380,7 +380,7 @@ pub struct RawBackoff {
     pub max: Option<Duration>,
 }
 
-/// `log = { max_size = "10M", max_files = 5, timestamps = false }`
+/// `log = { max_size = "10M", max_files = 5, timestamps = true }`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Log")]
@@ -392,7 +392,8 @@ pub struct RawLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub max_files: Option<u32>,
-    /// Prefix each line with the time it was read (default false).
+    /// Prefix each line with the time it was read (default true: what puts stdout and stderr in one
+    /// order and lets `velos logs --since` select lines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<bool>,
 }

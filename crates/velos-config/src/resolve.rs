@@ -10,6 +10,7 @@ use crate::shell::split_words;
 use crate::units::{parse_duration_ms, parse_signal_name, parse_signal_number, parse_size_bytes, UnitError};
 use crate::{
     DesiredApp, DesiredState, InPlace, Project, DEFAULT_PATH, FALLBACK_PROJECT_NAME, INSTANCE_VARIABLE,
+    LOG_TIMESTAMPS_DEFAULT,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::{Range, RangeInclusive};
@@ -383,7 +384,7 @@ impl Resolver<'_> {
                 limits::LOG_MAX_SIZE_BYTES,
             ),
             log_max_files: log.max_files,
-            log_timestamps: log.timestamps.unwrap_or(false),
+            log_timestamps: log.timestamps.unwrap_or(LOG_TIMESTAMPS_DEFAULT),
             cron_restart: self.cron_restart(name, raw),
             watch: self.watch(name, raw, &spec.cwd),
             readiness,

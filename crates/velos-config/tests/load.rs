@@ -24,7 +24,11 @@ fn smallest_app_gets_the_documented_defaults() {
     let web = &project.apps[0];
     assert_eq!((web.app.as_str(), web.instance, web.state), ("web", 0, DesiredState::Running));
     assert!(web.depends_on.is_empty());
-    assert_eq!(web.in_place, velos_config::InPlace::default());
+    assert_eq!(
+        web.in_place,
+        velos_config::InPlace { log_timestamps: true, ..velos_config::InPlace::default() },
+        "timestamps on, rotation at the daemon's defaults"
+    );
     let spec = &web.spec;
     assert_eq!(spec.name, "web");
     assert_eq!(spec.command, "/bin/sleep");

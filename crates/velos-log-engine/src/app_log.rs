@@ -22,6 +22,14 @@ pub enum Stream {
     Err,
 }
 
+/// What the last epoch was: an apply of the app's project or a restart of the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpochCause {
+    Apply,
+    Restart,
+}
+
 /// What the engine made of one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineFacts {
@@ -121,6 +129,9 @@ pub struct AppLog {
     pub last_ms: Option<i64>,
     /// The last apply or restart, and how many lines came before it.
     pub epoch_ms: Option<i64>,
+    /// What `epoch_ms` was (a model saved before this was kept says nothing: a restart).
+    #[serde(default)]
+    pub epoch_cause: Option<EpochCause>,
     pub lines_before_epoch: u64,
     errors: Rate,
     anomalies: VecDeque<Anomaly>,
@@ -228,8 +239,9 @@ impl AppLog {
 
     /// Marks an apply or restart at `ts_ms`: counts "since" restart from here, and templates first seen
     /// after it are new.
-    pub fn mark_epoch(&mut self, ts_ms: i64) {
+    pub fn mark_epoch(&mut self, ts_ms: i64, cause: EpochCause) {
         self.epoch_ms = Some(ts_ms);
+        self.epoch_cause = Some(cause);
         self.lines_before_epoch = self.lines;
         self.levels_since_epoch = [0; 7];
         for stats in self.stats.values_mut() {
@@ -325,7 +337,7 @@ fn push_bounded(anomalies: &mut VecDeque<Anomaly>, anomaly: Anomaly) {
 }
 
 /// A message as text for people: invalid UTF-8 replaced, control bytes shown as `?`, cut.
-fn clip_bytes(message: &[u8]) -> String {
+pub(crate) fn clip_bytes(message: &[u8]) -> String {
     let cut = &message[..message.len().min(EXAMPLE_CHARS_MAX * 4)];
     let text = String::from_utf8_lossy(cut);
     let cleaned: String = text.trim().chars().map(|c| if c.is_control() { '?' } else { c }).collect();

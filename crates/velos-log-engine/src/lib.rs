@@ -7,6 +7,7 @@
 //! - [`repeats`]: consecutive and near-consecutive duplicates collapsed with counts;
 //! - [`app_log`]: one app's persisted model (counts, rates, anomalies, the last error);
 //! - [`summary`]: what an app's log says, cut to a token budget;
+//! - [`window`]: the lines a summary covers (since the last apply or restart, or as asked);
 //! - [`view`]: records, filters and the merge of streams that `velos logs` shows;
 //! - [`files`]: the IO edge: an app's log files, read from the end or incrementally into a saved model.
 pub mod app_log;
@@ -25,8 +26,9 @@ pub mod summary;
 pub mod time;
 pub mod token;
 pub mod view;
+pub mod window;
 
-pub use app_log::{AppLog, LineFacts, Stream};
+pub use app_log::{AppLog, EpochCause, LineFacts, Stream};
 pub use file_miner::{FileMiner, MinedTemplate};
 pub use summary::{Format, Request, Summary, SummaryError};
 

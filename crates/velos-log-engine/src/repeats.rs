@@ -1,8 +1,45 @@
 //! Collapsing repeats: a line equal to one of the last few distinct lines (its message, so timestamps in
 //! the header do not make repeats look different) is counted there instead of shown again. `A A A B A`
 //! reads `A ×4, B`; a flood of one line in the middle of others costs one row.
+use crate::token::{is_calendar_word, next_column, shape, Shape};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+
+/// Leading columns looked at for the line's own time.
+const TIME_COLUMNS_MAX: usize = 6;
+
+/// `line` without the time it starts with, if it starts with one (`2026-11-30 10:00:00,123`,
+/// `Nov 30 10:00:00`, `[10:00:00.123]`), so that two lines that differ only by it are repeats. Only a
+/// time, never other header columns: those read from a line alone are guesses (`step 1 done` is no header
+/// and a message), and a wrong guess would fold different lines together.
+pub fn without_leading_time(line: &[u8]) -> &[u8] {
+    let mut from = 0;
+    let mut time_end = None;
+    for _ in 0..TIME_COLUMNS_MAX {
+        let Some((start, end)) = next_column(line, from) else { break };
+        let column = &line[start as usize..end as usize];
+        if is_time(column) {
+            time_end = Some(end as usize);
+        } else if !(shape(column) == Shape::Number || is_calendar_word(column)) {
+            break;
+        }
+        from = end as usize;
+    }
+    match time_end.map(|end| &line[end..]) {
+        Some(rest) if !rest.trim_ascii().is_empty() => rest,
+        _ => line,
+    }
+}
+
+/// Digits with time separators, bracketed or not: `10:00:00,123`, `2026-11-30T10:00:00.123Z`.
+fn is_time(column: &[u8]) -> bool {
+    let inner =
+        column.strip_prefix(b"[").and_then(|rest| rest.split(|&byte| byte == b']').next()).unwrap_or(column);
+    let digits = inner.iter().filter(|byte| byte.is_ascii_digit()).count();
+    digits >= 4
+        && inner.iter().any(|&byte| byte == b':' || byte == b'-')
+        && inner.iter().all(|&byte| byte.is_ascii_digit() || b"-:/.,TZ+ ".contains(&byte))
+}
 
 /// How many distinct recent lines a repeat may reach back to ("near-consecutive").
 pub const WINDOW: usize = 8;
@@ -53,6 +90,7 @@ impl<T> Collapser<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -70,6 +108,21 @@ mod tests {
             collapse(&["a", "a", "b", "a", "c", "c"]),
             [("a".to_string(), 3), ("b".to_string(), 1), ("c".to_string(), 2)]
         );
+    }
+
+    #[test]
+    fn only_a_leading_time_is_left_out_of_the_comparison() {
+        let cases: [(&str, &str); 6] = [
+            ("2026-11-30 10:00:00,123 INFO pool exhausted", " INFO pool exhausted"),
+            ("Nov 30 10:00:00 host sshd: refused", " host sshd: refused"),
+            ("[10:00:00.123] tick", " tick"),
+            ("step 1 done", "step 1 done"),
+            ("42 items left", "42 items left"),
+            ("10:00:00", "10:00:00"),
+        ];
+        for (line, key) in cases {
+            assert_eq!(std::str::from_utf8(without_leading_time(line.as_bytes())).unwrap(), key, "{line}");
+        }
     }
 
     #[test]

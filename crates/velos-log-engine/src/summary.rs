@@ -4,7 +4,9 @@
 //! was cut is counted so the reader knows it exists.
 use crate::app_log::{Anomaly, AppLog, LastError};
 use crate::budget::{clip, estimate_tokens};
+use crate::level::Severity;
 use crate::time::{format_duration, format_utc};
+use crate::window::{Window, WindowFrom};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -54,9 +56,14 @@ pub struct Summary {
     pub app: String,
     /// Lines in the window.
     pub lines: u64,
-    /// The window starts at the last apply or restart (absent: the whole log).
+    /// The window's start (absent: the whole log), by default the last apply or restart.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
+    /// The window's end (absent: now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Where the window comes from: `last_apply`, `last_restart`, `asked` or `all`.
+    pub window: WindowFrom,
     pub levels: BTreeMap<&'static str, u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub top_templates: Vec<TemplateLine>,
@@ -96,8 +103,20 @@ pub enum Format {
 }
 
 impl Summary {
-    /// Builds the summary and cuts it to `request.budget_tokens` as rendered in `format`.
+    /// Builds the summary of the model's window (since its last apply or restart) and cuts it to
+    /// `request.budget_tokens` as rendered in `format`.
     pub fn build(log: &AppLog, request: &Request, format: Format) -> Result<(Summary, String), SummaryError> {
+        Summary::build_for(log, None, request, format)
+    }
+
+    /// [`Summary::build`] over `window` (counted by [`crate::window::WindowCounter`]), or the model's own
+    /// when None.
+    pub fn build_for(
+        log: &AppLog,
+        window: Option<Window>,
+        request: &Request,
+        format: Format,
+    ) -> Result<(Summary, String), SummaryError> {
         // Lines still held for header learning count too (only a young model holds any: a cheap copy).
         let settled;
         let log = if log.unsettled() {
@@ -108,7 +127,8 @@ impl Summary {
         } else {
             log
         };
-        let mut summary = full(log, request);
+        let window = window.unwrap_or_else(|| Window::of_epoch(log));
+        let mut summary = full(log, &window, request);
         let mut step = 0;
         loop {
             let rendered = summary.render(format);
@@ -163,8 +183,13 @@ impl Summary {
     fn render_text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let window =
-            self.since.as_ref().map_or_else(|| "in all".to_string(), |since| format!("since {since}"));
+        let window = match (&self.since, &self.until, self.window) {
+            (None, None, _) => "in all".to_string(),
+            (Some(since), None, WindowFrom::Asked) => format!("since {since}"),
+            (Some(since), None, from) => format!("since {since} ({})", from.text()),
+            (None, Some(until), _) => format!("until {until}"),
+            (Some(since), Some(until), _) => format!("from {since} until {until}"),
+        };
         let levels: Vec<String> =
             self.levels.iter().map(|(level, count)| format!("{level} {count}")).collect();
         let _ = writeln!(out, "{}: {} lines {window}; {}", self.app, self.lines, levels.join(", "));
@@ -180,7 +205,11 @@ impl Summary {
             self.top_templates.iter().for_each(|t| line(&mut out, t));
         }
         if !self.new_templates.is_empty() {
-            out.push_str("new since restart:\n");
+            let _ = match self.window {
+                WindowFrom::LastApply => writeln!(out, "new since the last apply:"),
+                WindowFrom::LastRestart => writeln!(out, "new since the last restart:"),
+                WindowFrom::Asked | WindowFrom::All => writeln!(out, "new in this window:"),
+            };
             self.new_templates.iter().for_each(|t| line(&mut out, t));
         }
         if !self.anomalies.is_empty() {
@@ -243,55 +272,49 @@ fn clip_all(summary: &mut Summary, chars: usize, templates: bool) -> bool {
     changed
 }
 
-fn full(log: &AppLog, request: &Request) -> Summary {
-    let since_epoch = log.epoch_ms.is_some();
-    let window_start = log.epoch_ms.unwrap_or(i64::MIN);
+fn full(log: &AppLog, window: &Window, request: &Request) -> Summary {
     let templates = log.templates();
-    let line = |id: u32, count: u64, stats: &crate::app_log::TemplateStats| TemplateLine {
+    let window_count = |id: &u32| window.counts.get(id).copied().unwrap_or(0);
+    let line = |id: u32, stats: &crate::app_log::TemplateStats| TemplateLine {
         template_id: format!("t{id}"),
-        count,
+        count: window_count(&id),
         severity_text: stats.severity.text(),
         template: log.miner().render(id),
         example: stats.example.clone(),
     };
-    let window_count = |stats: &crate::app_log::TemplateStats| {
-        if since_epoch {
-            stats.count_since_epoch
-        } else {
-            stats.count
-        }
-    };
-    let mut ranked: Vec<_> = templates.iter().filter(|(_, stats)| window_count(stats) > 0).collect();
-    ranked.sort_by(|a, b| window_count(b.1).cmp(&window_count(a.1)).then(a.0.cmp(b.0)));
+    let mut ranked: Vec<_> = templates.iter().filter(|(id, _)| window_count(id) > 0).collect();
+    ranked.sort_by(|a, b| window_count(b.0).cmp(&window_count(a.0)).then(a.0.cmp(b.0)));
     let omitted_top = ranked.len().saturating_sub(LIST_MAX);
-    let top_templates =
-        ranked.iter().take(LIST_MAX).map(|(&id, stats)| line(id, window_count(stats), stats)).collect();
+    let top_templates = ranked.iter().take(LIST_MAX).map(|(&id, stats)| line(id, stats)).collect();
 
-    // "New" only means something when the app logged before the restart.
-    let mut fresh: Vec<_> = templates
-        .iter()
-        .filter(|(_, stats)| since_epoch && log.lines_before_epoch > 0 && stats.first_seen_ms >= window_start)
-        .collect();
+    // "New" only means something when the app logged before the window.
+    let logged_before = window.since_ms.is_some_and(|since| log.first_ms.is_some_and(|first| first < since));
+    let mut fresh: Vec<_> =
+        templates.iter().filter(|(_, stats)| logged_before && window.contains(stats.first_seen_ms)).collect();
     fresh.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then(b.1.count.cmp(&a.1.count)).then(a.0.cmp(b.0)));
     let omitted_new = fresh.len().saturating_sub(LIST_MAX);
-    let new_templates =
-        fresh.iter().take(LIST_MAX).map(|(&id, stats)| line(id, window_count(stats), stats)).collect();
+    let new_templates = fresh.iter().take(LIST_MAX).map(|(&id, stats)| line(id, stats)).collect();
 
-    let mut anomalies = anomaly_lines(log, window_start, request.now_ms);
+    let mut anomalies = anomaly_lines(log, window, request.now_ms);
     let omitted_anomalies = anomalies.len().saturating_sub(LIST_MAX);
     anomalies.truncate(LIST_MAX);
 
-    let last_error =
-        log.last_error().filter(|error| error.at_ms >= window_start).cloned().map(|mut error| {
-            error.template_id = log.find(error.template_id);
-            error
-        });
-    let lines = if since_epoch { log.lines - log.lines_before_epoch } else { log.lines };
+    let last_error = window.last_error.clone().map(|mut error| {
+        error.template_id = log.find(error.template_id);
+        error
+    });
     Summary {
         app: request.app.clone(),
-        lines,
-        since: log.epoch_ms.map(format_utc),
-        levels: log.levels(since_epoch).into_iter().map(|(severity, n)| (severity.text(), n)).collect(),
+        lines: window.lines,
+        since: window.since_ms.map(format_utc),
+        until: window.until_ms.map(format_utc),
+        window: window.from,
+        levels: Severity::ALL
+            .iter()
+            .zip(window.levels)
+            .filter(|(_, count)| *count > 0)
+            .map(|(severity, count)| (severity.text(), count))
+            .collect(),
         top_templates,
         new_templates,
         anomalies,
@@ -307,16 +330,17 @@ fn full(log: &AppLog, request: &Request) -> Summary {
 }
 
 /// Newest first: the spikes recorded in the window, then silence.
-fn anomaly_lines(log: &AppLog, window_start: i64, now_ms: i64) -> Vec<AnomalyLine> {
+fn anomaly_lines(log: &AppLog, window: &Window, now_ms: i64) -> Vec<AnomalyLine> {
     let mut lines = Vec::new();
-    if let Some(silence) = silence(log, now_ms) {
+    // Silence is about now: a window that ends earlier has none.
+    if let Some(silence) = silence(log, now_ms).filter(|_| window.until_ms.is_none()) {
         lines.push(silence);
     }
     let mut recorded = log.anomalies();
     recorded.reverse();
     for anomaly in recorded {
         match anomaly {
-            Anomaly::RateSpike { template_id, spike } if spike.at_ms >= window_start => {
+            Anomaly::RateSpike { template_id, spike } if window.contains(spike.at_ms) => {
                 let id = log.find(template_id);
                 lines.push(AnomalyLine {
                     kind: "rate_spike",
@@ -329,7 +353,7 @@ fn anomaly_lines(log: &AppLog, window_start: i64, now_ms: i64) -> Vec<AnomalyLin
                     ),
                 });
             }
-            Anomaly::ErrorSpike { spike } if spike.at_ms >= window_start => lines.push(AnomalyLine {
+            Anomaly::ErrorSpike { spike } if window.contains(spike.at_ms) => lines.push(AnomalyLine {
                 kind: "error_spike",
                 template_id: None,
                 text: format!(

@@ -30,10 +30,13 @@ pub fn format_duration(ms: i64) -> String {
     }
 }
 
+/// Bytes of the daemon's time prefix, its space included.
+pub const UTC_PREFIX_BYTES: usize = 25;
+
 /// The RFC 3339 UTC prefix the daemon writes with `log.timestamps` (`2026-11-23T22:20:55.123Z `): the
 /// time in milliseconds and the prefix's length (with its space), or None when the line has none.
 pub fn parse_utc_prefix(line: &[u8]) -> Option<(i64, usize)> {
-    const LEN: usize = 24;
+    const LEN: usize = UTC_PREFIX_BYTES - 1;
     let prefix = line.get(..LEN)?;
     let shape_ok = prefix.iter().enumerate().all(|(index, &byte)| match index {
         4 | 7 => byte == b'-',

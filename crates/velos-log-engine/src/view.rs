@@ -4,6 +4,7 @@
 use crate::app_log::Stream;
 use crate::level::Severity;
 use crate::miner::TemplateId;
+use crate::repeats::{without_leading_time, Collapser, Row};
 use crate::time::format_utc_ms;
 use serde::Serialize;
 
@@ -81,6 +82,8 @@ pub struct Filter {
     pub until_ms: Option<i64>,
     /// A fixed string the body must contain.
     pub grep: Option<String>,
+    /// Match `grep` ignoring ASCII case.
+    pub ignore_case: bool,
     /// The least severity kept (`--level warn` keeps WARN, ERROR, FATAL).
     pub level_min: Option<Severity>,
 }
@@ -103,7 +106,13 @@ impl Filter {
         }
         let too_new = matches!((self.until_ms, record.ts_ms), (Some(until), Some(ts)) if ts > until);
         let too_quiet = self.level_min.is_some_and(|min| record.severity < min);
-        let unmatched = self.grep.as_ref().is_some_and(|needle| !record.body.contains(needle.as_str()));
+        let unmatched = self.grep.as_ref().is_some_and(|needle| {
+            if self.ignore_case {
+                !record.body.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
+            } else {
+                !record.body.contains(needle.as_str())
+            }
+        });
         if too_new || too_quiet || unmatched {
             Verdict::Skip
         } else {
@@ -115,6 +124,23 @@ impl Filter {
     pub fn needs_time(&self) -> bool {
         self.since_ms.is_some() || self.until_ms.is_some()
     }
+}
+
+/// Records (oldest first) with consecutive and near-consecutive repeats of a message folded into the
+/// first of them, with their count (the rule of [`crate::repeats`]). The stream counts: a repeat on
+/// stderr of a line on stdout is a line of its own.
+pub fn collapse_repeats(records: Vec<Record>) -> Vec<Row<Record>> {
+    let mut collapser = Collapser::default();
+    let mut key = Vec::new();
+    for record in records {
+        key.clear();
+        key.push(record.stream as u8);
+        key.extend_from_slice(record.instance.as_bytes());
+        key.push(0);
+        key.extend_from_slice(without_leading_time(record.body.as_bytes()));
+        collapser.push(&key, record);
+    }
+    collapser.into_rows()
 }
 
 /// A stream read newest first.
@@ -140,9 +166,10 @@ pub fn merge_newest<E>(sources: Vec<Source<'_, E>>, count: usize, filter: &Filte
             let Some(key) = streams[index].head_key(filter)? else { continue };
             let better = match best {
                 None => true,
-                // A timestamp beats none; among timed heads the newest; among untimed the least taken.
+                // A timestamp beats none; among timed heads the newest (on a tie, the later stream: read
+                // in the same millisecond, stdout is shown first); among untimed the least taken.
                 Some((best_index, best_key)) => match (key, best_key) {
-                    (Some(key), Some(best_key)) => key > best_key,
+                    (Some(key), Some(best_key)) => key >= best_key,
                     (Some(_), None) => true,
                     (None, Some(_)) => false,
                     (None, None) => streams[index].taken < streams[best_index].taken,
@@ -258,6 +285,42 @@ mod tests {
         let window =
             Filter { since_ms: Some(2), until_ms: Some(4), grep: Some("3".into()), ..Filter::default() };
         assert_eq!(bodies(&merge_newest(vec![source(out), source(err)], 10, &window).unwrap()), ["o3"]);
+    }
+
+    #[test]
+    fn lines_of_the_same_millisecond_show_stdout_first() {
+        let out = vec![record(Stream::Out, Some(7), Severity::Info, "o")];
+        let err = vec![record(Stream::Err, Some(7), Severity::Info, "e")];
+        let merged = merge_newest(vec![source(out), source(err)], 10, &Filter::default()).unwrap();
+        assert_eq!(bodies(&merged), ["o", "e"]);
+    }
+
+    #[test]
+    fn repeats_fold_into_their_first_line_by_message_per_stream() {
+        let mut records: Vec<Record> = [
+            "10:00:00 GET / 200",
+            "10:00:01 GET / 200",
+            "10:00:02 boom",
+            "10:00:03 GET / 200",
+            "step 1 done",
+        ]
+        .iter()
+        .map(|body| record(Stream::Out, None, Severity::Info, body))
+        .collect();
+        records.push(record(Stream::Out, None, Severity::Info, "step 2 done"));
+        records.push(record(Stream::Err, None, Severity::Info, "10:00:04 GET / 200"));
+        let rows = collapse_repeats(records);
+        let got: Vec<(&str, u64)> = rows.iter().map(|row| (row.item.body.as_str(), row.count)).collect();
+        assert_eq!(
+            got,
+            [
+                ("10:00:00 GET / 200", 3),
+                ("10:00:02 boom", 1),
+                ("step 1 done", 1),
+                ("step 2 done", 1),
+                ("10:00:04 GET / 200", 1)
+            ]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 use velos_log_engine::budget::estimate_tokens;
 use velos_log_engine::rate::BUCKET_MS;
-use velos_log_engine::{AppLog, Format, Request, Severity, Stream, Summary, SummaryError};
+use velos_log_engine::{AppLog, EpochCause, Format, Request, Severity, Stream, Summary, SummaryError};
 
 const START_MS: i64 = 1_796_000_000_000;
 
@@ -46,7 +46,7 @@ fn noisy_app(lines: usize) -> AppLog {
 fn a_noisy_app_fits_the_budget_and_names_what_is_new_since_the_restart() {
     let mut log = noisy_app(20_000);
     let restart = START_MS + 20_000 * 100;
-    log.mark_epoch(restart);
+    log.mark_epoch(restart, EpochCause::Restart);
     for n in 0..300 {
         let line =
             format!("2026-11-30 11:00:00,{:03} INFO [http-1] app.Http: GET /api/items/{n} 200 3ms", n % 1000);
@@ -68,7 +68,7 @@ fn a_noisy_app_fits_the_budget_and_names_what_is_new_since_the_restart() {
     let last_error = summary.last_error.as_ref().expect("the last error");
     assert!(last_error.line.contains("connection refused"));
     assert_eq!(last_error.after, ["retrying in 5 s"]);
-    assert!(text.contains("new since restart:") && text.contains("last error"), "{text}");
+    assert!(text.contains("new since the last restart:") && text.contains("last error"), "{text}");
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn binary_invalid_utf8_and_huge_lines_have_a_defined_result() {
 fn lines_dated_before_the_restart_count_before_it_even_when_read_after() {
     let mut log = AppLog::default();
     log.ingest(b"2026-11-30 10:00:00,000 INFO [main] app: warming cache", Stream::Out, START_MS);
-    log.mark_epoch(START_MS + 1_000);
+    log.mark_epoch(START_MS + 1_000, EpochCause::Restart);
     log.ingest(
         b"2026-11-30 10:00:00,500 INFO [main] app: late line from before",
         Stream::Out,

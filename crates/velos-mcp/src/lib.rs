@@ -9,7 +9,6 @@ mod apps;
 pub mod budget;
 mod host;
 mod log_tools;
-pub mod logs;
 mod project_tools;
 mod server;
 mod write_tools;

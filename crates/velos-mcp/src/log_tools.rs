@@ -2,10 +2,14 @@
 //! whatever the program wrote: it is marked untrusted in every answer.
 use crate::budget::{clip, decode_cursor, encode_cursor, page_backward, Budget};
 use crate::host::{Failure, Host};
-use crate::logs::{self, Filter, Level, Which};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use velos_core::Stream;
+use velos_log_engine::files::search;
+use velos_log_engine::level::classify_message;
+use velos_log_engine::Severity;
+use velos_ops::{LogsRequest, StreamChoice};
 
 /// Said in every answer that carries log text.
 pub const UNTRUSTED: &str =
@@ -55,24 +59,39 @@ pub struct LogsTail {
     pub note: Option<String>,
 }
 
+/// What a tool asked for, read once: the instances (from velos-ops, so an unknown name gets the close
+/// ones), the streams and the filters, in velos-ops' terms.
 struct Selection {
     /// Each instance's name and its stdout and stderr files.
     logs: Vec<(String, PathBuf, PathBuf)>,
-    streams: Vec<Which>,
-    filter: Filter,
+    stream: StreamChoice,
+    level: Option<Severity>,
+    grep: Option<String>,
+    since_ms: Option<i64>,
 }
 
 impl Selection {
-    /// (instance, stream, file), in the order they are read.
-    fn files(&self) -> Vec<(String, Which, PathBuf)> {
+    /// (instance, stream, file), in the order a search reads them.
+    fn files(&self) -> Vec<(String, Stream, PathBuf)> {
         let mut files = Vec::new();
         for (name, out, err) in &self.logs {
-            for which in &self.streams {
-                let path = if *which == Which::Out { out.clone() } else { err.clone() };
-                files.push((name.clone(), *which, path));
+            for &stream in self.stream.streams() {
+                let path = if stream == Stream::Out { out.clone() } else { err.clone() };
+                files.push((name.clone(), stream, path));
             }
         }
         files
+    }
+
+    /// Whether a line (without its time prefix) passes the level and text filters; for the search,
+    /// which reads forward without a model (the tail's lines are judged by velos-ops).
+    fn matches(&self, line: &[u8]) -> bool {
+        let level_ok = self.level.is_none_or(|level| classify_message(line) >= level);
+        let grep_ok = self.grep.as_ref().is_none_or(|needle| {
+            let needle = needle.to_ascii_lowercase();
+            line.to_ascii_lowercase().windows(needle.len()).any(|window| window == needle.as_bytes())
+        });
+        level_ok && grep_ok
     }
 }
 
@@ -85,30 +104,35 @@ fn select(
     since: Option<&str>,
 ) -> Result<Selection, Failure> {
     let chosen = host.info(name)?;
-    let streams = match stream.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("both") | Some("") => vec![Which::Out, Which::Err],
-        Some("stdout") | Some("out") => vec![Which::Out],
-        Some("stderr") | Some("err") => vec![Which::Err],
+    let stream = match stream.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("both") | Some("") => StreamChoice::Both,
+        Some("stdout") | Some("out") => StreamChoice::Out,
+        Some("stderr") | Some("err") => StreamChoice::Err,
         Some(other) => {
             return Err(
                 Failure::new(format!("unknown stream `{other}`")).hint("stream is stdout, stderr or both")
             )
         }
     };
-    let level = level.map(Level::parse).transpose().map_err(Failure::new)?;
-    let since_unix_ms = match since {
-        Some(text) => {
-            let ago = velos_config::human::duration_ms(text).map_err(|error| {
-                Failure::new(format!("since: {error}")).hint("write a duration such as \"15m\" or \"2h\"")
-            })?;
-            Some(velos_reconcile::now_unix_ms().saturating_sub(ago))
-        }
+    let level = match level {
+        Some(text) => Some(Severity::parse(text).ok_or_else(|| {
+            Failure::new(format!("unknown level `{text}`")).hint("level is error, warn, info or debug")
+        })?),
+        None => None,
+    };
+    let since_ms = match since {
+        Some(text) => Some(
+            velos_ops::parse_log_time(text, velos_reconcile::now_unix_ms() as i64)
+                .map_err(|error| Failure::from(error.hint("write a duration such as \"15m\" or \"2h\"")))?,
+        ),
         None => None,
     };
     Ok(Selection {
         logs: chosen.into_iter().map(|info| (info.record.name, info.out_log, info.err_log)).collect(),
-        streams,
-        filter: Filter { level, grep: grep.map(str::to_string), since_unix_ms },
+        stream,
+        level,
+        grep: grep.map(str::to_string),
+        since_ms,
     })
 }
 
@@ -125,34 +149,36 @@ pub fn logs_tail(host: &Host, params: &LogsTailParams) -> Result<LogsTail, Failu
     let wanted = params.lines.map_or(TAIL_LINES_DEFAULT, |lines| lines as usize).clamp(1, TAIL_LINES_MAX);
     let budget = Budget::tokens(params.budget);
     let several = selection.logs.len() > 1;
-    let mut lines: Vec<(Option<u64>, Line)> = Vec::new();
-    let mut older_exist = false;
-    for (name, which, path) in selection.files() {
-        let tail = logs::tail(&path, skip + wanted, &selection.filter)
-            .map_err(|error| Failure::new(format!("cannot read {}: {error}", path.display())))?;
-        older_exist |= !tail.reached_start;
-        lines.extend(tail.lines.into_iter().map(|text| {
-            let line = Line {
-                s: which.key().into(),
-                a: several.then(|| name.clone()),
-                t: clip(&text, budget.text_chars_max()),
-            };
-            (logs::timestamp_unix_ms(&text), line)
-        }));
-    }
-    // With timestamps, one timeline; without, each file's lines stay together (stdout, then stderr).
-    if lines.iter().all(|(time, _)| time.is_some()) {
-        lines.sort_by_key(|(time, _)| *time);
-    }
-    let total = lines.len();
+    // velos-ops reads the files (rotated ones too) backward, merges the streams by time and filters: the
+    // newest `skip + wanted` lines, of which this page is the oldest `wanted`.
+    let asked = skip.saturating_add(wanted);
+    let request = LogsRequest {
+        lines: u32::try_from(asked).unwrap_or(u32::MAX),
+        stream: selection.stream,
+        since_ms: selection.since_ms,
+        grep: selection.grep.clone(),
+        ignore_case: true,
+        level: params.level.clone(),
+        ..LogsRequest::new(&params.name)
+    };
+    let outcome = host.ops.logs(request)?;
+    let total = outcome.lines.len();
+    let mut older_exist = total >= asked;
     let end = total.saturating_sub(skip);
     let start = end.saturating_sub(wanted);
     older_exist |= start > 0;
-    let window: Vec<Line> = lines.into_iter().skip(start).take(end - start).map(|(_, line)| line).collect();
+    let window: Vec<Line> = outcome.lines[start..end]
+        .iter()
+        .map(|line| Line {
+            s: line.stream.as_str().into(),
+            a: several.then(|| line.instance.clone()),
+            t: clip(&line.body, budget.text_chars_max()),
+        })
+        .collect();
     let page = page_backward(window, None, budget, UNTRUSTED.len());
     let given = skip + page.items.len();
     let truncated = page.truncated || older_exist;
-    let note = if selection.filter.since_unix_ms.is_some() && total == 0 {
+    let note = if selection.since_ms.is_some() && total == 0 {
         Some("no line carries a timestamp newer than `since` (timestamps need log.timestamps = true)".into())
     } else {
         None
@@ -234,19 +260,20 @@ pub fn logs_search(host: &Host, params: &LogsSearchParams) -> Result<LogsSearch,
     let several = selection.logs.len() > 1;
     let (mut matches, mut used, mut scanned) = (Vec::new(), 0usize, 0u64);
     let mut next_cursor = None;
-    while let Some((name, which, path)) = files.get(file_index) {
+    while let Some((name, stream, path)) = files.get(file_index) {
         // A match is at most an eighth of the budget; ask for what could still fit.
         let count = (room.saturating_sub(used) / 64).max(1);
-        let found = logs::search(path, offset, line, count, &selection.filter)
+        let found = search(path, offset, line, count, |line| selection.matches(line))
             .map_err(|error| Failure::new(format!("cannot read {}: {error}", path.display())))?;
         scanned += found.bytes_read;
         let mut stopped_at = found.resume_at;
-        for (number, line_offset, text) in found.matches {
+        for found in found.matches {
+            let (number, line_offset) = (found.line_number, found.offset);
             let item = Match {
-                s: which.key().into(),
+                s: stream.as_str().into(),
                 a: several.then(|| name.clone()),
                 l: number,
-                t: clip(&text, budget.text_chars_max()),
+                t: clip(&found.body, budget.text_chars_max()),
             };
             let size = serde_json::to_vec(&item).map_or(0, |bytes| bytes.len()) + 1;
             if !matches.is_empty() && used + size > room {
@@ -297,10 +324,15 @@ pub struct LogsSummaryParams {
     pub name: String,
     /// Most tokens the summary may take (default 400; at least 100 per app).
     pub budget: Option<u32>,
+    /// Summarize only the lines written in this last while, e.g. "15m", "2h", or since a UTC instant
+    /// ("2026-11-30T10:00:00Z"). Default: since the last apply of the app's project or its last restart,
+    /// whichever is later.
+    pub since: Option<String>,
 }
 
-/// One app's summary since its last start: level counts, top templates with one example each, templates
-/// new since the start, anomalies (rate spikes, error spikes, silence) and the last error with context.
+/// One app's summary over its window (`since`, or since its last apply or restart: the summary's `since`
+/// and `window` say which): level counts, top templates with one example each, templates new in the
+/// window, anomalies (rate spikes, error spikes, silence) and the last error with context.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AppLogSummary {
     pub app: String,
@@ -316,10 +348,18 @@ pub struct LogsSummary {
 /// The smart-log engine's summary, through the `logs_summary` verb of velos-ops (the same as
 /// `velos logs APP --summary --json`): the engine's budget is the answer's.
 pub fn logs_summary(host: &Host, params: &LogsSummaryParams) -> Result<LogsSummary, Failure> {
+    let since_ms = match params.since.as_deref() {
+        Some(when) => Some(
+            velos_ops::parse_log_time(when, velos_reconcile::now_unix_ms() as i64).map_err(Failure::from)?,
+        ),
+        None => None,
+    };
     let request = velos_ops::LogsSummaryRequest {
         name: params.name.clone(),
         budget: params.budget.unwrap_or(velos_ops::LOG_SUMMARY_BUDGET_TOKENS_DEFAULT),
         json: true,
+        since_ms,
+        until_ms: None,
     };
     let outcome = host.ops.logs_summary(request)?;
     let summaries = outcome

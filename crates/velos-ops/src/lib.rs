@@ -93,6 +93,7 @@ pub use verbs::declarative::{
 };
 pub use verbs::forget::{ForgetOutcome, ForgetRequest};
 pub use verbs::git_source::{git_request as check_git_request, GitRequest};
+pub use verbs::log_marks::{LogMark, LogMarks};
 pub use verbs::log_model::{
     AppSummary, FlushOutcome, FlushRequest, LogsSummaryOutcome, LogsSummaryRequest, LogsTemplatesOutcome,
     LogsTemplatesRequest, TemplateInfo, LOG_SUMMARY_BUDGET_TOKENS_DEFAULT,

@@ -180,7 +180,12 @@ pub fn tail_lines(path: &Path, count: usize) -> Vec<String> {
         lines.remove(0); // cut in the middle
     }
     let skip = lines.len().saturating_sub(count);
-    lines[skip..].iter().map(|line| line.to_string()).collect()
+    // What the app wrote: without the time the daemon starts each line with (`log.timestamps`).
+    let body = |line: &str| match velos_log_engine::time::parse_utc_prefix(line.as_bytes()) {
+        Some((_, prefix)) => line[prefix..].to_string(),
+        None => line.to_string(),
+    };
+    lines[skip..].iter().map(|line| body(line)).collect()
 }
 
 #[cfg(test)]
@@ -215,7 +220,11 @@ mod tests {
         let home_dir = tempfile::tempdir().expect("home");
         let home = Home::new(home_dir.path()).expect("home");
         std::fs::create_dir_all(home_dir.path().join("logs")).expect("logs");
-        std::fs::write(home.log_file("crashy", Stream::Err), "starting\nboom: no config\n").expect("log");
+        std::fs::write(
+            home.log_file("crashy", Stream::Err),
+            "2026-11-30T10:00:00.000Z starting\nboom: no config\n",
+        )
+        .expect("log");
         let mut crashy = record("crashy", Status::Running, 2, 1_500);
         crashy.exit_code = Some(3);
         let mut broken = record("broken", Status::Errored, 0, 0);

@@ -62,24 +62,77 @@ fn logs_come_from_the_files_merged_in_time_order_and_filtered() {
 }
 
 #[test]
+fn collapsed_logs_fold_a_flood_and_reach_back_past_it() {
+    let host = host_with_logs();
+    let mut flood = String::new();
+    for n in 0..5000 {
+        // The app's own header (its time) differs; the message is the same.
+        flood.push_str(&format!(
+            "2026-11-30T10:01:00.000Z 10:01:{:02}.{n:04} WARN pool exhausted, waiting\n",
+            n % 60
+        ));
+    }
+    flood.push_str("2026-11-30T10:01:01.000Z 10:01:01.0000 INFO pool recovered\n");
+    let logs = host.path().join("home/logs");
+    let mut out = std::fs::read_to_string(logs.join("web-out.log")).expect("out");
+    out.push_str(&flood);
+    std::fs::write(logs.join("web-out.log"), out).expect("out");
+
+    let request =
+        LogsRequest { lines: 3, stream: StreamChoice::Out, collapse: true, ..LogsRequest::new("web") };
+    let outcome = host.ops.logs(request).expect("logs");
+    let rows: Vec<(&str, Option<u64>)> =
+        outcome.lines.iter().map(|line| (line.body.as_str(), line.repeated)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("GET /items/39 200 39ms", None),
+            ("10:01:00.0000 WARN pool exhausted, waiting", Some(5000)),
+            ("10:01:01.0000 INFO pool recovered", None),
+        ],
+        "three lines past a flood of 5000, the flood in one"
+    );
+    let every = LogsRequest { lines: 3, stream: StreamChoice::Out, ..LogsRequest::new("web") };
+    assert!(host.ops.logs(every).expect("logs").lines.iter().all(|line| line.repeated.is_none()));
+}
+
+#[test]
 fn summary_templates_and_flush() {
     let host = host_with_logs();
     let summary = host
         .ops
-        .logs_summary(LogsSummaryRequest { name: "web".into(), budget: 200, json: false })
+        .logs_summary(LogsSummaryRequest {
+            name: "web".into(),
+            budget: 200,
+            json: false,
+            since_ms: None,
+            until_ms: None,
+        })
         .expect("summary");
     let text = summary.summaries[0].text.as_deref().expect("text");
     assert!(text.contains("GET <*> <*> <*>ms") && text.contains("last error"), "{text}");
     assert!(text.len() <= 200 * 4, "{text}");
     let json = host
         .ops
-        .logs_summary(LogsSummaryRequest { name: "web".into(), budget: 400, json: true })
+        .logs_summary(LogsSummaryRequest {
+            name: "web".into(),
+            budget: 400,
+            json: true,
+            since_ms: None,
+            until_ms: None,
+        })
         .expect("json");
     let value = json.summaries[0].summary.as_ref().expect("object");
     assert_eq!(value["levels"]["ERROR"], 4);
     assert_eq!(json.summaries[0].bytes_read, 0, "the model was up to date: nothing read again");
 
-    let small = host.ops.logs_summary(LogsSummaryRequest { name: "web".into(), budget: 20, json: false });
+    let small = host.ops.logs_summary(LogsSummaryRequest {
+        name: "web".into(),
+        budget: 20,
+        json: false,
+        since_ms: None,
+        until_ms: None,
+    });
     assert_eq!(small.expect_err("too small").kind, OpErrorKind::InvalidInput);
 
     let templates = host.ops.logs_templates(LogsTemplatesRequest { name: "web".into() }).expect("templates");

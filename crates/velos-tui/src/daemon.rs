@@ -104,4 +104,9 @@ pub trait Daemon: Send + Sync + 'static {
     fn follow(&self, name: &str, stream: Stream, lines: u32) -> Result<Box<dyn LogFollow>, DaemonError>;
     /// Carries out a confirmed action.
     fn run(&self, action: &Action) -> Result<Outcome, DaemonError>;
+    /// Which of an app's lines to point out (new since the last apply or restart, spiking), from its log
+    /// model brought up to date; None when there is no model to ask (the lines go unmarked).
+    fn log_marks(&self, _app: &str) -> Option<velos_ops::LogMarks> {
+        None
+    }
 }

@@ -144,6 +144,19 @@ impl Thread {
     }
 
     fn follow(&self) {
+        // One thread of the two asks for the marks, before the backlog, so the backlog is marked too.
+        if self.stream == Stream::Out {
+            if let Some(marks) = self.daemon.log_marks(&self.name) {
+                let event = Event::Marks {
+                    generation: self.generation,
+                    name: self.name.clone(),
+                    marks: Arc::new(marks),
+                };
+                if self.events.send(event).is_err() {
+                    return;
+                }
+            }
+        }
         let Ok(mut follow) = self.daemon.follow(&self.name, self.stream, self.backlog_lines) else {
             return;
         };

@@ -72,6 +72,11 @@ impl Daemon for OpsDaemon {
             .collect())
     }
 
+    /// Read once per follow: a failure (no logs yet, a damaged model) leaves the lines unmarked.
+    fn log_marks(&self, app: &str) -> Option<velos_ops::LogMarks> {
+        self.ops.log_marks(app).ok()
+    }
+
     fn follow(&self, name: &str, stream: Stream, lines: u32) -> Result<Box<dyn LogFollow>, DaemonError> {
         let client = Client::connect(self.ops.home().root()).map_err(from_client)?;
         let stream = client.log_stream(name, stream, lines).map_err(from_client)?;

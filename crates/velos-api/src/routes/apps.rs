@@ -263,18 +263,34 @@ pub struct SummaryQuery {
     /// Tokens the summary may cost (default 400, at least 100 per app).
     #[serde(default)]
     pub budget: Option<u32>,
+    /// The window's start: a duration ago (`10m`) or a UTC instant. Default: the last apply of the app's
+    /// project or its last restart, whichever is later.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// The window's end: a duration ago or a UTC instant (default now).
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
-/// What an app's logs say since its last start, within a token budget (velos logs NAME --summary --json).
+/// What an app's logs say over a window (default: since the last apply or restart), within a token budget
+/// (velos logs NAME --summary --json).
 pub async fn logs_summary(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(query): Query<SummaryQuery>,
 ) -> ApiResult<Json<velos_ops::LogsSummaryOutcome>> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    let when = |text: &Option<String>| {
+        text.as_deref().map(|when| velos_ops::parse_log_time(when, now_ms)).transpose()
+    };
     let request = velos_ops::LogsSummaryRequest {
         name,
         budget: query.budget.unwrap_or(velos_ops::LOG_SUMMARY_BUDGET_TOKENS_DEFAULT),
         json: true,
+        since_ms: when(&query.since)?,
+        until_ms: when(&query.until)?,
     };
     Ok(Json(state.ops.logs_summary(request).await?))
 }

@@ -105,9 +105,9 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/v1/apps/{name}/logs/summary",
         id: "logs_summary",
-        summary: "What an app's logs say since its last start, within a token budget (velos logs --summary)",
+        summary: "What an app's logs say over a window (default: since its last apply or restart), within a token budget (velos logs --summary)",
         scope: Some(Scope::Read),
-        params: &[NAME, BUDGET],
+        params: &[NAME, BUDGET, WINDOW_SINCE, WINDOW_UNTIL],
         request: None,
         response: Body::Json(schema_of::<velos_ops::LogsSummaryOutcome>),
     },
@@ -433,6 +433,18 @@ const SINCE: Param = Param {
     name: "since",
     in_path: false,
     description: "Only lines since: a duration ago (10m) or a UTC instant (needs log.timestamps)",
+    kind: "string",
+};
+const WINDOW_SINCE: Param = Param {
+    name: "since",
+    in_path: false,
+    description: "The window's start: a duration ago (10m) or a UTC instant (default: the last apply or restart, whichever is later)",
+    kind: "string",
+};
+const WINDOW_UNTIL: Param = Param {
+    name: "until",
+    in_path: false,
+    description: "The window's end: a duration ago or a UTC instant (default: now)",
     kind: "string",
 };
 const UNTIL: Param = Param {

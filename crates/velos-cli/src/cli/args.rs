@@ -243,10 +243,14 @@ pub struct LogsArgs {
     /// The same as --stream err
     #[arg(long, hide = true)]
     pub stderr: bool,
-    /// Only lines since a time ago (10m, 2h) or an instant (2026-11-30T10:00:00Z); needs log.timestamps
+    /// Start each line with the time it was written (RFC 3339 UTC, as --since and --until take it)
+    #[arg(long, short = 't')]
+    pub timestamps: bool,
+    /// Only lines since a time ago (10m, 2h) or an instant (2026-11-30T10:00:00Z); with --summary, the
+    /// window's start [default: the last apply or restart]
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only lines until a time ago or an instant
+    /// Only lines until a time ago or an instant; with --summary, the window's end
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Only lines containing this text
@@ -258,6 +262,9 @@ pub struct LogsArgs {
     /// One JSON object per line {ts, app, instance, stream, severity_text, severity_number, template_id, body}
     #[arg(long)]
     pub json: bool,
+    /// Show every line: do not fold repeats of a message into one "(repeated N×)" line
+    #[arg(long)]
+    pub no_collapse: bool,
     /// What the logs say, in a few hundred tokens: levels, top and new templates, anomalies, last error
     #[arg(long, conflicts_with_all = ["templates", "follow"])]
     pub summary: bool,

@@ -20,7 +20,7 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
     };
     let ops = &context.ops;
     if args.summary {
-        return summary(ops, name, args, out);
+        return summary(ops, name, args, now_ms(), out);
     }
     if args.templates {
         return templates(ops, name, args.json, out);
@@ -37,9 +37,12 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
         since_ms: args.since.as_deref().map(|when| parse_when(when, now_ms, "--since")).transpose()?,
         until_ms: args.until.as_deref().map(|when| parse_when(when, now_ms, "--until")).transpose()?,
         grep: args.grep.clone(),
+        ignore_case: false,
         level: args.level.clone(),
         template_ids: args.json,
         follow: args.follow,
+        // Text is read by people, who want past a flood; JSON is read by programs, which want every line.
+        collapse: !args.json && !args.no_collapse,
     };
     if args.follow {
         return follow(ops, request, out);
@@ -50,7 +53,7 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
             serde_json::to_writer(&mut *out, line).map_err(std::io::Error::from)?;
             writeln!(out)?;
         } else {
-            writeln!(out, "{}", render(line))?;
+            writeln!(out, "{}", render(line, args.timestamps))?;
         }
     }
     let found = outcome.lines.len();
@@ -71,14 +74,17 @@ pub fn logs(context: &Context, args: &LogsArgs, out: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-/// `web err | boom`, `2026-11-30T10:41:02.123Z web-1 out | GET / 200`; a cut line says how long it was.
-fn render(line: &LogLine) -> String {
+/// `web err | boom`; with `--timestamps`, `2026-11-30T10:41:02.123Z web-1 out | GET / 200` (a line
+/// written without `log.timestamps` has no time to show). A cut line says how long it was. The time is
+/// left out by default, as `pm2 logs` and `docker logs` do: the order already says what came first.
+fn render(line: &LogLine, timestamps: bool) -> String {
     let body: String = line.body.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect();
     let cut = line.cut_from.map(|len| format!(" [… cut, {len} bytes]")).unwrap_or_default();
+    let repeated = line.repeated.map(|count| format!(" (repeated {count}×)")).unwrap_or_default();
     let stream = line.stream.as_str();
-    match &line.ts {
-        Some(ts) => format!("{ts} {} {stream} | {body}{cut}", line.instance),
-        None => format!("{} {stream} | {body}{cut}", line.instance),
+    match line.ts.as_ref().filter(|_| timestamps) {
+        Some(ts) => format!("{ts} {} {stream} | {body}{cut}{repeated}", line.instance),
+        None => format!("{} {stream} | {body}{cut}{repeated}", line.instance),
     }
 }
 
@@ -105,8 +111,14 @@ fn follow(ops: &Ops, request: LogsRequest, out: &mut dyn Write) -> Result<(), Cl
     Ok(())
 }
 
-fn summary(ops: &Ops, name: &str, args: &LogsArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let request = LogsSummaryRequest { name: name.to_string(), budget: args.budget, json: args.json };
+fn summary(ops: &Ops, name: &str, args: &LogsArgs, now_ms: i64, out: &mut dyn Write) -> Result<(), CliError> {
+    let request = LogsSummaryRequest {
+        name: name.to_string(),
+        budget: args.budget,
+        json: args.json,
+        since_ms: args.since.as_deref().map(|when| parse_when(when, now_ms, "--since")).transpose()?,
+        until_ms: args.until.as_deref().map(|when| parse_when(when, now_ms, "--until")).transpose()?,
+    };
     let outcome = ops.logs_summary(request)?;
     for warning in &outcome.warnings {
         eprintln!("warning: {}", warning.message);

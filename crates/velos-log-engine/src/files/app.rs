@@ -2,7 +2,7 @@
 //! `flush`: what the `logs` verb does with files, so the verb itself only picks apps and renders.
 use super::set::stream_files;
 use super::store::{load_state, save_state, update, SavedState, StoreError, Update};
-use crate::app_log::Stream;
+use crate::app_log::{EpochCause, Stream};
 use crate::summary::{Format, Request, Summary, SummaryError};
 use std::path::{Path, PathBuf};
 
@@ -44,13 +44,14 @@ pub struct Refreshed {
     pub warnings: Vec<String>,
 }
 
-/// Loads the model at `state_path` (rebuilding it from the files when it is damaged), marks `epoch_ms`
-/// (the last apply or restart) when it moved, reads what the files of `instances` gained, and saves it.
+/// Loads the model at `state_path` (rebuilding it from the files when it is damaged), marks `epoch` (the
+/// last apply or restart, and which) when it moved, reads what the files of `instances` gained, and
+/// saves it.
 pub fn refresh(
     dir: &Path,
     state_path: &Path,
     instances: &[&str],
-    epoch_ms: Option<i64>,
+    epoch: Option<(i64, EpochCause)>,
     now_ms: i64,
 ) -> Result<Refreshed, FilesError> {
     let mut warnings = Vec::new();
@@ -64,10 +65,10 @@ pub fn refresh(
     };
     // The caller derives the epoch from an uptime, so it wobbles by a few ms from call to call: only a
     // later restart moves it.
-    if let Some(epoch) =
-        epoch_ms.filter(|&epoch| state.log.epoch_ms.is_none_or(|seen| epoch > seen + EPOCH_MOVE_MS))
+    if let Some((epoch, cause)) =
+        epoch.filter(|&(epoch, _)| state.log.epoch_ms.is_none_or(|seen| epoch > seen + EPOCH_MOVE_MS))
     {
-        state.log.mark_epoch(epoch);
+        state.log.mark_epoch(epoch, cause);
     }
     let read = update(&mut state, dir, instances, now_ms)
         .map_err(|source| FilesError::Read { dir: dir.to_path_buf(), source })?;
@@ -78,13 +79,25 @@ pub fn refresh(
     Ok(Refreshed { state, read, warnings })
 }
 
-/// The summary of an app, from its refreshed model.
+/// The summary of an app, from its refreshed model: over the model's window (since the last apply or
+/// restart), or over `[since_ms, until_ms]` when either is given, counted from the files of `instances`.
 pub fn summarize(
+    dir: &Path,
+    instances: &[&str],
     refreshed: &Refreshed,
+    asked: (Option<i64>, Option<i64>),
     request: &Request,
     format: Format,
 ) -> Result<(Summary, String), FilesError> {
-    Ok(Summary::build(&refreshed.state.log, request, format)?)
+    let log = &refreshed.state.log;
+    let window = match asked {
+        (None, None) => None,
+        (since_ms, until_ms) => Some(
+            super::window::count_window(dir, instances, log, since_ms, until_ms)
+                .map_err(|source| FilesError::Read { dir: dir.to_path_buf(), source })?,
+        ),
+    };
+    Ok(Summary::build_for(log, window, request, format)?)
 }
 
 /// What `velos flush` did.

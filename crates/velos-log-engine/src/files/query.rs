@@ -6,7 +6,7 @@ use super::tail::{Backward, TailLine};
 use crate::app_log::{AppLog, Stream};
 use crate::header::{HeaderModel, SAMPLE_LINES};
 use crate::level::{classify_message, level_token};
-use crate::time::parse_utc_prefix;
+use crate::time::{parse_utc_prefix, UTC_PREFIX_BYTES};
 use crate::view::{merge_newest, Filter, Record, Source};
 use std::path::Path;
 
@@ -39,20 +39,28 @@ pub fn read_records(
     }
     let mut sources: Vec<Source<'_, std::io::Error>> = Vec::with_capacity(streams.len());
     for (item, files, header) in &streams {
-        let mut backward = Backward::new(files, line_bytes_max);
+        // Room for the daemon's time prefix, so the limit applies to what the app wrote.
+        let mut backward = Backward::new(files, line_bytes_max + UTC_PREFIX_BYTES);
         sources.push(Box::new(move || {
             let Some(line) = backward.next_line()? else { return Ok(None) };
-            Ok(Some(record(item, header, &line)))
+            Ok(Some(record(item, header, &line, line_bytes_max)))
         }));
     }
     merge_newest(sources, count, filter)
 }
 
-fn record(item: &Shown<'_>, header: &HeaderModel, line: &TailLine) -> Record {
-    let (ts, body) = match parse_utc_prefix(&line.bytes) {
-        Some((ts, prefix)) => (Some(ts), &line.bytes[prefix..]),
-        None => (None, &line.bytes[..]),
+fn record(item: &Shown<'_>, header: &HeaderModel, line: &TailLine, line_bytes_max: usize) -> Record {
+    let (ts, prefix) = match parse_utc_prefix(&line.bytes) {
+        Some((ts, prefix)) => (Some(ts), prefix),
+        None => (None, 0),
     };
+    let mut body = &line.bytes[prefix..];
+    // The length the app wrote: the daemon's time prefix is not part of it.
+    let mut cut_from = line.cut_from.map(|len| len.saturating_sub(prefix as u64));
+    if body.len() > line_bytes_max {
+        cut_from = cut_from.or(Some(body.len() as u64));
+        body = &body[..line_bytes_max];
+    }
     let (severity, template) = match item.model {
         Some(model) => {
             let (severity, template, _) = model.classify(body, item.stream);
@@ -64,7 +72,7 @@ fn record(item: &Shown<'_>, header: &HeaderModel, line: &TailLine) -> Record {
             (level.unwrap_or_else(|| classify_message(&body[split.content_start..])), None)
         }
     };
-    Record::new(item.app, item.instance, item.stream, ts, severity, template, body, line.cut_from)
+    Record::new(item.app, item.instance, item.stream, ts, severity, template, body, cut_from)
 }
 
 /// A header learned from the stream's last lines (their timestamp prefixes removed).
@@ -107,5 +115,17 @@ mod tests {
         assert!(records[1].body.ends_with("connection refused") && records[1].ts.is_some());
         let errors = Filter { level_min: Some(Severity::Error), ..Filter::default() };
         assert_eq!(read_records(dir.path(), &shown, &errors, 10, 1024).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_line_limit_and_cut_length_count_what_the_app_wrote_not_the_time_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "y".repeat(100);
+        let text = format!("2026-11-30T10:00:00.000Z {}\n2026-11-30T10:00:01.000Z {long}\n", &long[..10]);
+        std::fs::write(dir.path().join("web-out.log"), text).unwrap();
+        let shown = [Shown { app: "web", instance: "web", stream: Stream::Out, model: None }];
+        let records = read_records(dir.path(), &shown, &Filter::default(), 10, 10).unwrap();
+        let got: Vec<(usize, Option<u64>)> = records.iter().map(|r| (r.body.len(), r.cut_from)).collect();
+        assert_eq!(got, [(10, None), (10, Some(100))]);
     }
 }

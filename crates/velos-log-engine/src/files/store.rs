@@ -159,7 +159,8 @@ fn ingest_file(
             &joined[..]
         };
         let (ts, body) = match parse_utc_prefix(bytes) {
-            Some((ts, prefix)) => (ts, &line.bytes[prefix..]),
+            // Of the joined line: the prefix is at the start of the part the rotated file held.
+            Some((ts, prefix)) => (ts, &bytes[prefix..]),
             None => (now_ms, bytes),
         };
         log.ingest(body, stream, ts);
@@ -189,6 +190,27 @@ mod tests {
         let mut log = state.log.clone();
         log.settle();
         log.templates().values().map(|stats| stats.count).sum()
+    }
+
+    #[test]
+    fn a_dated_line_cut_by_a_rotation_is_joined_with_its_time() {
+        let dir = tempfile::tempdir().unwrap();
+        append(
+            &dir.path().join("web-out.log.1"),
+            "2026-11-30T10:00:00.000Z GET /a 200\n2026-11-30T10:00:01.000Z GET /b",
+        );
+        append(&dir.path().join("web-out.log"), " 200\n");
+        let mut state = SavedState::default();
+        let read = update(&mut state, dir.path(), &["web"], 5).unwrap();
+        assert_eq!(read.lines, 2);
+        state.log.settle();
+        let templates = state.log.templates();
+        let examples: Vec<&str> = templates.values().map(|stats| stats.example.as_str()).collect();
+        assert!(examples.iter().all(|example| example.starts_with("GET /")), "{examples:?}");
+        assert_eq!(
+            state.log.last_ms,
+            Some(crate::time::parse_utc_prefix(b"2026-11-30T10:00:01.000Z").unwrap().0)
+        );
     }
 
     #[test]

@@ -92,7 +92,25 @@ impl<'a> Backward<'a> {
         if pieces.is_empty() {
             return Ok(None);
         }
+        if let Some(line) = self.line_in_block(&pieces) {
+            return Ok(Some(line));
+        }
         self.read_pieces(&pieces).map(Some)
+    }
+
+    /// The common case, without a read: a line of one piece that lies in the block just scanned.
+    fn line_in_block(&self, pieces: &[(usize, u64, u64)]) -> Option<TailLine> {
+        let &[(index, start, end)] = pieces else { return None };
+        let open = self.current.as_ref().filter(|open| open.index == index)?;
+        let block_end = open.block_start + self.block.len() as u64;
+        if start < open.block_start || end > block_end {
+            return None;
+        }
+        let from = (start - open.block_start) as usize;
+        let len = (end - start) as usize;
+        let keep = len.min(self.line_bytes_max);
+        let bytes = self.block[from..from + keep].to_vec();
+        Some(TailLine { bytes, cut_from: (len > keep).then_some(len as u64), file: index })
     }
 
     /// Reads a line from its pieces (newest first), keeping at most the limit's bytes.

@@ -13,7 +13,9 @@ use velos_core::{ProcessRecord, Status};
 use velos_log_engine::files::{flush, refresh, summarize, FilesError, Refreshed};
 use velos_log_engine::summary::{BUDGET_TOKENS_DEFAULT, BUDGET_TOKENS_MIN};
 use velos_log_engine::time::format_utc;
-use velos_log_engine::{Format, Request, SummaryError};
+use velos_log_engine::{EpochCause, Format, Request, SummaryError};
+use velos_reconcile::history::{read_projects, History, HISTORY_DIR};
+use velos_reconcile::labels;
 
 /// How much earlier than computed a restart is placed (clock reads around the listing).
 const EPOCH_SLACK_MS: i64 = 250;
@@ -28,6 +30,13 @@ pub struct LogsSummaryRequest {
     /// The summary as a JSON object instead of text (the budget applies to it).
     #[serde(default)]
     pub json: bool,
+    /// The window's start (ms since the Unix epoch); with neither bound, the window starts at the last
+    /// apply of the app's project or its last restart, whichever is later.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+    /// The window's end (ms since the Unix epoch; default now).
+    #[serde(default)]
+    pub until_ms: Option<i64>,
 }
 
 /// Tokens a summary costs when the caller names no budget (every face uses this one).
@@ -124,7 +133,11 @@ impl Ops {
         for (app, instances) in &groups {
             let refreshed = self.refreshed(app, instances, &live, listed_ms, &mut outcome.warnings)?;
             let summary_request = Request { app: app.clone(), budget_tokens: budget, now_ms };
-            let (_, rendered) = summarize(&refreshed, &summary_request, format).map_err(files_error)?;
+            let names: Vec<&str> = instances.iter().map(String::as_str).collect();
+            let asked = (request.since_ms, request.until_ms);
+            let (_, rendered) =
+                summarize(&self.home().logs_dir(), &names, &refreshed, asked, &summary_request, format)
+                    .map_err(files_error)?;
             let (text, summary) = match format {
                 Format::Text => (Some(rendered), None),
                 Format::Json => (
@@ -189,12 +202,12 @@ impl Ops {
         Ok(outcome)
     }
 
-    fn live(&self) -> Result<Vec<ProcessRecord>, OpError> {
+    pub(crate) fn live(&self) -> Result<Vec<ProcessRecord>, OpError> {
         self.connect_running()?.list().map_err(|error| daemon_error(error, None))
     }
 
     /// An app's model, up to date; a damaged one rebuilt, with a warning.
-    fn refreshed(
+    pub(crate) fn refreshed(
         &self,
         app: &str,
         instances: &[String],
@@ -202,23 +215,48 @@ impl Ops {
         listed_ms: i64,
         warnings: &mut Vec<Warning>,
     ) -> Result<Refreshed, OpError> {
+        let mine = || live.iter().filter(|record| instances.contains(&record.name));
         // The last restart of any instance: when the youngest running one started, by the uptime the
         // daemon gave at `listed_ms` (taken just before the listing, and a little earlier still, so that a
         // first line dated a few ms after the fork is not taken for one from before the restart).
-        let epoch_ms = live
-            .iter()
-            .filter(|record| instances.contains(&record.name) && record.status == Status::Running)
+        let restart_ms = mine()
+            .filter(|record| record.status == Status::Running)
             .map(|record| listed_ms - record.uptime_ms as i64 - EPOCH_SLACK_MS)
             .max();
+        let project = mine().find_map(|record| record.spec.labels.get(labels::PROJECT));
+        let apply_ms = project.and_then(|project| self.last_apply_ms(project));
+        // Whichever is later: an apply that left the app running still starts a new window.
+        let epoch = match (apply_ms, restart_ms) {
+            (Some(apply), Some(restart)) if apply > restart => Some((apply, EpochCause::Apply)),
+            (Some(apply), None) => Some((apply, EpochCause::Apply)),
+            (_, restart) => restart.map(|restart| (restart, EpochCause::Restart)),
+        };
         let now_ms = self.clock().unix_ms() as i64;
         let names: Vec<&str> = instances.iter().map(String::as_str).collect();
         let refreshed =
-            refresh(&self.home().logs_dir(), &self.home().log_model_file(app), &names, epoch_ms, now_ms)
+            refresh(&self.home().logs_dir(), &self.home().log_model_file(app), &names, epoch, now_ms)
                 .map_err(files_error)?;
         warnings.extend(
             refreshed.warnings.iter().map(|text| Warning::new(WarningKind::LogModelRebuilt, text.clone())),
         );
         Ok(refreshed)
+    }
+}
+
+impl Ops {
+    /// When the last recorded apply of `project` began (its record's time less its duration, so the lines
+    /// an app wrote while the apply waited for it count as after it); None when there is none, or the
+    /// history cannot be read (the window then starts at the last restart).
+    fn last_apply_ms(&self, project: &str) -> Option<i64> {
+        let home = self.home().root();
+        let record = read_projects(home).ok()?.into_iter().find(|record| record.project == project)?;
+        let seq = record.last_apply_seq?;
+        if !home.join(HISTORY_DIR).is_dir() {
+            return None;
+        }
+        let entry = History::open(home).and_then(|history| history.get(seq)).ok()?;
+        let duration_ms = entry.report.get("duration_ms").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        i64::try_from(entry.time_unix_ms.saturating_sub(duration_ms)).ok()
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use velos_core::{ProcessRecord, Stream};
 use velos_log_engine::files::{load_state, read_records, Shown};
-use velos_log_engine::view::{Filter, Record};
+use velos_log_engine::view::{collapse_repeats, Filter, Record};
 use velos_log_engine::AppLog;
 use velos_log_engine::Severity;
 
@@ -20,6 +20,9 @@ use velos_log_engine::Severity;
 pub const LOG_LINES_DEFAULT: u32 = 20;
 /// Bytes of a line shown; a longer line is cut, with its length, never dropped.
 pub const LOG_LINE_BYTES_MAX: usize = 64 * 1024;
+/// Lines a collapsed read goes back through at most to find `lines` distinct rows: a flood of one line
+/// costs this much, not the whole file.
+pub const LOG_COLLAPSE_LINES_READ_MAX: usize = 100_000;
 
 /// Which streams to show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -51,7 +54,7 @@ pub struct LogsRequest {
     /// `out`, `err` or `both` (default: both, merged in time order).
     #[serde(default)]
     pub stream: StreamChoice,
-    /// Only lines at or after this time (ms since the Unix epoch); needs `log.timestamps`.
+    /// Only lines at or after this time (ms since the Unix epoch); needs `log.timestamps` (the default).
     #[serde(default)]
     pub since_ms: Option<i64>,
     /// Only lines at or before this time (ms since the Unix epoch).
@@ -60,6 +63,9 @@ pub struct LogsRequest {
     /// Only lines containing this text.
     #[serde(default)]
     pub grep: Option<String>,
+    /// Match `grep` ignoring ASCII case.
+    #[serde(default)]
+    pub ignore_case: bool,
     /// Only lines at this level or above: trace, debug, info, warn, error, fatal.
     #[serde(default)]
     pub level: Option<String>,
@@ -70,6 +76,10 @@ pub struct LogsRequest {
     /// Keep following ([`Ops::logs_follow`]); [`Ops::logs`] refuses it.
     #[serde(default)]
     pub follow: bool,
+    /// Fold consecutive and near-consecutive repeats of a message into one line with their count
+    /// (`repeated`); `lines` then counts the lines shown, reading back past a flood (up to 100,000 lines).
+    #[serde(default)]
+    pub collapse: bool,
 }
 
 fn lines_default() -> u32 {
@@ -85,9 +95,11 @@ impl LogsRequest {
             since_ms: None,
             until_ms: None,
             grep: None,
+            ignore_case: false,
             level: None,
             template_ids: false,
             follow: false,
+            collapse: false,
         }
     }
 }
@@ -109,6 +121,10 @@ pub struct LogLine {
     /// The full length in bytes of a line that was cut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_from: Option<u64>,
+    /// With `collapse`: how many lines this one stands for, when more than one (its repeats follow it
+    /// closely; it is the first of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<u64>,
 }
 
 impl From<Record> for LogLine {
@@ -126,6 +142,7 @@ impl From<Record> for LogLine {
             template_id: record.template_id,
             body: record.body,
             cut_from: record.cut_from,
+            repeated: None,
         }
     }
 }
@@ -205,16 +222,21 @@ impl Ops {
             since_ms: request.since_ms,
             until_ms: request.until_ms,
             grep: request.grep.clone(),
+            ignore_case: request.ignore_case,
             level_min,
         };
         let dir = self.home().root().join(crate::home::LOGS_DIR);
-        let records = read_records(&dir, &shown, &filter, request.lines as usize, LOG_LINE_BYTES_MAX)
-            .map_err(|error| OpError::io(format!("could not read the logs in {}", dir.display()), &error))?;
-        Ok(LogsOutcome {
-            instances: names,
-            lines: records.into_iter().map(LogLine::from).collect(),
-            wanted: request.lines,
-        })
+        let read = |count: usize| {
+            read_records(&dir, &shown, &filter, count, LOG_LINE_BYTES_MAX)
+                .map_err(|error| OpError::io(format!("could not read the logs in {}", dir.display()), &error))
+        };
+        let wanted = request.lines as usize;
+        let lines = if request.collapse {
+            collapsed(read, wanted)?
+        } else {
+            read(wanted)?.into_iter().map(LogLine::from).collect()
+        };
+        Ok(LogsOutcome { instances: names, lines, wanted: request.lines })
     }
 
     /// An app's saved log model as it is (not brought up to date: labelling must stay cheap); none when
@@ -254,6 +276,33 @@ impl Ops {
             }
         }
         Ok(LogFollow { names, chunks })
+    }
+}
+
+/// The newest `wanted` lines once repeats are folded: reads `wanted` lines, then four times as many while
+/// folding leaves fewer and the files hold more, up to [`LOG_COLLAPSE_LINES_READ_MAX`]. Reading again
+/// from the end is cheap (blocks from the files' ends), and a flood is usually found in one or two reads.
+fn collapsed(
+    read: impl Fn(usize) -> Result<Vec<Record>, OpError>,
+    wanted: usize,
+) -> Result<Vec<LogLine>, OpError> {
+    let mut count = wanted;
+    loop {
+        let records = read(count)?;
+        let exhausted = records.len() < count;
+        let mut rows = collapse_repeats(records);
+        if rows.len() >= wanted || exhausted || count >= LOG_COLLAPSE_LINES_READ_MAX {
+            // The oldest row may have repeats further back: it counts the ones read.
+            let first = rows.len().saturating_sub(wanted);
+            return Ok(rows
+                .drain(first..)
+                .map(|row| LogLine {
+                    repeated: (row.count > 1).then_some(row.count),
+                    ..LogLine::from(row.item)
+                })
+                .collect());
+        }
+        count = count.saturating_mul(4).min(LOG_COLLAPSE_LINES_READ_MAX);
     }
 }
 

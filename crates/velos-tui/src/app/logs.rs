@@ -1,7 +1,9 @@
 //! The log pane's lines: chunks of raw output cut into lines, cleaned of terminal control sequences (an
 //! app's escape codes must not drive the operator's terminal), tagged with their stream and level.
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use velos_core::Stream;
+use velos_ops::{LogMark, LogMarks};
 
 /// Lines kept for the pane; older ones are dropped (the files keep everything).
 pub const LINES_MAX: usize = 2000;
@@ -44,6 +46,8 @@ pub struct LogLine {
     pub stream: Stream,
     pub text: String,
     pub level: Level,
+    /// Pointed out: a template new since the last apply or restart, or spiking.
+    pub mark: Option<LogMark>,
 }
 
 /// The last [`LINES_MAX`] lines of every followed stream, in arrival order.
@@ -54,12 +58,23 @@ pub struct LogBuffer {
     partial: HashMap<(String, Stream), Vec<u8>>,
     /// Lines dropped from the front since the buffer was made: lets a cursor keep its line.
     dropped: usize,
+    /// Each followed app's log model, asked about each line.
+    marks: HashMap<String, Arc<LogMarks>>,
 }
 
 impl LogBuffer {
     pub fn clear(&mut self) {
         self.lines.clear();
         self.partial.clear();
+        self.marks.clear();
+    }
+
+    /// Takes `app`'s marks for its next lines, and marks the lines already here.
+    pub fn set_marks(&mut self, app: &str, marks: Arc<LogMarks>) {
+        for line in self.lines.iter_mut().filter(|line| line.app == app) {
+            line.mark = marks.mark(line.text.as_bytes(), line.stream);
+        }
+        self.marks.insert(app.to_string(), marks);
     }
 
     pub fn len(&self) -> usize {
@@ -106,7 +121,8 @@ impl LogBuffer {
     fn push_line(&mut self, app: &str, stream: Stream, bytes: &[u8]) {
         let text = clean(&String::from_utf8_lossy(bytes));
         let level = Level::classify(&text);
-        self.lines.push_back(LogLine { app: app.to_string(), stream, text, level });
+        let mark = self.marks.get(app).and_then(|marks| marks.mark(text.as_bytes(), stream));
+        self.lines.push_back(LogLine { app: app.to_string(), stream, text, level, mark });
         if self.lines.len() > LINES_MAX {
             self.lines.pop_front();
             self.dropped += 1;
@@ -207,5 +223,23 @@ mod tests {
         assert_eq!(buffer.find("alpha", 2, true), Some(0));
         assert_eq!(buffer.find("alpha", 0, false), Some(2));
         assert_eq!(buffer.find("gamma", 0, true), None);
+    }
+
+    #[test]
+    fn lines_of_templates_new_since_the_apply_are_marked_backlog_included() {
+        use velos_log_engine::{AppLog, EpochCause, Stream as EngineStream};
+        let mut log = AppLog::default();
+        for n in 0..40 {
+            log.ingest(format!("GET /items/{n} 200").as_bytes(), EngineStream::Out, n);
+        }
+        log.settle();
+        log.mark_epoch(100, EpochCause::Apply);
+        let mut buffer = LogBuffer::default();
+        buffer.push_chunk("web", Stream::Out, b"GET /items/5 200\nsegfault at 0x0\n");
+        assert!(buffer.iter().all(|line| line.mark.is_none()), "no model yet: no marks");
+        buffer.set_marks("web", Arc::new(LogMarks::from_log(log)));
+        buffer.push_chunk("web", Stream::Out, b"GET /items/9 200\n");
+        let marks: Vec<Option<LogMark>> = buffer.iter().map(|line| line.mark).collect();
+        assert_eq!(marks, [None, Some(LogMark::New), None]);
     }
 }

@@ -48,6 +48,12 @@ pub enum Event {
         stream: Stream,
         chunk: Vec<u8>,
     },
+    /// Which lines of a followed app to point out (its log model, read when the follow began).
+    Marks {
+        generation: u64,
+        name: String,
+        marks: std::sync::Arc<velos_ops::LogMarks>,
+    },
     /// A confirmed action finished.
     Done {
         action: Action,
@@ -227,6 +233,11 @@ impl App {
             Event::Log { generation, name, stream, chunk } => {
                 if generation == self.log_generation {
                     self.logs.buffer.push_chunk(&name, stream, &chunk);
+                }
+            }
+            Event::Marks { generation, name, marks } => {
+                if generation == self.log_generation {
+                    self.logs.buffer.set_marks(&name, marks);
                 }
             }
             Event::Done { action, result } => self.done(action, result),

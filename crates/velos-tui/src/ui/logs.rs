@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 use velos_core::Stream;
+use velos_ops::LogMark;
 
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: Theme, focused: bool) {
     let block = Block::bordered()
@@ -85,6 +86,12 @@ fn styled(log: &LogLine, name_width: usize, search: &str, theme: Theme, cursor: 
     if name_width > 0 {
         spans.push(Span::styled(format!("{:<name_width$} ", log.app), theme.dim()));
     }
+    // A mark takes the width of one, before the stream's: lines stay aligned whether marked or not.
+    spans.push(match log.mark {
+        Some(LogMark::New) => Span::styled("+", theme.new_mark()),
+        Some(LogMark::Spike) => Span::styled("!", theme.new_mark()),
+        None => Span::raw(" "),
+    });
     spans.push(match log.stream {
         Stream::Out => Span::styled("out│", theme.dim()),
         Stream::Err => Span::styled("err│", theme.stderr_mark()),

@@ -80,6 +80,11 @@ impl Theme {
         self.fg(Color::Magenta)
     }
 
+    /// The mark of a line whose template is new since the last apply or restart, or spiking.
+    pub fn new_mark(self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
     pub fn search_match(self) -> Style {
         if self.colour {
             Style::new().fg(Color::Black).bg(Color::Yellow)
