@@ -5,7 +5,6 @@
 //! constant time), a `Host`/`Origin` check against the listen address, body and header limits, a bounded
 //! number of connections, errors as `{"error": {"kind", "message", "hint"}}`. `/openapi.json` is built from
 //! the route table and the types' JSON Schemas; `schemas/openapi.json` is its checked-in copy.
-mod daemon_stream;
 mod error;
 mod guard;
 mod op_error;

@@ -4,6 +4,7 @@ pub mod change;
 pub mod declarative;
 pub mod forget;
 pub mod git_source;
+pub mod log_follow;
 pub mod log_model;
 pub mod logs;
 pub mod patch;
