@@ -93,6 +93,44 @@ fn the_cpu_counter_counts_the_time_an_app_burns() {
     });
 }
 
+/// A sample of `velos metrics` for one instance, e.g. `velos_log_lines_total` of `talker`'s `out`.
+fn sample(text: &str, family: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .find(|line| {
+            line.starts_with(&format!("{family}{{")) && labels.iter().all(|label| line.contains(label))
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+#[test]
+fn log_lines_and_bytes_are_counted_per_stream_across_restarts() {
+    let velos = Velos::new();
+    // Three lines (9 bytes) out and one (5 bytes) err per run, then quiet.
+    let talk = "printf 'a\\nbb\\nccc\\n'; printf 'oops\\n' >&2; exec sleep 3600";
+    velos.start("talker", &["/bin/sh", "-c", talk], &[]);
+    let counts = |velos: &Velos| -> [Option<f64>; 4] {
+        let text = velos.ok(&["metrics"]);
+        let name = "name=\"talker\"";
+        [
+            sample(&text, "velos_log_lines_total", &[name, "stream=\"out\""]),
+            sample(&text, "velos_log_bytes_total", &[name, "stream=\"out\""]),
+            sample(&text, "velos_log_lines_total", &[name, "stream=\"err\""]),
+            sample(&text, "velos_log_bytes_total", &[name, "stream=\"err\""]),
+        ]
+    };
+    wait_until(Duration::from_secs(30), "the first run's lines to be counted", || {
+        counts(&velos) == [Some(3.0), Some(9.0), Some(1.0), Some(5.0)]
+    });
+    velos.ok(&["restart", "talker"]);
+    wait_until(Duration::from_secs(30), "the counters to go on past a restart", || {
+        counts(&velos) == [Some(6.0), Some(18.0), Some(2.0), Some(10.0)]
+    });
+    // The same numbers on the wire, for any client: `velos info --json` carries the record.
+    let info: String = velos.ok(&["info", "talker", "--json"]).split_whitespace().collect();
+    assert!(info.contains("\"log_out_lines\":6") && info.contains("\"log_err_bytes\":10"), "{info}");
+}
+
 #[test]
 fn a_signed_push_syncs_its_project_and_a_bad_signature_changes_nothing() {
     let velos = Velos::new();
