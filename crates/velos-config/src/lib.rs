@@ -23,6 +23,7 @@ mod patch;
 pub mod raw;
 mod read;
 mod resolve;
+mod services;
 mod shell;
 mod units;
 pub use units::human;
@@ -36,6 +37,7 @@ pub use edit::{apply_edits, write_atomically, write_atomically_with_mode, Edit};
 pub use git_auth::{host as repo_host, transport, GitAuth, TokenSource, Transport, GIT_USERNAME_DEFAULT};
 pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
+pub use services::{ApiSettings, OtlpSettings, OTLP_INTERVAL_DEFAULT_MS};
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
 

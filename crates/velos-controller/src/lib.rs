@@ -29,13 +29,15 @@ mod watch;
 mod controller;
 mod events;
 mod reconcile;
+mod services;
 mod setup;
 mod state;
 mod target;
 
 pub use controller::Controller;
 pub use events::{channel, Event, Handle};
-pub use reconcile::{drift_message, run_controller};
+pub use reconcile::{drift_message, run_controller, run_controller_with};
+pub use services::{ServiceProblem, Services};
 pub use setup::{client_factory, ControllerError, ControllerOptions, DaemonFactory};
 use state::{Converged, Desired, Failure, TargetState};
 pub use target::{Target, TargetSource, Targets};

@@ -106,7 +106,7 @@ pub async fn follow_all(
 /// (as fast as the daemon writes them) into the bounded queue; when the client leaves or falls behind,
 /// the follow is stopped, which closes every daemon connection at once and ends that task.
 fn upgrade(socket: WebSocketUpgrade, follow: LogFollow) -> Response {
-    let stopper = follow.stopper();
+    let stopper = StopOnDrop(follow.stopper());
     socket.on_upgrade(move |socket| async move {
         let (sender, receiver) = mpsc::channel(QUEUE_MESSAGES_MAX);
         let overflow = Arc::new(AtomicBool::new(false));
@@ -127,9 +127,19 @@ fn upgrade(socket: WebSocketUpgrade, follow: LogFollow) -> Response {
             }
         });
         forward(socket, receiver, &overflow).await;
-        stopper.stop();
+        drop(stopper);
         let _ = reader.await;
     })
+}
+
+/// Stops the follow when the connection's task ends, however it ends (also when the server shuts down
+/// and drops the task mid-way).
+struct StopOnDrop(velos_ops::FollowStopper);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
 }
 
 /// Queues one message without waiting; false when the follow must end (too slow, or the client left).
