@@ -282,47 +282,11 @@ fn a_unix_socket_server_is_private_and_still_wants_a_token() {
     assert!(!socket.exists(), "the socket is removed when the server stops");
 }
 
-/// A small OTLP/HTTP receiver: answers 200 to every POST and hands over each body as JSON.
-fn otlp_receiver() -> (String, std::sync::mpsc::Receiver<(String, serde_json::Value)>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            let mut reader = BufReader::new(stream);
-            let (mut request_line, mut length) = (String::new(), 0usize);
-            reader.read_line(&mut request_line).unwrap_or_default();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let _ = reader
-                .get_mut()
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-            let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            if sender.send((request_line.trim().to_string(), json)).is_err() {
-                return;
-            }
-        }
-    });
-    (address, receiver)
-}
-
 #[test]
 fn metrics_are_pushed_to_an_otlp_collector() {
     let velos = Velos::new();
     velos.start("alpha", &["/bin/sleep", "3600"], &[]);
-    let (address, received) = otlp_receiver();
+    let (address, received) = velos_e2e::otlp::receiver();
     let endpoint = format!("http://{address}");
     let _server = ApiServer::start_with(
         &velos,
@@ -330,6 +294,7 @@ fn metrics_are_pushed_to_an_otlp_collector() {
     );
     let (request_line, export) =
         received.recv_timeout(Duration::from_secs(10)).expect("an export within 10 s");
+    // Each push sends the metrics first, then the log lines waiting (none: alpha writes nothing).
     assert_eq!(request_line, "POST /v1/metrics HTTP/1.1");
     let metrics =
         export["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().cloned().unwrap_or_default();
@@ -344,4 +309,28 @@ fn metrics_are_pushed_to_an_otlp_collector() {
     assert_eq!(alpha["asInt"], "1", "{alpha}");
     // The next push comes by itself.
     received.recv_timeout(Duration::from_secs(10)).expect("a second export");
+    // An app's lines are pushed too, from when it is first seen (OTLP logs).
+    velos.start("chatty", &["/bin/sh", "-c", "while :; do echo WARN low disk; sleep 0.1; done"], &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let record = loop {
+        assert!(std::time::Instant::now() < deadline, "no log record of chatty within 20 s");
+        let Ok((line, export)) = received.recv_timeout(Duration::from_secs(5)) else { continue };
+        if line != "POST /v1/logs HTTP/1.1" {
+            continue;
+        }
+        let records = export["resourceLogs"][0]["scopeLogs"][0]["logRecords"].as_array().cloned().unwrap();
+        if let Some(record) = records.into_iter().next() {
+            break record;
+        }
+    };
+    assert_eq!(record["body"]["stringValue"], "WARN low disk", "{record}");
+    assert_eq!(
+        (record["severityText"].as_str(), record["severityNumber"].as_u64()),
+        (Some("WARN"), Some(13))
+    );
+    let attributes = record["attributes"].as_array().unwrap();
+    assert!(
+        attributes.iter().any(|a| a["key"] == "app" && a["value"]["stringValue"] == "chatty"),
+        "{record}"
+    );
 }

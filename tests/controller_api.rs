@@ -82,3 +82,64 @@ fn the_controller_serves_the_api_a_project_asks_for_and_stops_when_it_no_longer_
     let text = velos.fails(&["status"]);
     assert!(text.contains("hint:"), "{text}");
 }
+
+#[test]
+fn the_controller_exports_metrics_and_labelled_log_lines_a_project_asks_for() {
+    let velos = Velos::new();
+    let dir = tempfile::Builder::new().prefix("velos-exported-").tempdir_in("/tmp").unwrap();
+    let (address, received) = velos_e2e::otlp::receiver_with_headers();
+    let talk = "i=0; while :; do i=$((i+1)); echo \\\"ERROR job $i failed: timeout\\\" >&2; sleep 0.1; done";
+    let mark = velos.mark();
+    let (key, value) = mark.split_once('=').unwrap();
+    let text = format!(
+        "[project]\nname = \"exported\"\n\n[apps.talker]\ncommand = \"/bin/sh\"\nargs = [\"-c\", \"{talk}\"]\n\
+         env = {{ {key} = \"{value}\" }}\n\n\
+         [velos.otlp]\nendpoint = \"http://{address}\"\ninterval = \"1s\"\nheaders = {{ x-tenant = \"shop\" }}\n"
+    );
+    let file = dir.path().join("velos.toml");
+    std::fs::write(&file, text).unwrap();
+    velos.ok(&["apply", file.to_str().unwrap()]);
+    // The app's model of its lines, saved by a summary: exported lines then carry their template's id.
+    wait_until(Duration::from_secs(10), "a few lines in the log file", || {
+        std::fs::read_to_string(velos.log_path("talker", "err")).unwrap_or_default().lines().count() >= 5
+    });
+    velos.ok(&["logs", "talker", "--summary"]);
+    let attribute = |record: &serde_json::Value, key: &str| -> Option<String> {
+        let attributes = record["attributes"].as_array()?;
+        let found = attributes.iter().find(|attribute| attribute["key"] == key)?;
+        found["value"]["stringValue"].as_str().map(str::to_string)
+    };
+    let (mut metrics_seen, mut labelled) = (false, None);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while (!metrics_seen || labelled.is_none()) && std::time::Instant::now() < deadline {
+        let Ok((request_line, headers, body)) = received.recv_timeout(Duration::from_secs(5)) else {
+            continue;
+        };
+        assert!(headers.contains(&("x-tenant".into(), "shop".into())), "the file's headers: {headers:?}");
+        if request_line == "POST /v1/metrics HTTP/1.1" {
+            let metrics = body["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().cloned();
+            metrics_seen |=
+                metrics.unwrap_or_default().iter().any(|metric| metric["name"] == "velos_log_lines_total");
+            continue;
+        }
+        assert_eq!(request_line, "POST /v1/logs HTTP/1.1");
+        let records =
+            body["resourceLogs"][0]["scopeLogs"][0]["logRecords"].as_array().cloned().unwrap_or_default();
+        for record in records {
+            assert_eq!(attribute(&record, "app").as_deref(), Some("talker"), "{record}");
+            assert_eq!(attribute(&record, "stream").as_deref(), Some("err"), "{record}");
+            assert_eq!(
+                (record["severityText"].as_str(), record["severityNumber"].as_u64()),
+                (Some("ERROR"), Some(17))
+            );
+            let body = record["body"]["stringValue"].as_str().unwrap_or_default();
+            assert!(body.starts_with("ERROR job ") && body.ends_with(" failed: timeout"), "{record}");
+            if attribute(&record, "template_id").is_some() {
+                labelled = Some(record);
+            }
+        }
+    }
+    assert!(metrics_seen, "the metrics, with the log counters, were exported");
+    let labelled = labelled.expect("a line labelled with its template id within 30 s");
+    assert_eq!(attribute(&labelled, "instance").as_deref(), Some("talker"));
+}

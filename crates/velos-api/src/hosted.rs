@@ -60,11 +60,20 @@ pub struct HostedServices {
     servers: BTreeMap<ServerKey, Running>,
     /// Why an address asked for is not served (tried again at every look).
     refused: BTreeMap<ServerKey, ServiceProblem>,
+    #[cfg(feature = "otlp")]
+    exports: crate::hosted_otlp::Exports,
 }
 
 impl HostedServices {
     pub fn new(home: PathBuf) -> HostedServices {
-        HostedServices { home, wanted: BTreeMap::new(), servers: BTreeMap::new(), refused: BTreeMap::new() }
+        HostedServices {
+            #[cfg(feature = "otlp")]
+            exports: crate::hosted_otlp::Exports::new(home.clone()),
+            home,
+            wanted: BTreeMap::new(),
+            servers: BTreeMap::new(),
+            refused: BTreeMap::new(),
+        }
     }
 
     /// The addresses being served now, as `velos serve` prints them.
@@ -131,7 +140,18 @@ impl Services for HostedServices {
             None => self.wanted.remove(key),
         };
         self.sync_servers();
-        let exported: Result<(), ServiceProblem> = Ok(());
+        #[cfg(feature = "otlp")]
+        let exported = self.exports.sync(&self.wanted, key);
+        // Built without the exporter: say so rather than ignore the table.
+        #[cfg(not(feature = "otlp"))]
+        let exported = match settings.and_then(|settings| settings.otlp.as_ref()) {
+            Some(_) => Err(ServiceProblem {
+                message: "[velos.otlp] is not exported: this velos was built without the `otlp` feature"
+                    .into(),
+                hint: Some("use a velos built with the default features".into()),
+            }),
+            None => Ok(()),
+        };
         let api = settings.and_then(|settings| settings.api.as_ref());
         let refused = api.into_iter().flat_map(Self::keys).find_map(|key| self.refused.get(&key).cloned());
         match (refused, exported) {

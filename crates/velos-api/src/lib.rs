@@ -8,10 +8,14 @@
 mod error;
 mod guard;
 mod hosted;
+#[cfg(feature = "otlp")]
+mod hosted_otlp;
 mod op_error;
 mod openapi;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_logs;
 mod routes;
 mod scrape;
 mod server;
@@ -115,7 +119,7 @@ pub struct BoundServer {
     started: Started,
     unix_path: Option<PathBuf>,
     #[cfg(feature = "otlp")]
-    exporter: Option<(otlp::Target, std::time::Duration, state::AppState)>,
+    exporter: Option<otlp::Exporter>,
 }
 
 impl std::fmt::Debug for BoundServer {
@@ -157,10 +161,14 @@ pub fn bind(options: ServeOptions) -> Result<BoundServer, ServeError> {
     });
     #[cfg(feature = "otlp")]
     let exporter = match &options.otlp {
-        Some(otlp) => {
-            let target = otlp::target(&otlp.endpoint).map_err(ServeError::Otlp)?;
-            Some((target, otlp.interval, shared.clone()))
-        }
+        Some(otlp) => Some(otlp::Exporter {
+            home: options.home.clone(),
+            ops: shared.ops.blocking().clone(),
+            caches: Arc::default(),
+            target: otlp::target(&otlp.endpoint).map_err(ServeError::Otlp)?,
+            options: otlp.clone(),
+            who: "velos serve",
+        }),
         None => None,
     };
     let unix_path = match &options.listen {
@@ -195,8 +203,8 @@ impl BoundServer {
         let exporter = self.exporter;
         let served = runtime.block_on(async move {
             #[cfg(feature = "otlp")]
-            if let Some((target, interval, state)) = exporter {
-                tokio::spawn(otlp::export(state, target, interval));
+            if let Some(exporter) = exporter {
+                tokio::spawn(otlp::export(exporter));
             }
             let bind_error = |source| ServeError::Bind { what: started.url.clone(), source };
             match listener {

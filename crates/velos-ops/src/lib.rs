@@ -86,7 +86,8 @@ pub use verbs::declarative::{
 };
 pub use verbs::forget::{ForgetOutcome, ForgetRequest};
 pub use verbs::git_source::{git_request as check_git_request, GitRequest};
-pub use verbs::log_follow::{FollowStopper, LogChunk, LogFollow};
+pub use verbs::log_follow::{FollowAdder, FollowStopper, LogChunk, LogFollow};
+pub use verbs::log_lines::LineAssembler;
 pub use verbs::log_model::{
     AppSummary, FlushOutcome, FlushRequest, LogsSummaryOutcome, LogsSummaryRequest, LogsTemplatesOutcome,
     LogsTemplatesRequest, TemplateInfo, LOG_SUMMARY_BUDGET_TOKENS_DEFAULT,

@@ -125,28 +125,56 @@ impl Ops {
         let stopper = FollowStopper::default();
         // Stops whatever began when a later stream fails to begin.
         let follow = LogFollow { names: names.clone(), chunks, stopper: stopper.clone() };
+        let adder = FollowAdder { ops: self.clone(), sender, stopper, streams };
         for name in &names {
-            for &stream in streams.streams() {
-                let reader = self
-                    .connect_running()?
-                    .log_stream(name, stream, lines)
-                    .map_err(|error| daemon_error(error, Some(name)))?;
-                stopper.add(reader.stop);
-                let reader_thread = Reader {
-                    chunks: reader.chunks,
-                    sender: sender.clone(),
-                    stopper: stopper.clone(),
-                    name: name.clone(),
-                    stream,
-                };
-                std::thread::Builder::new()
-                    .name("velos-log-follow".into())
-                    .stack_size(READER_STACK_BYTES)
-                    .spawn(move || reader_thread.run())
-                    .map_err(|error| OpError::io("could not start a log follow's reader thread", &error))?;
-            }
+            adder.add(name, lines)?;
         }
         Ok(follow)
+    }
+
+    /// A follow of no instance yet, that goes on until stopped: add instances with the [`FollowAdder`] (an
+    /// exporter adds the apps it sees appear; a deleted app's streams end by themselves).
+    pub fn follow_open(&self, streams: StreamChoice) -> (LogFollow, FollowAdder) {
+        let (sender, chunks) = mpsc::channel();
+        let stopper = FollowStopper::default();
+        let follow = LogFollow { names: Vec::new(), chunks, stopper: stopper.clone() };
+        (follow, FollowAdder { ops: self.clone(), sender, stopper, streams })
+    }
+}
+
+/// Adds instances to a [`LogFollow`] made by [`Ops::follow_open`], from any thread.
+#[derive(Clone)]
+pub struct FollowAdder {
+    ops: Ops,
+    sender: mpsc::Sender<Result<LogChunk, OpError>>,
+    stopper: FollowStopper,
+    streams: StreamChoice,
+}
+
+impl FollowAdder {
+    /// Follows instance `name` too, from its last `lines` lines.
+    pub fn add(&self, name: &str, lines: u32) -> Result<(), OpError> {
+        for &stream in self.streams.streams() {
+            let reader = self
+                .ops
+                .connect_running()?
+                .log_stream(name, stream, lines)
+                .map_err(|error| daemon_error(error, Some(name)))?;
+            self.stopper.add(reader.stop);
+            let reader_thread = Reader {
+                chunks: reader.chunks,
+                sender: self.sender.clone(),
+                stopper: self.stopper.clone(),
+                name: name.to_string(),
+                stream,
+            };
+            std::thread::Builder::new()
+                .name("velos-log-follow".into())
+                .stack_size(READER_STACK_BYTES)
+                .spawn(move || reader_thread.run())
+                .map_err(|error| OpError::io("could not start a log follow's reader thread", &error))?;
+        }
+        Ok(())
     }
 }
 

@@ -193,7 +193,7 @@ impl Ops {
 
     /// An app's saved log model as it is (not brought up to date: labelling must stay cheap); none when
     /// there is none yet or it does not load.
-    fn saved_model(&self, app: &str) -> Option<AppLog> {
+    pub(crate) fn saved_model(&self, app: &str) -> Option<AppLog> {
         let mut state = load_state(&self.home().log_model_file(app)).ok()??;
         state.log.settle();
         Some(state.log)

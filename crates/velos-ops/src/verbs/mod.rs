@@ -5,6 +5,7 @@ pub mod declarative;
 pub mod forget;
 pub mod git_source;
 pub mod log_follow;
+pub mod log_lines;
 pub mod log_model;
 pub mod logs;
 pub mod patch;
