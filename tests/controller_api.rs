@@ -50,7 +50,8 @@ fn the_controller_serves_the_api_a_project_asks_for_and_stops_when_it_no_longer_
     let dir = tempfile::Builder::new().prefix("velos-served-").tempdir_in("/tmp").unwrap();
     let port = free_port();
     let file = write_project(&velos, dir.path(), &format!("\n[velos.api]\nlisten = \"127.0.0.1:{port}\"\n"));
-    velos.ok(&["apply", &file]);
+    let applied = velos.ok(&["apply", &file]);
+    assert!(applied.contains(&format!("it serves the API on http://127.0.0.1:{port}")), "{applied}");
     wait_until(Duration::from_secs(20), "the controller to serve /healthz", || {
         get(port, "/healthz", None).is_some_and(|(code, _)| code == 200)
     });

@@ -76,17 +76,6 @@ impl HostedServices {
         }
     }
 
-    /// The addresses being served now, as `velos serve` prints them.
-    pub fn served(&self) -> Vec<String> {
-        self.servers
-            .keys()
-            .map(|key| match &key.listen {
-                Listen::Tcp(address) => format!("http://{address}"),
-                Listen::Unix(path) => format!("unix:{}", path.display()),
-            })
-            .collect()
-    }
-
     fn keys(api: &ApiSettings) -> Vec<ServerKey> {
         let tcp = api.listen.map(Listen::Tcp);
         let unix = api.unix.clone().map(Listen::Unix);

@@ -98,7 +98,17 @@ pub async fn follow_all(
     let lines = query.lines.unwrap_or(0);
     let apps = state.ops.list(velos_ops::ListRequest { all: false }).await?.apps;
     let names: Vec<String> = apps.into_iter().take(FOLLOWED_APPS_MAX).map(|record| record.name).collect();
-    let follow = state.ops.run(move |ops| ops.follow_instances(names, streams, lines)).await?;
+    // An app deleted since the LIST is left out, not a failure of the whole follow.
+    let follow = state
+        .ops
+        .run(move |ops| {
+            let (follow, adder) = ops.follow_open(streams);
+            for name in &names {
+                let _ = adder.add(name, lines);
+            }
+            Ok(follow)
+        })
+        .await?;
     Ok(upgrade(socket, follow))
 }
 
