@@ -93,6 +93,44 @@ fn the_cpu_counter_counts_the_time_an_app_burns() {
     });
 }
 
+/// A sample of `velos metrics` for one instance, e.g. `velos_log_lines_total` of `talker`'s `out`.
+fn sample(text: &str, family: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .find(|line| {
+            line.starts_with(&format!("{family}{{")) && labels.iter().all(|label| line.contains(label))
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+#[test]
+fn log_lines_and_bytes_are_counted_per_stream_across_restarts() {
+    let velos = Velos::new();
+    // Three lines (9 bytes) out and one (5 bytes) err per run, then quiet.
+    let talk = "printf 'a\\nbb\\nccc\\n'; printf 'oops\\n' >&2; exec sleep 3600";
+    velos.start("talker", &["/bin/sh", "-c", talk], &[]);
+    let counts = |velos: &Velos| -> [Option<f64>; 4] {
+        let text = velos.ok(&["metrics"]);
+        let name = "name=\"talker\"";
+        [
+            sample(&text, "velos_log_lines_total", &[name, "stream=\"out\""]),
+            sample(&text, "velos_log_bytes_total", &[name, "stream=\"out\""]),
+            sample(&text, "velos_log_lines_total", &[name, "stream=\"err\""]),
+            sample(&text, "velos_log_bytes_total", &[name, "stream=\"err\""]),
+        ]
+    };
+    wait_until(Duration::from_secs(30), "the first run's lines to be counted", || {
+        counts(&velos) == [Some(3.0), Some(9.0), Some(1.0), Some(5.0)]
+    });
+    velos.ok(&["restart", "talker"]);
+    wait_until(Duration::from_secs(30), "the counters to go on past a restart", || {
+        counts(&velos) == [Some(6.0), Some(18.0), Some(2.0), Some(10.0)]
+    });
+    // The same numbers on the wire, for any client: `velos info --json` carries the record.
+    let info: String = velos.ok(&["info", "talker", "--json"]).split_whitespace().collect();
+    assert!(info.contains("\"log_out_lines\":6") && info.contains("\"log_err_bytes\":10"), "{info}");
+}
+
 #[test]
 fn a_signed_push_syncs_its_project_and_a_bad_signature_changes_nothing() {
     let velos = Velos::new();
@@ -244,47 +282,11 @@ fn a_unix_socket_server_is_private_and_still_wants_a_token() {
     assert!(!socket.exists(), "the socket is removed when the server stops");
 }
 
-/// A small OTLP/HTTP receiver: answers 200 to every POST and hands over each body as JSON.
-fn otlp_receiver() -> (String, std::sync::mpsc::Receiver<(String, serde_json::Value)>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            let mut reader = BufReader::new(stream);
-            let (mut request_line, mut length) = (String::new(), 0usize);
-            reader.read_line(&mut request_line).unwrap_or_default();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let _ = reader
-                .get_mut()
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-            let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            if sender.send((request_line.trim().to_string(), json)).is_err() {
-                return;
-            }
-        }
-    });
-    (address, receiver)
-}
-
 #[test]
 fn metrics_are_pushed_to_an_otlp_collector() {
     let velos = Velos::new();
     velos.start("alpha", &["/bin/sleep", "3600"], &[]);
-    let (address, received) = otlp_receiver();
+    let (address, received) = velos_e2e::otlp::receiver();
     let endpoint = format!("http://{address}");
     let _server = ApiServer::start_with(
         &velos,
@@ -292,6 +294,7 @@ fn metrics_are_pushed_to_an_otlp_collector() {
     );
     let (request_line, export) =
         received.recv_timeout(Duration::from_secs(10)).expect("an export within 10 s");
+    // Each push sends the metrics first, then the log lines waiting (none: alpha writes nothing).
     assert_eq!(request_line, "POST /v1/metrics HTTP/1.1");
     let metrics =
         export["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().cloned().unwrap_or_default();
@@ -306,4 +309,28 @@ fn metrics_are_pushed_to_an_otlp_collector() {
     assert_eq!(alpha["asInt"], "1", "{alpha}");
     // The next push comes by itself.
     received.recv_timeout(Duration::from_secs(10)).expect("a second export");
+    // An app's lines are pushed too, from when it is first seen (OTLP logs).
+    velos.start("chatty", &["/bin/sh", "-c", "while :; do echo WARN low disk; sleep 0.1; done"], &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let record = loop {
+        assert!(std::time::Instant::now() < deadline, "no log record of chatty within 20 s");
+        let Ok((line, export)) = received.recv_timeout(Duration::from_secs(5)) else { continue };
+        if line != "POST /v1/logs HTTP/1.1" {
+            continue;
+        }
+        let records = export["resourceLogs"][0]["scopeLogs"][0]["logRecords"].as_array().cloned().unwrap();
+        if let Some(record) = records.into_iter().next() {
+            break record;
+        }
+    };
+    assert_eq!(record["body"]["stringValue"], "WARN low disk", "{record}");
+    assert_eq!(
+        (record["severityText"].as_str(), record["severityNumber"].as_u64()),
+        (Some("WARN"), Some(13))
+    );
+    let attributes = record["attributes"].as_array().unwrap();
+    assert!(
+        attributes.iter().any(|a| a["key"] == "app" && a["value"]["stringValue"] == "chatty"),
+        "{record}"
+    );
 }

@@ -146,7 +146,7 @@ def scenario_metrics():
     families = {family.name: family for family in parse_text(text.text)}
     for name in ["velos_process_up", "velos_process_resident_memory_bytes", "velos_process_restarts",
                  "velos_process_start_time_seconds", "velos_project_synced", "velos_reconcile",
-                 "velos_reconcile_duration_seconds", "velos_drift_apps"]:
+                 "velos_reconcile_duration_seconds", "velos_drift_apps", "velos_log_lines", "velos_log_bytes"]:
         assert name in families, f"{name} missing from {sorted(families)}"
     up = {sample.labels["name"]: sample.value for sample in families["velos_process_up"].samples}
     assert {name for name, value in up.items() if value == 1.0} == expected, up

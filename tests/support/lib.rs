@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)] // test harness: a failed unwrap is a failed test
 pub mod api;
 pub mod git;
+pub mod otlp;
 pub mod python;
 
 pub use python::{python_script as python, repository_root as repository};

@@ -104,6 +104,10 @@ pub const App = struct {
             } else null,
             .last_error = app.last_error,
             .cpu_time_ms = app.cpu_ticks_total *| 1000 / procfs.clockTicksPerSecond(),
+            .log_out_lines = app.logs[@intFromEnum(protocol.Stream.out)].lines_total,
+            .log_out_bytes = app.logs[@intFromEnum(protocol.Stream.out)].bytes_total,
+            .log_err_lines = app.logs[@intFromEnum(protocol.Stream.err)].lines_total,
+            .log_err_bytes = app.logs[@intFromEnum(protocol.Stream.err)].bytes_total,
             .spec = &app.spec,
         };
     }

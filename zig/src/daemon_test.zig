@@ -185,7 +185,7 @@ test "daemon end to end: ping, spawn and exit code, logs, errors, bad frame, shu
     try testing.expectEqualStrings("0.1.0", ping.mapGet("version").?.asStr().?);
 
     // The brief's example: output and exit code come back through the daemon.
-    const started = data(try client.call(.process_start, shSpecArgs, ShSpec{ .name = "hello", .script = "echo hi; exit 3", .restart = "never" }));
+    const started = data(try client.call(.process_start, shSpecArgs, ShSpec{ .name = "hello", .script = "echo hi; echo oops >&2; exit 3", .restart = "never" }));
     try testing.expectEqualStrings("hello", started.mapGet("name").?.asStr().?);
     var info: msgpack.Value = undefined;
     const deadline_ms = sys.monotonicMs() + 3000;
@@ -202,6 +202,17 @@ test "daemon end to end: ping, spawn and exit code, logs, errors, bad frame, shu
     const log_file = try tmp.dir.readFileAlloc(testing.allocator, "home/logs/hello-out.log", 1 << 20);
     defer testing.allocator.free(log_file);
     try testing.expectEqualStrings("hi\n", log_file);
+    // The log counters, per stream, at the end of the record.
+    while (true) {
+        info = data(try client.call(.process_info, nameArgs, @as([]const u8, "hello")));
+        if (info.mapGet("log_err_bytes") != null) break;
+        try testing.expect(sys.monotonicMs() < deadline_ms);
+        sys.sleepMs(5);
+    }
+    try testing.expectEqual(@as(?u64, 1), info.mapGet("log_out_lines").?.asU64());
+    try testing.expectEqual(@as(?u64, 3), info.mapGet("log_out_bytes").?.asU64());
+    try testing.expectEqual(@as(?u64, 1), info.mapGet("log_err_lines").?.asU64());
+    try testing.expectEqual(@as(?u64, 5), info.mapGet("log_err_bytes").?.asU64());
 
     // kill -9 of a running app: restarted at once with a new pid; STOP then brings it down for good.
     const sleeper = data(try client.call(.process_start, shSpecArgs, ShSpec{ .name = "sleeper", .script = "exec sleep 100", .restart = "always" }));

@@ -18,10 +18,11 @@ const golden_file_bytes_max = 64 * 1024;
 
 /// Every vector in schemas/ipc/, each tested below; `every golden file is tested` keeps this list honest.
 const golden_names = [_][]const u8{
-    "ping_request",     "start_request",         "start_by_name_request", "log_read_request",
-    "ping_reply",       "list_reply",            "error_reply",           "log_reply",
-    "stream_end_reply", "bad_magic",             "bad_version",           "too_large",
-    "truncated_header", "start_inplace_request", "info_inplace_reply",    "ping_tracking_reply",
+    "ping_request",        "start_request",         "start_by_name_request", "log_read_request",
+    "ping_reply",          "list_reply",            "error_reply",           "log_reply",
+    "stream_end_reply",    "bad_magic",             "bad_version",           "too_large",
+    "truncated_header",    "start_inplace_request", "info_inplace_reply",    "ping_tracking_reply",
+    "info_counters_reply",
 };
 
 const Golden = struct {
@@ -288,6 +289,33 @@ test "golden info_inplace_reply" {
     var out: std.ArrayList(u8) = .empty;
     defer out.deinit(testing.allocator);
     try protocol.writeRecord(&out, testing.allocator, 11, record);
+    try golden.expectEqualBytes(out.items);
+}
+
+test "golden info_counters_reply" {
+    const golden = try loadGolden("info_counters_reply");
+    defer golden.deinit();
+    const record: protocol.Record = .{
+        .name = "web",
+        .pid = 31337,
+        .status = .running,
+        .restarts = 2,
+        .cpu = 1.5,
+        .memory = 10485760,
+        .uptime_ms = 65000,
+        .exit_code = 1,
+        .exit_signal = null,
+        .last_error = null,
+        .spec = &golden_spec,
+        .cpu_time_ms = 2250,
+        .log_out_lines = 3000,
+        .log_out_bytes = 300000,
+        .log_err_lines = 2,
+        .log_err_bytes = 70,
+    };
+    var out: std.ArrayList(u8) = .empty;
+    defer out.deinit(testing.allocator);
+    try protocol.writeRecord(&out, testing.allocator, 12, record);
     try golden.expectEqualBytes(out.items);
 }
 

@@ -111,8 +111,11 @@ pub const StreamLog = struct {
     generations: ?rotation.Generations = null,
     ring: Ring = .{},
     pipe_grown: bool = false,
-    /// Every byte read from the pipe.
+    /// Every byte read from the pipe, over all the app's runs (the record's `log_*_bytes`).
     bytes_total: u64 = 0,
+    /// Every newline read from the pipe (the record's `log_*_lines`): a last line without one is counted
+    /// when its newline comes.
+    lines_total: u64 = 0,
     /// When data last arrived (ms, monotonic): the file is closed once this is old.
     last_data_ms: u64 = 0,
     /// Opening or writing the file failed (ENOSPC, EACCES, ...): reported once, then retried with each chunk.
@@ -198,6 +201,7 @@ pub const StreamLog = struct {
         if (count == 0) return .empty; // no writer left (only after close) — nothing to do
         const bytes = buffer[0..count];
         log.bytes_total += count;
+        log.lines_total += countNewlines(bytes);
         log.last_data_ms = now_ms;
 
         if (!log.pipe_grown and count >= 64 * 1024) {
@@ -310,11 +314,43 @@ pub const StreamLog = struct {
 };
 
 /// "NAME-out.log" or "NAME-err.log" into `buffer`.
+/// The newlines in `bytes`, 32 bytes at a time: this runs on every byte an app writes, so it must cost
+/// next to nothing beside the read and the file write.
+pub fn countNewlines(bytes: []const u8) u64 {
+    const lanes = 32;
+    const Lane = @Vector(lanes, u8);
+    const newlines: Lane = @splat('\n');
+    var total: u64 = 0;
+    var index: usize = 0;
+    while (index + lanes <= bytes.len) : (index += lanes) {
+        const chunk: Lane = bytes[index..][0..lanes].*;
+        const matches: u32 = @bitCast(chunk == newlines);
+        total += @popCount(matches);
+    }
+    for (bytes[index..]) |byte| total += @intFromBool(byte == '\n');
+    return total;
+}
+
 pub fn fileName(buffer: []u8, name: []const u8, stream_suffix: []const u8) error{NoSpaceLeft}![]u8 {
     return std.fmt.bufPrint(buffer, "{s}-{s}.log", .{ name, stream_suffix });
 }
 
 const testing = std.testing;
+
+test "countNewlines counts every newline, in whole vectors and in the tail" {
+    try testing.expectEqual(@as(u64, 0), countNewlines(""));
+    try testing.expectEqual(@as(u64, 0), countNewlines("no newline at all"));
+    try testing.expectEqual(@as(u64, 2), countNewlines("a\nb\n"));
+    var bytes: [100]u8 = undefined;
+    for (&bytes, 0..) |*byte, index| byte.* = if (index % 3 == 0) '\n' else 'x';
+    // 34 newlines (0, 3, ..., 99): 96 bytes in three vectors, 4 in the tail.
+    try testing.expectEqual(@as(u64, 34), countNewlines(&bytes));
+    for (0..bytes.len) |start| {
+        var expected: u64 = 0;
+        for (bytes[start..]) |byte| expected += @intFromBool(byte == '\n');
+        try testing.expectEqual(expected, countNewlines(bytes[start..]));
+    }
+}
 
 test "every byte written to the pipe reaches the file and the ring, across writers" {
     var tmp = testing.tmpDir(.{});
@@ -355,6 +391,7 @@ test "every byte written to the pipe reaches the file and the ring, across write
     try testing.expectEqual(@as(?sys.Error, null), report.file_error);
     try testing.expect(!report.rotated);
     try testing.expectEqual(@as(u64, expected.items.len), log.bytes_total);
+    try testing.expectEqual(@as(u64, 3000), log.lines_total);
     var last: std.ArrayList(u8) = .empty;
     defer last.deinit(testing.allocator);
     try log.ring.lastLines(2, &last, testing.allocator);

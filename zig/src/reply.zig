@@ -189,7 +189,16 @@ pub fn writeEmpty(out: *std.ArrayList(u8), allocator: Allocator, id: u32) error{
 
 /// A process record, keys in PROTOCOL.md's order.
 pub fn encodeRecord(enc: Encoder, record: Record) Encoder.Error!void {
-    try enc.mapHeader(11 + @as(u32, @intFromBool(record.cpu_time_ms != 0)));
+    const counters = [_]struct { key: []const u8, value: u64 }{
+        .{ .key = "cpu_time_ms", .value = record.cpu_time_ms },
+        .{ .key = "log_out_lines", .value = record.log_out_lines },
+        .{ .key = "log_out_bytes", .value = record.log_out_bytes },
+        .{ .key = "log_err_lines", .value = record.log_err_lines },
+        .{ .key = "log_err_bytes", .value = record.log_err_bytes },
+    };
+    var counters_present: u32 = 0;
+    for (counters) |counter| counters_present += @intFromBool(counter.value != 0);
+    try enc.mapHeader(11 + counters_present);
     try enc.str("name");
     try enc.str(record.name);
     try enc.str("pid");
@@ -212,9 +221,12 @@ pub fn encodeRecord(enc: Encoder, record: Record) Encoder.Error!void {
     if (record.last_error) |text| try enc.str(text) else try enc.nil();
     try enc.str("spec");
     try encodeSpec(enc, record.spec.*);
-    if (record.cpu_time_ms != 0) {
-        try enc.str("cpu_time_ms");
-        try enc.uint(record.cpu_time_ms);
+    // Counters last, each only when not 0: a client that predates one ignores it, and a record without
+    // any encodes as before they existed.
+    for (counters) |counter| {
+        if (counter.value == 0) continue;
+        try enc.str(counter.key);
+        try enc.uint(counter.value);
     }
 }
 

@@ -276,6 +276,13 @@ pub const Record = struct {
     /// CPU time of the app's processes since the daemon started, over all its runs: a counter for
     /// `velos_process_cpu_seconds_total`. Encoded only when not 0 (so the golden records stay as they were).
     cpu_time_ms: u64 = 0,
+    /// Lines (newlines) and bytes the app wrote to each stream since the daemon registered it, over all
+    /// its runs (counters for `velos_log_lines_total` / `velos_log_bytes_total`). Each encoded after
+    /// `cpu_time_ms`, and only when not 0.
+    log_out_lines: u64 = 0,
+    log_out_bytes: u64 = 0,
+    log_err_lines: u64 = 0,
+    log_err_bytes: u64 = 0,
 };
 
 /// PING's data.

@@ -5,13 +5,17 @@
 //! constant time), a `Host`/`Origin` check against the listen address, body and header limits, a bounded
 //! number of connections, errors as `{"error": {"kind", "message", "hint"}}`. `/openapi.json` is built from
 //! the route table and the types' JSON Schemas; `schemas/openapi.json` is its checked-in copy.
-mod daemon_stream;
 mod error;
 mod guard;
+mod hosted;
+#[cfg(feature = "otlp")]
+mod hosted_otlp;
 mod op_error;
 mod openapi;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_logs;
 mod routes;
 mod scrape;
 mod server;
@@ -21,6 +25,7 @@ mod token;
 mod webhook;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use hosted::HostedServices;
 pub use token::{token_lines, Scope, TokenError, Tokens, TOKEN_FILE};
 
 use std::net::SocketAddr;
@@ -31,7 +36,7 @@ use std::sync::{Arc, Mutex};
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:9700";
 
 /// Where to listen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Listen {
     Tcp(SocketAddr),
     /// A Unix socket, created 0600.
@@ -77,7 +82,7 @@ pub enum ServeError {
 }
 
 /// What a started server says about itself.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Started {
     /// `http://127.0.0.1:9700` or `unix:/path`.
     pub url: String,
@@ -102,6 +107,30 @@ pub fn metrics_text(home: &Path, format: velos_metrics::Format) -> Result<String
 
 /// Runs the server until SIGINT or SIGTERM. `on_ready` is called once it listens.
 pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(), ServeError> {
+    let server = bind(options)?;
+    on_ready(server.started());
+    server.run(shutdown_signal())
+}
+
+/// A server bound to its address (so every reason it cannot start is known), not serving yet.
+pub struct BoundServer {
+    listener: Bound,
+    router: axum::Router,
+    started: Started,
+    unix_path: Option<PathBuf>,
+    #[cfg(feature = "otlp")]
+    exporter: Option<otlp::Exporter>,
+}
+
+impl std::fmt::Debug for BoundServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundServer").field("started", &self.started).finish_non_exhaustive()
+    }
+}
+
+/// Binds the address of `options` and makes the tokens (creating `api.token` on the first start). An
+/// address off loopback is refused when the token file holds no token.
+pub fn bind(options: ServeOptions) -> Result<BoundServer, ServeError> {
     let (tokens, created_tokens) = Tokens::load_or_create(&options.home)?;
     // Bound before the guard is made: with port 0 the allowed `Host` names the port the kernel chose.
     let (listener, hosts, url) = match &options.listen {
@@ -130,43 +159,73 @@ pub fn serve(options: ServeOptions, on_ready: impl FnOnce(&Started)) -> Result<(
         caches: scrape::Caches::default(),
         deliveries: Mutex::new(webhook::Deliveries::default()),
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_blocking_threads(16)
-        .build()
-        .map_err(ServeError::Runtime)?;
     #[cfg(feature = "otlp")]
     let exporter = match &options.otlp {
-        Some(otlp) => Some((otlp::target(&otlp.endpoint).map_err(ServeError::Otlp)?, otlp.interval)),
+        Some(otlp) => Some(otlp::Exporter {
+            home: options.home.clone(),
+            ops: shared.ops.blocking().clone(),
+            caches: Arc::default(),
+            target: otlp::target(&otlp.endpoint).map_err(ServeError::Otlp)?,
+            options: otlp.clone(),
+            who: "velos serve",
+        }),
         None => None,
     };
-    #[cfg(feature = "otlp")]
-    let exporter_state = shared.clone();
-    let router = routes::router(shared);
-    let token_file = tokens.path().to_path_buf();
-    runtime.block_on(async move {
+    let unix_path = match &options.listen {
+        Listen::Unix(path) => Some(path.clone()),
+        Listen::Tcp(_) => None,
+    };
+    Ok(BoundServer {
+        listener,
+        router: routes::router(shared),
+        started: Started { url, token_file: tokens.path().to_path_buf(), created_tokens },
+        unix_path,
         #[cfg(feature = "otlp")]
-        if let Some((target, interval)) = exporter {
-            tokio::spawn(otlp::export(exporter_state, target, interval));
-        }
-        let bind_error = |source| ServeError::Bind { what: url.clone(), source };
-        match listener {
-            Bound::Tcp(listener) => {
-                let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
-                on_ready(&Started { url: url.clone(), token_file, created_tokens });
-                server::serve(listener, router, shutdown_signal()).await;
+        exporter,
+    })
+}
+
+impl BoundServer {
+    pub fn started(&self) -> &Started {
+        &self.started
+    }
+
+    /// Serves on a runtime of its own, on this thread, until `shutdown` resolves; a Unix socket is removed
+    /// then. Connections still open are dropped with the runtime.
+    pub fn run(self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), ServeError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(16)
+            .build()
+            .map_err(ServeError::Runtime)?;
+        let BoundServer { listener, router, started, unix_path, .. } = self;
+        #[cfg(feature = "otlp")]
+        let exporter = self.exporter;
+        let served = runtime.block_on(async move {
+            #[cfg(feature = "otlp")]
+            if let Some(exporter) = exporter {
+                tokio::spawn(otlp::export(exporter));
             }
-            Bound::Unix(listener) => {
-                let listener = tokio::net::UnixListener::from_std(listener).map_err(bind_error)?;
-                on_ready(&Started { url: url.clone(), token_file, created_tokens });
-                server::serve(listener, router, shutdown_signal()).await;
-                if let Listen::Unix(path) = &options.listen {
-                    let _ = std::fs::remove_file(path);
+            let bind_error = |source| ServeError::Bind { what: started.url.clone(), source };
+            match listener {
+                Bound::Tcp(listener) => {
+                    let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
+                    server::serve(listener, router, shutdown).await;
+                }
+                Bound::Unix(listener) => {
+                    let listener = tokio::net::UnixListener::from_std(listener).map_err(bind_error)?;
+                    server::serve(listener, router, shutdown).await;
                 }
             }
+            Ok(())
+        });
+        if let Some(path) = unix_path {
+            let _ = std::fs::remove_file(path);
         }
-        Ok(())
-    })
+        // Blocking work still running (a verb, a log follow) is not waited for past this.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        served
+    }
 }
 
 /// A listening socket, before the runtime takes it.

@@ -6,6 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::git_auth::{transport, GitAuth, Transport};
 use crate::raw::{RawGit, RawVelos};
 use crate::resolve::Context;
+use crate::services::{ApiSettings, OtlpSettings};
 use crate::units::parse_duration_ms;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -34,18 +35,32 @@ pub struct ControllerSettings {
     pub resync_ms: u64,
     /// Follow this repository instead of the file's own apps.
     pub git: Option<GitSource>,
+    /// `[velos.api]`: serve the REST API from the controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiSettings>,
+    /// `[velos.otlp]`: export metrics and log lines from the controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<OtlpSettings>,
 }
 
 impl Default for ControllerSettings {
     fn default() -> ControllerSettings {
-        ControllerSettings { watch: false, self_heal: true, resync_ms: RESYNC_DEFAULT_MS, git: None }
+        ControllerSettings {
+            watch: false,
+            self_heal: true,
+            resync_ms: RESYNC_DEFAULT_MS,
+            git: None,
+            api: None,
+            otlp: None,
+        }
     }
 }
 
 impl ControllerSettings {
-    /// Whether this project needs the controller running: it watches its file or follows git.
+    /// Whether this project needs the controller running: it watches its file, follows git, or has the
+    /// controller serve the API or export to a collector.
     pub fn wants_controller(&self) -> bool {
-        self.watch || self.git.is_some()
+        self.watch || self.git.is_some() || self.api.is_some() || self.otlp.is_some()
     }
 }
 
@@ -87,11 +102,15 @@ pub(crate) fn resolve(
         None => defaults.resync_ms,
     };
     let git = raw.git.as_ref().and_then(|git| resolver.git(git));
+    let api = raw.api.as_ref().and_then(|api| resolver.api(api));
+    let otlp = raw.otlp.as_ref().and_then(|otlp| resolver.otlp(otlp));
     Some(ControllerSettings {
         watch: raw.watch.unwrap_or(defaults.watch),
         self_heal: raw.self_heal.unwrap_or(defaults.self_heal),
         resync_ms,
         git,
+        api,
+        otlp,
     })
 }
 

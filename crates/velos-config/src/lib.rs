@@ -24,6 +24,7 @@ pub mod raw;
 mod read;
 mod resolve;
 mod rollout;
+mod services;
 mod shell;
 mod units;
 pub use units::human;
@@ -38,6 +39,7 @@ pub use git_auth::{host as repo_host, transport, GitAuth, TokenSource, Transport
 pub use patch::{apply_patch, patched_text, Patch};
 pub use raw::json_schema;
 pub use rollout::{OnFailure, RawRollout, Rollout, Strategy, MAX_UNAVAILABLE_DEFAULT, MAX_UNAVAILABLE_MAX};
+pub use services::{ApiSettings, OtlpSettings, OTLP_INTERVAL_DEFAULT_MS};
 pub use shell::quote_program;
 pub use velos_core::{AppSpec, RestartPolicy};
 pub use velos_health::{Check, Probe, Use as CheckUse};

@@ -56,6 +56,50 @@ pub struct RawVelos {
     /// changes (which they always may; a human approves with `velos proposals approve ID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<RawAgents>,
+    /// Serve the REST API (what `velos serve` serves) from the controller, for as long as this file asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<RawApi>,
+    /// Export the metrics and the log lines to an OpenTelemetry collector (OTLP/HTTP JSON) from the
+    /// controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<RawOtlp>,
+}
+
+/// `[velos.api]`: the REST API served by the controller (docs/API.md). Tokens are those of `velos serve`:
+/// `$VELOS_HOME/api.token`, created on the first start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Api")]
+pub struct RawApi {
+    /// A TCP address, `"127.0.0.1:9700"` or `"[::1]:9700"`. One off loopback is served only when the token
+    /// file holds a token (`velos status` says why otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub listen: Option<String>,
+    /// A Unix socket to serve on (created 0600), relative to this file's folder or absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub unix: Option<String>,
+    /// More names the server answers to in the `Host` header (a DNS name of a non-loopback `listen`, a
+    /// reverse proxy's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_hosts: Option<Vec<String>>,
+}
+
+/// `[velos.otlp]`: push to an OpenTelemetry collector over OTLP/HTTP (JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Otlp")]
+pub struct RawOtlp {
+    /// The collector, `"http://127.0.0.1:4318"`: metrics go to `/v1/metrics`, log lines to `/v1/logs`.
+    #[schemars(length(min = 1))]
+    pub endpoint: String,
+    /// Headers sent with every export (`{ "x-tenant" = "shop" }`). Not for secrets: this file is not one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, EnvValue>>,
+    /// How often to export (default `"10s"`, at least `"1s"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Duration>,
 }
 
 /// `[velos.agents]`: the policy for AI agents (docs/MCP.md).

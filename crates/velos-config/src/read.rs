@@ -128,6 +128,18 @@ pub(crate) const VELOS: &[Field] = &[
     optional("resync", Kind::Duration),
     optional("git", Kind::Table(GIT)),
     optional("agents", Kind::Table(AGENTS)),
+    optional("api", Kind::Table(API)),
+    optional("otlp", Kind::Table(OTLP)),
+];
+pub(crate) const API: &[Field] = &[
+    optional("listen", Kind::String),
+    optional("unix", Kind::String),
+    optional("allow_hosts", Kind::Strings),
+];
+pub(crate) const OTLP: &[Field] = &[
+    Field { name: "endpoint", kind: Kind::String, required: true },
+    optional("headers", Kind::Env),
+    optional("interval", Kind::Duration),
 ];
 pub(crate) const AGENTS: &[Field] = &[optional("apply", Kind::Boolean), optional("restart", Kind::Boolean)];
 pub(crate) const GIT: &[Field] = &[
@@ -341,7 +353,7 @@ pub(crate) fn read(
 }
 
 /// Stands for a missing required string while the rest of the file is checked; never reaches a spec.
-const PLACEHOLDER: &str = "velos-placeholder";
+pub(crate) const PLACEHOLDER: &str = "velos-placeholder";
 
 fn decode<S: AsRef<str>>(
     deserializer: toml_edit::de::Deserializer<S>,
@@ -412,6 +424,7 @@ impl Reader<'_> {
                 "repo" => {
                     Some("add the repository to follow, e.g. `repo = \"file:///srv/deploy.git\"`".into())
                 }
+                "endpoint" => Some("add the collector, e.g. `endpoint = \"http://127.0.0.1:4318\"`".into()),
                 _ => None,
             };
             self.error(header.clone(), format!("missing `{}` {}", field.name, location(path)), help);

@@ -31,7 +31,17 @@ fn no_velos_table_means_no_controller() {
 fn an_empty_velos_table_gives_the_defaults() {
     let settings = project(&format!("{APPS}\n[velos]\n")).controller.expect("settings");
     assert_eq!(settings, ControllerSettings::default());
-    assert_eq!(settings, ControllerSettings { watch: false, self_heal: true, resync_ms: 30_000, git: None });
+    assert_eq!(
+        settings,
+        ControllerSettings {
+            watch: false,
+            self_heal: true,
+            resync_ms: 30_000,
+            git: None,
+            api: None,
+            otlp: None
+        }
+    );
     assert!(!settings.wants_controller());
 }
 
@@ -65,6 +75,8 @@ poll = \"5s\"
                 poll_ms: 5_000,
                 auth: GitAuth::default(),
             }),
+            api: None,
+            otlp: None,
         }
     );
     assert!(settings.wants_controller());

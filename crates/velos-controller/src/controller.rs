@@ -16,6 +16,8 @@ pub struct Controller {
     pub(crate) locks: BTreeMap<String, (ProjectLock, String)>,
     pub(crate) listener: Option<SyncListener>,
     pub(crate) pid: u32,
+    /// The API and exports the targets ask for, when this process can run them.
+    pub(crate) services: Option<Box<dyn Services>>,
 }
 
 impl Controller {
@@ -43,10 +45,30 @@ impl Controller {
             locks: BTreeMap::new(),
             listener: None,
             pid: std::process::id(),
+            services: None,
         };
         controller.refresh_targets();
         controller.update_watch();
         Ok(controller)
+    }
+
+    /// Runs what the targets' `[velos.api]` and `[velos.otlp]` ask for with `services`.
+    pub fn with_services(mut self, services: Box<dyn Services>) -> Controller {
+        self.services = Some(services);
+        self
+    }
+
+    /// Tells the services what target `key` asks for now; the problem, if part of it cannot run.
+    pub(crate) fn sync_services(
+        &mut self,
+        key: &str,
+        settings: Option<&ControllerSettings>,
+    ) -> Option<ServiceProblem> {
+        let problem = self.services.as_mut()?.sync(key, settings).err();
+        if let Some(problem) = &problem {
+            self.log(&format!("{key}: {}", problem.message));
+        }
+        problem
     }
 
     /// Listens on `controller.sock` for `sync` requests. False when another controller listens there
@@ -160,6 +182,7 @@ impl Controller {
         let gone: Vec<String> = self.targets.keys().filter(|key| !keys.contains(*key)).cloned().collect();
         for key in gone {
             if let Some(mut state) = self.targets.remove(&key) {
+                self.sync_services(&key, None);
                 self.release(&mut state);
             }
         }

@@ -15,11 +15,16 @@ impl Controller {
             Ok(None) => {
                 // A registered file that no longer asks for the controller: stop following it.
                 self.log(&format!("{}: no longer asks for the controller", state.target.key()));
+                self.sync_services(&state.target.key(), None);
                 let _ = unregister_target(&self.home, &state.target);
                 self.release(state);
                 return false;
             }
-            Ok(Some(desired)) => self.converge(state, desired),
+            Ok(Some(desired)) => {
+                let settings = state.settings.clone();
+                state.service_problem = self.sync_services(&state.target.key(), Some(&settings));
+                self.converge(state, desired)
+            }
             Err(failure) => self.fail(state, failure),
         };
         let interval = state.interval();
@@ -162,15 +167,17 @@ impl Controller {
         let Some(project) = state.owner.clone() else {
             return; // another controller's project: its status is not ours to write
         };
+        let (sync_state, message, class, hint) =
+            with_service_problem(converged, state.service_problem.as_ref());
         let record = ControllerRecord {
             project,
             source: source.to_string(),
             revision: state.applied.clone().flatten().unwrap_or_default(),
             desired_revision: desired.map(str::to_string),
-            state: converged.state,
-            message: converged.message.clone(),
-            error_class: converged.class,
-            hint: converged.hint.clone(),
+            state: sync_state,
+            message,
+            error_class: class,
+            hint,
             self_heal: state.settings.self_heal,
             updated_unix_ms: unix_ms,
             last_apply_unix_ms: state.last_apply_unix_ms,
@@ -401,6 +408,27 @@ impl Controller {
     }
 }
 
+/// The status to write: `converged`, unless what `[velos.api]` / `[velos.otlp]` ask for cannot run — a
+/// terminal error of the project's file even when its apps are synced (another save is needed to fix it).
+/// While an apply is under way that is what status says; the problem shows at the end of the look.
+fn with_service_problem(
+    converged: &Converged,
+    problem: Option<&ServiceProblem>,
+) -> (SyncState, String, Option<ErrorClass>, Option<String>) {
+    let plain = (converged.state, converged.message.clone(), converged.class, converged.hint.clone());
+    match problem {
+        None => plain,
+        Some(_) if converged.state == SyncState::Progressing => plain,
+        Some(problem) if converged.state == SyncState::Error => {
+            let message = format!("{}; {}", converged.message, problem.message);
+            (SyncState::Error, message, converged.class, converged.hint.clone().or(problem.hint.clone()))
+        }
+        Some(problem) => {
+            (SyncState::Error, problem.message.clone(), Some(ErrorClass::Terminal), problem.hint.clone())
+        }
+    }
+}
+
 /// `web: spec changed behind Velos's back; api: missing`: why the host differs from the file, from the plan
 /// of a revision already applied (so every difference is drift).
 pub fn drift_message(plan: &Plan, live: &[ProcessRecord]) -> String {
@@ -441,12 +469,27 @@ pub fn run_controller(
     daemon: DaemonFactory,
     options: ControllerOptions,
 ) -> Result<(), ControllerError> {
+    run_controller_with(home, targets, daemon, options, None)
+}
+
+/// [`run_controller`], running what the projects' `[velos.api]` and `[velos.otlp]` ask for with
+/// `services` (the system controller does; a foreground `velos apply --watch` does not).
+pub fn run_controller_with(
+    home: &Path,
+    targets: Targets,
+    daemon: DaemonFactory,
+    options: ControllerOptions,
+    services: Option<Box<dyn Services>>,
+) -> Result<(), ControllerError> {
     let (handle, events) = channel();
     // `controller.sock` is the system controller's while anything is registered: a foreground loop
     // (`velos apply --watch`) never takes it, even while that controller restarts.
     let foreground = matches!(targets, Targets::Fixed(_));
     let mut controller =
         Controller::new(home, targets, daemon, Box::new(SystemClock), options, Some(&handle))?;
+    if let Some(services) = services {
+        controller = controller.with_services(services);
+    }
     let listening = !(foreground && controller_wanted(home)) && controller.listen(&handle)?;
     if !foreground {
         // The supervised controller probes; a foreground loop (`apply --watch`) leaves it to that one, so no

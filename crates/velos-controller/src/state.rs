@@ -26,6 +26,8 @@ pub(crate) struct TargetState {
     /// Transient failures in a row.
     pub(crate) failures: u32,
     pub(crate) last_apply_unix_ms: Option<u64>,
+    /// Why what `[velos.api]` / `[velos.otlp]` ask for does not run, at the last look.
+    pub(crate) service_problem: Option<ServiceProblem>,
 }
 
 impl TargetState {
@@ -49,6 +51,7 @@ impl TargetState {
             next_at: now,
             failures: 0,
             last_apply_unix_ms: None,
+            service_problem: None,
         }
     }
 

@@ -103,6 +103,19 @@ pub struct ProcessRecord {
     /// from the wire while 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cpu_time_ms: u64,
+    /// Lines (newlines) the app wrote to stdout since the daemon registered it, over all its runs (a
+    /// counter, reset only with the daemon); absent from the wire while 0, as are the three below.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_out_lines: u64,
+    /// Bytes the app wrote to stdout (a counter).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_out_bytes: u64,
+    /// Lines the app wrote to stderr (a counter).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_err_lines: u64,
+    /// Bytes the app wrote to stderr (a counter).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_err_bytes: u64,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -125,6 +138,18 @@ impl ProcessRecord {
             last_error: None,
             spec,
             cpu_time_ms: 0,
+            log_out_lines: 0,
+            log_out_bytes: 0,
+            log_err_lines: 0,
+            log_err_bytes: 0,
+        }
+    }
+
+    /// Lines and bytes written to `stream` (the log counters).
+    pub fn log_counts(&self, stream: Stream) -> (u64, u64) {
+        match stream {
+            Stream::Out => (self.log_out_lines, self.log_out_bytes),
+            Stream::Err => (self.log_err_lines, self.log_err_bytes),
         }
     }
 }

@@ -90,6 +90,7 @@ fn every_golden_file_is_covered() {
         "bad_magic.hex",
         "bad_version.hex",
         "error_reply.hex",
+        "info_counters_reply.hex",
         "info_inplace_reply.hex",
         "list_reply.hex",
         "log_read_request.hex",
@@ -211,6 +212,10 @@ fn list_reply() {
             last_error: None,
             spec: stored_spec,
             cpu_time_ms: 0,
+            log_out_lines: 0,
+            log_out_bytes: 0,
+            log_err_lines: 0,
+            log_err_bytes: 0,
         }]
     );
 }
@@ -236,8 +241,24 @@ fn info_inplace_reply() {
             // `replace` false and `autostart` true: absent from a record, their defaults.
             spec: golden_inplace_spec(),
             cpu_time_ms: 0,
+            log_out_lines: 0,
+            log_out_bytes: 0,
+            log_err_lines: 0,
+            log_err_bytes: 0,
         }
     );
+}
+
+#[test]
+fn info_counters_reply() {
+    let reply = reply("info_counters_reply.hex");
+    assert_eq!(reply.id, 12);
+    let record: ProcessRecord = data(reply);
+    assert_eq!(
+        (record.cpu_time_ms, record.log_counts(Stream::Out), record.log_counts(Stream::Err)),
+        (2250, (3000, 300_000), (2, 70))
+    );
+    assert_eq!((record.name.as_str(), record.restarts, record.spec), ("web", 2, golden_spec()));
 }
 
 #[test]
@@ -271,6 +292,7 @@ fn replies_decode_when_fed_one_byte_at_a_time() {
         "ping_reply.hex",
         "list_reply.hex",
         "info_inplace_reply.hex",
+        "info_counters_reply.hex",
         "error_reply.hex",
         "log_reply.hex",
         "stream_end_reply.hex",

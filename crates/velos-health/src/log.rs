@@ -64,15 +64,32 @@ impl Cursor {
             Some(end) => text.split_at(end + 1),
             None => ("", text.as_str()),
         };
-        let found = complete.lines().any(|line| pattern.is_match(line));
+        // The pattern sees the line as the app wrote it: without the daemon's `log.timestamps` prefix, so
+        // `^worker ready$` matches whether timestamps are on (the default) or off.
+        let found = complete.lines().any(|line| pattern.is_match(without_time_prefix(line)));
         self.partial = rest.chars().take(64 * 1024).collect();
         Ok(found)
+    }
+}
+
+/// `line` without the daemon's time prefix (`2026-11-23T22:20:55.123Z `), when it has one.
+fn without_time_prefix(line: &str) -> &str {
+    match velos_log_engine::time::parse_utc_prefix(line.as_bytes()) {
+        Some((_, length)) => line.get(length..).unwrap_or(line),
+        None => line,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_daemons_time_prefix_is_not_part_of_the_line() {
+        assert_eq!(without_time_prefix("2026-11-23T22:20:55.123Z worker ready"), "worker ready");
+        assert_eq!(without_time_prefix("worker ready"), "worker ready");
+        assert_eq!(without_time_prefix("2026-11-23 worker"), "2026-11-23 worker");
+    }
     use std::io::Write;
 
     #[test]

@@ -7,7 +7,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
-use velos_core::{ProcessRecord, Status};
+use velos_core::{ProcessRecord, Status, Stream};
 
 /// Upper bounds of `velos_reconcile_duration_seconds`: an apply takes from a few milliseconds (nothing to
 /// do) to the apply timeout (60 s by default) when it waits for an app that never comes up.
@@ -27,6 +27,8 @@ pub(crate) struct Instance {
     pub(crate) start_time_seconds: Option<f64>,
     pub(crate) restarts: u64,
     pub(crate) health: Option<crate::HealthSample>,
+    /// Lines and bytes written, stdout then stderr (the daemon's counters).
+    pub(crate) log_counts: [(u64, u64); 2],
 }
 
 impl Instance {
@@ -44,6 +46,7 @@ impl Instance {
             start_time_seconds: running.then(|| now_unix_ms.saturating_sub(record.uptime_ms) as f64 / 1000.0),
             restarts: u64::from(record.restarts),
             health: None,
+            log_counts: [record.log_counts(Stream::Out), record.log_counts(Stream::Err)],
         }
     }
 
@@ -129,6 +132,7 @@ impl Collector for Scrape {
         if instances.iter().any(|i| i.health.is_some()) {
             self.encode_health(&mut encoder)?;
         }
+        self.encode_logs(&mut encoder)?;
         self.encode_projects(&mut encoder)
     }
 }
@@ -167,6 +171,28 @@ impl Scrape {
         })
     }
 
+    /// `velos_log_lines_total` and `velos_log_bytes_total`, one series per instance and stream.
+    fn encode_logs(&self, encoder: &mut DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let streams: Vec<(&Instance, &'static str, (u64, u64))> = self
+            .instances
+            .iter()
+            .flat_map(|i| [(i, "out", i.log_counts[0]), (i, "err", i.log_counts[1])])
+            .collect();
+        fn labels<'a>(i: &'a Instance, stream: &'static str) -> [(&'static str, &'a str); 4] {
+            [("project", &i.project), ("app", &i.app), ("name", &i.name), ("stream", stream)]
+        }
+        let lines = ("velos_log_lines", "Lines written since the daemon started", None, MetricType::Counter);
+        family(encoder, lines, &streams, |(i, stream, (count, _))| {
+            Some((labels(i, stream), ConstCounter::new(*count)))
+        })?;
+        let bytes = ("velos_log_bytes", "Bytes written since the daemon started", None, MetricType::Counter);
+        family(encoder, bytes, &streams, |(i, stream, (_, count))| {
+            Some((labels(i, stream), ConstCounter::new(*count)))
+        })
+    }
+}
+
+impl Scrape {
     fn encode_projects(&self, encoder: &mut DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let projects = &self.projects;
         fn label(p: &ProjectSample) -> [(&'static str, &str); 1] {

@@ -16,6 +16,8 @@
 //! | `velos_process_resident_memory_bytes` | gauge | resident bytes of its process tree, as sampled |
 //! | `velos_process_start_time_seconds` | gauge | Unix time the running process started (running only) |
 //! | `velos_process_restarts_total` | counter | automatic restarts since a client last started it |
+//! | `velos_log_lines_total{stream}` | counter | lines the instance wrote to `out` / `err` since the daemon started |
+//! | `velos_log_bytes_total{stream}` | counter | bytes the instance wrote to `out` / `err` since the daemon started |
 //! | `velos_project_synced` | gauge | 1 when the host runs what the project's file says |
 //! | `velos_reconcile_total{result}` | counter | recorded applies, `result` = `ok` or `failed` |
 //! | `velos_reconcile_duration_seconds` | histogram | how long each recorded apply took |

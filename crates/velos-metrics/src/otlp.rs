@@ -78,6 +78,22 @@ pub fn export_request(snapshot: &Snapshot, start_unix_ms: u64, host: &str) -> Va
             })
         })
         .collect();
+    let per_stream = |index: usize, value: &dyn Fn((u64, u64)) -> u64| -> Vec<Value> {
+        instances
+            .iter()
+            .map(|i| {
+                let [project, app, name] = i.labels();
+                let stream = if index == 0 { "out" } else { "err" };
+                let labels = [project, app, name, ("stream", stream)];
+                point(&labels, &time, &start, as_int(value(i.log_counts[index])))
+            })
+            .collect()
+    };
+    let log_points = |value: &dyn Fn((u64, u64)) -> u64| -> Vec<Value> {
+        let mut points = per_stream(0, value);
+        points.extend(per_stream(1, value));
+        points
+    };
     let metrics = vec![
         gauge("velos_process_up", "1", each(&|i| Some(as_int(u64::from(i.up))))),
         gauge("velos_process_cpu_usage_ratio", "1", each(&|i| Some(as_double(i.cpu_ratio)))),
@@ -85,6 +101,8 @@ pub fn export_request(snapshot: &Snapshot, start_unix_ms: u64, host: &str) -> Va
         gauge("velos_process_resident_memory_bytes", "By", each(&|i| Some(as_int(i.memory_bytes)))),
         gauge("velos_process_start_time_seconds", "s", each(&|i| i.start_time_seconds.map(as_double))),
         counter("velos_process_restarts_total", "1", each(&|i| Some(as_int(i.restarts)))),
+        counter("velos_log_lines_total", "1", log_points(&|(lines, _)| lines)),
+        counter("velos_log_bytes_total", "By", log_points(&|(_, bytes)| bytes)),
         gauge("velos_project_synced", "1", per_project(&|p| as_int(u64::from(p.synced)))),
         gauge("velos_drift_apps", "1", per_project(&|p| as_int(p.drift_apps))),
         counter("velos_reconcile_total", "1", reconciles),
@@ -139,6 +157,19 @@ mod tests {
             (Some(true), Some(2))
         );
         assert_eq!(request["resourceMetrics"][0]["resource"]["attributes"][1]["value"]["stringValue"], "box");
+    }
+
+    #[test]
+    fn log_counters_are_sums_per_instance_and_stream() {
+        let request = export_request(&snapshot(), 0, "box");
+        let points =
+            metric(&request, "velos_log_bytes_total")["sum"]["dataPoints"].as_array().expect("points");
+        assert_eq!(points.len(), 6, "three instances, two streams");
+        let err = points
+            .iter()
+            .find(|p| attribute(p, "name") == Some("web-0") && attribute(p, "stream") == Some("err"))
+            .expect("web-0 err");
+        assert_eq!(err["asInt"], "90");
     }
 
     #[test]

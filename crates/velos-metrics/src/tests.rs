@@ -12,6 +12,10 @@ fn record(name: &str, app: &str, project: &str, status: Status, pid: u32) -> Pro
     record.uptime_ms = if pid == 0 { 0 } else { 2_500 };
     record.restarts = 3;
     record.cpu_time_ms = 2_250;
+    record.log_out_lines = 40;
+    record.log_out_bytes = 4_000;
+    record.log_err_lines = 2;
+    record.log_err_bytes = 90;
     record
 }
 
@@ -54,6 +58,26 @@ fn each_instance_gets_its_series_with_project_app_and_name_and_no_pid() {
     let cpu_total = r#"velos_process_cpu_seconds_total{project="shop",app="web",name="web-0"} 2.25"#;
     assert!(samples.contains(&cpu_total), "{text}");
     assert!(!text.contains("pid"), "{text}");
+}
+
+#[test]
+fn log_lines_and_bytes_are_counters_per_instance_and_stream() {
+    let mut snapshot = snapshot();
+    snapshot.records[2].log_err_lines = 0; // nothing on the wire yet is a 0, still a series
+    let text = render(&snapshot, Format::Text).expect("renders");
+    let samples = lines(&text);
+    for expected in [
+        r#"velos_log_lines_total{project="shop",app="web",name="web-0",stream="out"} 40"#,
+        r#"velos_log_lines_total{project="shop",app="web",name="web-0",stream="err"} 2"#,
+        r#"velos_log_bytes_total{project="shop",app="web",name="web-1",stream="out"} 4000"#,
+        r#"velos_log_bytes_total{project="shop",app="web",name="web-1",stream="err"} 90"#,
+        r#"velos_log_lines_total{project="shop",app="jobs",name="jobs",stream="err"} 0"#,
+    ] {
+        assert!(samples.contains(&expected), "{expected} missing from\n{text}");
+    }
+    assert!(text.contains("# TYPE velos_log_lines_total counter"), "{text}");
+    let open_metrics = render(&snapshot, Format::OpenMetrics).expect("renders");
+    assert!(open_metrics.contains("# TYPE velos_log_bytes counter"), "{open_metrics}");
 }
 
 #[test]

@@ -8,7 +8,13 @@ use velos_core::{PingInfo, ProcessRecord, Stream};
 use velos_reconcile::{Daemon, DaemonError};
 
 /// The chunks of a followed log, in order, until the app is deleted or the daemon stops.
-pub type LogChunks = Box<dyn Iterator<Item = Result<Vec<u8>, DaemonError>> + Send>;
+pub type ChunkIter = Box<dyn Iterator<Item = Result<Vec<u8>, DaemonError>> + Send>;
+
+/// One followed stream: its chunks, and how to end it from another thread (a blocked read returns).
+pub struct LogChunks {
+    pub chunks: ChunkIter,
+    pub stop: Box<dyn Fn() + Send + Sync>,
+}
 
 /// One connection to a daemon.
 pub trait Backend: Daemon + Send {
@@ -73,7 +79,11 @@ impl Backend for Client {
 
     fn log_stream(self: Box<Self>, name: &str, stream: Stream, lines: u32) -> Result<LogChunks, DaemonError> {
         let chunks = Client::log_stream(*self, name, stream, lines)?;
-        Ok(Box::new(chunks.map(|chunk| chunk.map_err(DaemonError::from))))
+        let stopper = chunks.stopper()?;
+        Ok(LogChunks {
+            chunks: Box::new(chunks.map(|chunk| chunk.map_err(DaemonError::from))),
+            stop: Box::new(move || stopper.stop()),
+        })
     }
 
     fn ping(&mut self) -> Result<PingInfo, DaemonError> {

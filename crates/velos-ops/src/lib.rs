@@ -75,7 +75,7 @@ mod wait;
 
 #[cfg(feature = "tokio")]
 pub use async_ops::AsyncOps;
-pub use backend::{Backend, Connector, LogChunks, SocketConnector};
+pub use backend::{Backend, ChunkIter, Connector, LogChunks, SocketConnector};
 pub use context::{Notice, Ops};
 pub use converge::{Applied, Progress};
 pub use edit::new_app::PASSED_ENV;
@@ -93,14 +93,14 @@ pub use verbs::declarative::{
 };
 pub use verbs::forget::{ForgetOutcome, ForgetRequest};
 pub use verbs::git_source::{git_request as check_git_request, GitRequest};
+pub use verbs::log_follow::{FollowAdder, FollowStopper, LogChunk, LogFollow};
+pub use verbs::log_lines::LineAssembler;
 pub use verbs::log_marks::{LogMark, LogMarks};
 pub use verbs::log_model::{
     AppSummary, FlushOutcome, FlushRequest, LogsSummaryOutcome, LogsSummaryRequest, LogsTemplatesOutcome,
     LogsTemplatesRequest, TemplateInfo, LOG_SUMMARY_BUDGET_TOKENS_DEFAULT,
 };
-pub use verbs::logs::{
-    parse_log_time, LogChunk, LogFollow, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT,
-};
+pub use verbs::logs::{parse_log_time, LogLine, LogsOutcome, LogsRequest, StreamChoice, LOG_LINES_DEFAULT};
 pub use verbs::patch::{PatchOutcome, PatchRequest};
 pub use verbs::process::{
     describe_exit, KillOutcome, KillRequest, RestartOutcome, RestartRequest, Restarted, ResurrectOutcome,

@@ -19,6 +19,8 @@ pub struct FakeHost {
     pub logs: BTreeMap<(String, &'static str), Vec<u8>>,
     /// Connections made, for tests that count them.
     pub connections: usize,
+    /// Log streams being read now (a follow's readers that have not ended).
+    pub streams_open: usize,
 }
 
 /// Connects to one [`FakeHost`]: `connect` fails with "not running" until a write verb has started it.
@@ -127,7 +129,15 @@ impl Backend for FakeBackend {
         lines: u32,
     ) -> Result<LogChunks, DaemonError> {
         let first = self.log_read(name, stream, lines)?;
-        Ok(Box::new(std::iter::once(Ok(first))))
+        self.host().streams_open += 1;
+        // Like the daemon's, the stream then waits for output that never comes, until it is stopped.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let stop = Mutex::new(Some(stop));
+        let chunks = FakeStream { first: Some(first), stopped, host: Arc::clone(&self.host) };
+        Ok(LogChunks {
+            chunks: Box::new(chunks),
+            stop: Box::new(move || drop(stop.lock().unwrap_or_else(PoisonError::into_inner).take())),
+        })
     }
 
     fn ping(&mut self) -> Result<PingInfo, DaemonError> {
@@ -142,5 +152,32 @@ impl Backend for FakeBackend {
     fn shutdown(&mut self) -> Result<(), DaemonError> {
         self.host().running = false;
         Ok(())
+    }
+}
+
+/// A fake LOG_STREAM: the backlog, then nothing until stopped; counted in [`FakeHost::streams_open`].
+struct FakeStream {
+    first: Option<Vec<u8>>,
+    stopped: std::sync::mpsc::Receiver<()>,
+    host: Arc<Mutex<FakeHost>>,
+}
+
+impl Iterator for FakeStream {
+    type Item = Result<Vec<u8>, DaemonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(first) = self.first.take() {
+            return Some(Ok(first));
+        }
+        // Only a stop (the sender dropped) ends the wait.
+        let _ = self.stopped.recv();
+        None
+    }
+}
+
+impl Drop for FakeStream {
+    fn drop(&mut self) {
+        let mut host = self.host.lock().unwrap_or_else(PoisonError::into_inner);
+        host.streams_open = host.streams_open.saturating_sub(1);
     }
 }

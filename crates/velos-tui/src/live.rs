@@ -1,14 +1,12 @@
 //! The [`Daemon`] the dashboard uses for real: every read and action is a call of the operations layer
-//! (velos-ops), as the CLI's verbs are; the only thing taken from the daemon's client directly is a log
-//! follow that can be stopped (a dashboard changes the app it follows many times).
+//! (velos-ops), as the CLI's verbs are, log follows included (the layer's follow can be stopped, and a
+//! dashboard changes the app it follows many times).
 use crate::daemon::{Action, Daemon, DaemonError, LogFollow, Outcome, ProjectSync};
-use std::sync::Arc;
-use velos_client::{Client, ClientError, LogStream, StreamStopper};
 use velos_controller::SYSTEM_PROJECT;
 use velos_core::{ProcessRecord, Stream};
 use velos_ops::{
-    ApplyRequest, ApplySource, ListRequest, OpError, OpErrorKind, Ops, PlanRequest, RestartRequest, Scale,
-    ScaleRequest, StartRequest, StopRequest, WaitOptions,
+    ApplyRequest, ApplySource, FollowStopper, ListRequest, OpError, OpErrorKind, Ops, PlanRequest,
+    RestartRequest, Scale, ScaleRequest, StartRequest, StopRequest, StreamChoice, WaitOptions,
 };
 use velos_reconcile::history::read_projects;
 
@@ -45,13 +43,6 @@ fn from_op(error: OpError) -> DaemonError {
     }
 }
 
-fn from_client(error: ClientError) -> DaemonError {
-    match error {
-        ClientError::DaemonNotRunning { .. } => DaemonError::Down { message: error.to_string(), hint: None },
-        other => DaemonError::Failed { message: other.to_string(), hint: None },
-    }
-}
-
 impl Daemon for OpsDaemon {
     fn list(&self) -> Result<Vec<ProcessRecord>, DaemonError> {
         Ok(self.ops.list(ListRequest::default()).map_err(from_op)?.apps)
@@ -78,10 +69,13 @@ impl Daemon for OpsDaemon {
     }
 
     fn follow(&self, name: &str, stream: Stream, lines: u32) -> Result<Box<dyn LogFollow>, DaemonError> {
-        let client = Client::connect(self.ops.home().root()).map_err(from_client)?;
-        let stream = client.log_stream(name, stream, lines).map_err(from_client)?;
-        let stopper = Arc::new(stream.stopper().map_err(from_client)?);
-        Ok(Box::new(StoppableFollow { stream, stopper }))
+        let streams = match stream {
+            Stream::Out => StreamChoice::Out,
+            Stream::Err => StreamChoice::Err,
+        };
+        let follow = self.ops.follow_instances(vec![name.to_string()], streams, lines).map_err(from_op)?;
+        let stopper = follow.stopper();
+        Ok(Box::new(OpsFollow { follow, stopper }))
     }
 
     fn run(&self, action: &Action) -> Result<Outcome, DaemonError> {
@@ -157,18 +151,18 @@ fn one_line(summary: String) -> Outcome {
     Outcome { lines: vec![summary.clone()], summary }
 }
 
-struct StoppableFollow {
-    stream: LogStream,
-    stopper: Arc<StreamStopper>,
+struct OpsFollow {
+    follow: velos_ops::LogFollow,
+    stopper: FollowStopper,
 }
 
-impl LogFollow for StoppableFollow {
+impl LogFollow for OpsFollow {
     fn next_chunk(&mut self) -> Option<Result<Vec<u8>, DaemonError>> {
-        self.stream.next().map(|chunk| chunk.map_err(from_client))
+        self.follow.next().map(|chunk| chunk.map(|chunk| chunk.bytes).map_err(from_op))
     }
 
     fn stopper(&self) -> Box<dyn Fn() + Send + Sync> {
-        let stopper = Arc::clone(&self.stopper);
+        let stopper = self.stopper.clone();
         Box::new(move || stopper.stop())
     }
 }

@@ -5,13 +5,11 @@
 //! queue; when the queue is full the client is too slow and is dropped (close code 1008), rather than
 //! buffering without bound or making the daemon wait. A client that stops reading altogether is dropped
 //! when one send has not gone through in [`SEND_TIMEOUT`].
-use crate::daemon_stream::{list, LogFollow, StreamError};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -20,7 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use velos_core::{ProcessRecord, Status, Stream};
+use velos_core::{ProcessRecord, Status};
+use velos_ops::{LogFollow, LogsRequest, StreamChoice};
 use velos_reconcile::ProjectStatus;
 
 /// Messages queued for one client before it counts as too slow.
@@ -55,21 +54,6 @@ pub struct LogChunk {
     pub data: String,
 }
 
-impl From<StreamError> for ApiError {
-    fn from(error: StreamError) -> ApiError {
-        match error {
-            StreamError::NotRunning => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "daemon_not_running", error.to_string())
-                    .hint("velos daemon starts it")
-            }
-            StreamError::Remote { code: velos_core::ErrorCode::NotFound, message } => {
-                ApiError::not_found(message)
-            }
-            _ => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "daemon_unreachable", error.to_string()),
-        }
-    }
-}
-
 /// A plain GET where a WebSocket handshake is needed.
 fn not_a_websocket(rejection: WebSocketUpgradeRejection) -> ApiError {
     use axum::response::IntoResponse as _;
@@ -80,11 +64,11 @@ fn not_a_websocket(rejection: WebSocketUpgradeRejection) -> ApiError {
     )
 }
 
-fn streams(query: &FollowQuery) -> ApiResult<Vec<Stream>> {
+fn streams(query: &FollowQuery) -> ApiResult<StreamChoice> {
     match query.stream.as_deref().unwrap_or("both") {
-        "both" => Ok(vec![Stream::Out, Stream::Err]),
-        "out" => Ok(vec![Stream::Out]),
-        "err" => Ok(vec![Stream::Err]),
+        "both" => Ok(StreamChoice::Both),
+        "out" => Ok(StreamChoice::Out),
+        "err" => Ok(StreamChoice::Err),
         other => Err(ApiError::bad_request(format!("unknown stream {other:?} (out, err or both)"))),
     }
 }
@@ -96,11 +80,13 @@ pub async fn follow_app(
     Query(query): Query<FollowQuery>,
 ) -> ApiResult<Response> {
     let streams = streams(&query)?;
-    // The operations layer's resolver: `web` is every instance, `web-0` one, an unknown name did-you-mean.
-    let info = state.ops.info(velos_ops::InfoRequest { name }).await?;
-    let names: Vec<String> = info.apps.into_iter().map(|app| app.record.name).collect();
+    // The operations layer resolves the name (`web` is every instance, `web-0` one, an unknown name is
+    // did-you-mean) and connects before the upgrade, so a wrong name is an HTTP error, not a closed socket.
+    let request = LogsRequest { stream: streams, lines: query.lines.unwrap_or(0), ..LogsRequest::new(name) };
+    let follow = state.ops.run(move |ops| ops.logs_follow(request)).await?;
+    // Dropped (and so stopped) when this is no upgrade request.
     let socket = socket.map_err(not_a_websocket)?;
-    Ok(upgrade(socket, state, names, streams, query.lines.unwrap_or(0)))
+    Ok(upgrade(socket, follow))
 }
 
 pub async fn follow_all(
@@ -109,46 +95,61 @@ pub async fn follow_all(
     Query(query): Query<FollowQuery>,
 ) -> ApiResult<Response> {
     let streams = streams(&query)?;
+    let lines = query.lines.unwrap_or(0);
     let apps = state.ops.list(velos_ops::ListRequest { all: false }).await?.apps;
     let names: Vec<String> = apps.into_iter().take(FOLLOWED_APPS_MAX).map(|record| record.name).collect();
-    Ok(upgrade(socket, state, names, streams, query.lines.unwrap_or(0)))
+    // An app deleted since the LIST is left out, not a failure of the whole follow.
+    let follow = state
+        .ops
+        .run(move |ops| {
+            let (follow, adder) = ops.follow_open(streams);
+            for name in &names {
+                let _ = adder.add(name, lines);
+            }
+            Ok(follow)
+        })
+        .await?;
+    Ok(upgrade(socket, follow))
 }
 
-fn upgrade(
-    socket: WebSocketUpgrade,
-    state: AppState,
-    names: Vec<String>,
-    streams: Vec<Stream>,
-    lines: u32,
-) -> Response {
+/// Bridges the operations layer's follow to the client: a blocking-pool task reads the merged chunks
+/// (as fast as the daemon writes them) into the bounded queue; when the client leaves or falls behind,
+/// the follow is stopped, which closes every daemon connection at once and ends that task.
+fn upgrade(socket: WebSocketUpgrade, follow: LogFollow) -> Response {
+    let stopper = StopOnDrop(follow.stopper());
     socket.on_upgrade(move |socket| async move {
         let (sender, receiver) = mpsc::channel(QUEUE_MESSAGES_MAX);
         let overflow = Arc::new(AtomicBool::new(false));
-        let mut readers = tokio::task::JoinSet::new();
-        for name in names {
-            for stream in &streams {
-                let (home, sender, overflow, name, stream) =
-                    (state.home.clone(), sender.clone(), overflow.clone(), name.clone(), *stream);
-                readers.spawn(async move {
-                    let Ok(mut follow) = LogFollow::open(&home, &name, stream, lines).await else { return };
-                    while let Some(Ok(bytes)) = follow.next().await {
-                        let chunk = LogChunk {
-                            app: name.clone(),
-                            stream: stream.as_str().to_string(),
-                            data: String::from_utf8_lossy(&bytes).into_owned(),
-                        };
-                        let text = serde_json::to_string(&chunk).unwrap_or_default();
-                        if !enqueue(&sender, &overflow, text) {
-                            return;
-                        }
-                    }
-                });
+        let reader_overflow = Arc::clone(&overflow);
+        let reader = tokio::task::spawn_blocking(move || {
+            for chunk in follow {
+                // A stream that failed (its app deleted meanwhile) ends alone; the others go on.
+                let Ok(chunk) = chunk else { continue };
+                let message = LogChunk {
+                    app: chunk.name,
+                    stream: chunk.stream.as_str().to_string(),
+                    data: String::from_utf8_lossy(&chunk.bytes).into_owned(),
+                };
+                let text = serde_json::to_string(&message).unwrap_or_default();
+                if !enqueue(&sender, &reader_overflow, text) {
+                    return;
+                }
             }
-        }
-        drop(sender);
+        });
         forward(socket, receiver, &overflow).await;
-        readers.abort_all();
+        drop(stopper);
+        let _ = reader.await;
     })
+}
+
+/// Stops the follow when the connection's task ends, however it ends (also when the server shuts down
+/// and drops the task mid-way).
+struct StopOnDrop(velos_ops::FollowStopper);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
 }
 
 /// Queues one message without waiting; false when the follow must end (too slow, or the client left).
@@ -266,7 +267,7 @@ fn state_events(before: &BTreeMap<String, (Status, u32, u32)>, records: &[Proces
 }
 
 pub async fn events(socket: WebSocketUpgrade, State(state): State<AppState>) -> ApiResult<Response> {
-    let first = list(&state.home).await?;
+    let first = list(&state).await?;
     Ok(socket.on_upgrade(move |socket| async move {
         let (sender, receiver) = mpsc::channel(QUEUE_MESSAGES_MAX);
         let overflow = Arc::new(AtomicBool::new(false));
@@ -274,6 +275,11 @@ pub async fn events(socket: WebSocketUpgrade, State(state): State<AppState>) -> 
         forward(socket, receiver, &overflow).await;
         watcher.abort();
     }))
+}
+
+/// Every app, Velos's own included (the events stream reports them all).
+async fn list(state: &AppState) -> ApiResult<Vec<ProcessRecord>> {
+    Ok(state.ops.list(velos_ops::ListRequest { all: true }).await?.apps)
 }
 
 /// The projects' statuses against `records`, on the blocking pool; none when they cannot be read.
@@ -314,7 +320,7 @@ async fn watch(
     loop {
         ticker.tick().await;
         polls += 1;
-        let Ok(records) = list(&state.home).await else { return };
+        let Ok(records) = list(&state).await else { return };
         let mut events = state_events(&before, &records);
         before = key(&records);
         if polls.is_multiple_of(PROJECT_POLL_EVERY) {

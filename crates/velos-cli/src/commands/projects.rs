@@ -7,7 +7,7 @@ use crate::error::CliError;
 use crate::render;
 use std::io::{ErrorKind, Write};
 use velos_controller::{
-    client_factory, install_hook, run_controller, ControllerError, ControllerOptions, Targets,
+    client_factory, install_hook, run_controller_with, ControllerError, ControllerOptions, Targets,
     CONTROLLER_DIR, HOOK_LOG, TARGETS_DIR,
 };
 use velos_ops::{ForgetRequest, HistoryRequest, StatusRequest, SyncHow, SyncRequest};
@@ -132,11 +132,14 @@ pub fn controller(context: &Context) -> Result<(), CliError> {
     // cron_restart and watch run beside the loop, on their own thread: a slow git fetch never delays them.
     let _schedules = velos_controller::schedule::spawn_schedules(home, true)
         .map_err(|error| controller_error(ControllerError::Watch(error)))?;
-    run_controller(
+    // The projects' [velos.api] and [velos.otlp], served from this process.
+    let services = velos_api::HostedServices::new(home.to_path_buf());
+    run_controller_with(
         home,
         Targets::Registered,
         client_factory(home.to_path_buf(), context.ops.velos_exe()?),
         options,
+        Some(Box::new(services)),
     )
     .map_err(controller_error)
 }

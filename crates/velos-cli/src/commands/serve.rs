@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// Print the tokens (created if needed) and how to use them, then exit
     #[arg(long)]
     pub print_token: bool,
-    /// Also push the metrics to this OpenTelemetry collector (OTLP/HTTP JSON): http://HOST:PORT[/PATH]
+    /// Also push the metrics and log lines to this OpenTelemetry collector (OTLP/HTTP JSON): http://HOST:PORT[/PREFIX]
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
     /// How often to push them
@@ -54,10 +54,11 @@ pub fn serve(context: &Context, args: &ServeArgs, out: &mut dyn Write) -> Result
     if args.print_token {
         return print_token(context, &listen, out);
     }
-    let otlp = args
-        .otlp_endpoint
-        .clone()
-        .map(|endpoint| velos_api::OtlpOptions { endpoint, interval: args.otlp_interval });
+    let otlp = args.otlp_endpoint.clone().map(|endpoint| velos_api::OtlpOptions {
+        endpoint,
+        interval: args.otlp_interval,
+        headers: Vec::new(),
+    });
     let options = ServeOptions { home, listen, allow_hosts: args.allow_hosts.clone(), otlp };
     velos_api::serve(options, |started| {
         let created = if started.created_tokens { "created " } else { "" };

@@ -91,8 +91,18 @@ pub fn following(following: &Following) -> String {
         None => "its source is applied".to_string(),
     };
     let drift = if following.self_heal { "undone" } else { "reported (self_heal = false)" };
+    let (api, otlp): (Vec<&str>, Vec<&str>) =
+        following.serves.iter().map(String::as_str).partition(|served| !served.starts_with("otlp "));
+    let mut serves = String::new();
+    if !api.is_empty() {
+        serves.push_str(&format!("; it serves the API on {}", api.join(" and ")));
+    }
+    if !otlp.is_empty() {
+        let endpoints: Vec<&str> = otlp.iter().map(|served| served.trim_start_matches("otlp ")).collect();
+        serves.push_str(&format!("; it exports metrics and log lines to {}", endpoints.join(" and ")));
+    }
     format!(
-        "{} follows project {}: {changes}; drift is {drift} at least every {}. velos status shows where it stands.",
+        "{} follows project {}: {changes}; drift is {drift} at least every {}{serves}. velos status shows where it stands.",
         velos_controller::CONTROLLER_APP,
         following.project,
         duration_exact(following.look_ms)

@@ -337,3 +337,28 @@ fn info_view_with_schedules() {
         ]
     );
 }
+
+fn following_line(following: &velos_ops::Following) -> String {
+    super::outcomes::following(following)
+}
+
+#[test]
+fn following_says_what_the_controller_serves() {
+    let following = velos_ops::Following {
+        project: "shop".into(),
+        source: "/srv/shop/velos.toml".into(),
+        git: None,
+        watch: true,
+        self_heal: true,
+        look_ms: 30_000,
+        serves: vec!["http://127.0.0.1:9700".into(), "otlp http://127.0.0.1:4318".into()],
+    };
+    assert_eq!(
+        following_line(&following),
+        "velos-controller follows project shop: each save of /srv/shop/velos.toml is applied; drift is undone \
+         at least every 30s; it serves the API on http://127.0.0.1:9700; it exports metrics and log lines to \
+         http://127.0.0.1:4318. velos status shows where it stands."
+    );
+    let plain = velos_ops::Following { serves: Vec::new(), ..following };
+    assert!(!following_line(&plain).contains("serves"), "nothing served, nothing said");
+}

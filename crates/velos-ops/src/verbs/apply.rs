@@ -66,6 +66,10 @@ pub struct Following {
     pub self_heal: bool,
     /// How often the controller looks again at the latest (resync, or git poll), in milliseconds.
     pub look_ms: u64,
+    /// What the controller runs for it besides: the API's addresses (`http://127.0.0.1:9700`,
+    /// `unix:/srv/api.sock`) and the OTLP collector (`otlp http://127.0.0.1:4318`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serves: Vec<String>,
 }
 
 /// A followed repository.
@@ -274,6 +278,7 @@ impl Ops {
             watch: settings.watch,
             self_heal: settings.self_heal,
             look_ms,
+            serves: served(settings),
         };
         Ok(ApplyOutcome {
             project: project.name.clone(),
@@ -317,4 +322,15 @@ fn follows_git_source(project: &Project, git: &velos_config::GitSource) -> OpErr
         git.ref_name,
         project.file.display()
     ))
+}
+
+/// What `[velos.api]` and `[velos.otlp]` have the controller run, as [`Following::serves`] names it.
+fn served(settings: &velos_config::ControllerSettings) -> Vec<String> {
+    let api = settings.api.iter().flat_map(|api| {
+        let tcp = api.listen.map(|address| format!("http://{address}"));
+        let unix = api.unix.as_ref().map(|path| format!("unix:{}", path.display()));
+        [tcp, unix].into_iter().flatten()
+    });
+    let otlp = settings.otlp.iter().map(|otlp| format!("otlp {}", otlp.endpoint));
+    api.chain(otlp).collect()
 }

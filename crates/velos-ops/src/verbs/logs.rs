@@ -1,6 +1,6 @@
 //! `logs`: an app's lines from its log FILES (the live file and its rotated generations), both streams
 //! merged in time order by default, each line marked with its app, instance and stream, filtered by time,
-//! text and level; or a follow of the daemon's rings. `--lines N` gives N lines when the files hold them,
+//! text and level; or a follow of the daemon's rings (log_follow.rs). `--lines N` gives N lines when the files hold them,
 //! and says how many it found when they do not. Reading is done by velos-log-engine's files edge.
 use crate::address::resolve;
 use crate::context::Ops;
@@ -9,7 +9,6 @@ use crate::error::OpError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::mpsc;
 use velos_core::{ProcessRecord, Stream};
 use velos_log_engine::files::{load_state, read_records, Shown};
 use velos_log_engine::view::{collapse_repeats, Filter, Record};
@@ -157,31 +156,6 @@ pub struct LogsOutcome {
     pub wanted: u32,
 }
 
-/// A chunk of a followed log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogChunk {
-    /// The instance it came from.
-    pub name: String,
-    pub stream: Stream,
-    pub bytes: Vec<u8>,
-}
-
-/// The chunks of every followed instance and stream, in the order they arrive, until every stream ends.
-/// Dropping it leaves the readers blocked until their stream ends or the process exits.
-pub struct LogFollow {
-    /// The instances followed.
-    pub names: Vec<String>,
-    chunks: mpsc::Receiver<Result<LogChunk, OpError>>,
-}
-
-impl Iterator for LogFollow {
-    type Item = Result<LogChunk, OpError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.chunks.recv().ok()
-    }
-}
-
 /// Parses a `level` of a request.
 pub(crate) fn parse_level(level: Option<&str>) -> Result<Option<Severity>, OpError> {
     let Some(text) = level else { return Ok(None) };
@@ -241,41 +215,10 @@ impl Ops {
 
     /// An app's saved log model as it is (not brought up to date: labelling must stay cheap); none when
     /// there is none yet or it does not load.
-    fn saved_model(&self, app: &str) -> Option<AppLog> {
+    pub(crate) fn saved_model(&self, app: &str) -> Option<AppLog> {
         let mut state = load_state(&self.home().log_model_file(app)).ok()??;
         state.log.settle();
         Some(state.log)
-    }
-
-    /// The last `lines` lines of each addressed instance's ring, then each new chunk, for each stream
-    /// asked, until the apps are deleted or the daemon stops. One connection (and reader thread) per
-    /// instance and stream.
-    pub fn logs_follow(&self, request: LogsRequest) -> Result<LogFollow, OpError> {
-        let mut backend = self.connect_running()?;
-        let live = backend.list().map_err(|error| daemon_error(error, None))?;
-        let names = resolve(&request.name, &live)?.names();
-        let (sender, chunks) = mpsc::channel();
-        for name in &names {
-            for &stream in request.stream.streams() {
-                let reader = self
-                    .connect_running()?
-                    .log_stream(name, stream, request.lines)
-                    .map_err(|error| daemon_error(error, Some(name)))?;
-                let sender = sender.clone();
-                let name = name.clone();
-                std::thread::spawn(move || {
-                    for chunk in reader {
-                        let chunk = chunk
-                            .map(|bytes| LogChunk { name: name.clone(), stream, bytes })
-                            .map_err(|error| daemon_error(error, Some(&name)));
-                        if sender.send(chunk).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        }
-        Ok(LogFollow { names, chunks })
     }
 }
 

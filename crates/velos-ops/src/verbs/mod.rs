@@ -4,6 +4,8 @@ pub mod change;
 pub mod declarative;
 pub mod forget;
 pub mod git_source;
+pub mod log_follow;
+pub mod log_lines;
 pub mod log_marks;
 pub mod log_model;
 pub mod logs;
