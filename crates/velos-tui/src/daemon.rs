@@ -2,6 +2,7 @@
 //!
 //! The real implementation ([`crate::client::ClientDaemon`]) goes through the daemon client and the
 //! operations layer; the state ([`crate::App`]) and the drawing ([`crate::render`]) never see it.
+use std::collections::BTreeMap;
 use velos_core::{ProcessRecord, Stream};
 
 /// An action on the selection, confirmed by the user before the runtime carries it out.
@@ -108,5 +109,10 @@ pub trait Daemon: Send + Sync + 'static {
     /// model brought up to date; None when there is no model to ask (the lines go unmarked).
     fn log_marks(&self, _app: &str) -> Option<velos_ops::LogMarks> {
         None
+    }
+    /// The health (`healthy`, `unhealthy`, `unknown`) of each of `live` that has a readiness or liveness
+    /// check, by instance name, as velos-ops judges it for `velos list`; none without checks.
+    fn health(&self, _live: &[ProcessRecord]) -> BTreeMap<String, String> {
+        BTreeMap::new()
     }
 }

@@ -63,6 +63,15 @@ impl Daemon for OpsDaemon {
             .collect())
     }
 
+    /// velos-ops' one judgement (the prober's state, stale read as unknown), once per refresh.
+    fn health(&self, live: &[ProcessRecord]) -> std::collections::BTreeMap<String, String> {
+        let now_ms = velos_reconcile::now_unix_ms();
+        velos_ops::health_of(self.ops.home(), live, now_ms)
+            .into_iter()
+            .map(|(name, health)| (name, health.health.to_string()))
+            .collect()
+    }
+
     /// Read once per follow: a failure (no logs yet, a damaged model) leaves the lines unmarked.
     fn log_marks(&self, app: &str) -> Option<velos_ops::LogMarks> {
         self.ops.log_marks(app).ok()

@@ -163,7 +163,8 @@ fn refresh(
                     let projects =
                         tick.is_multiple_of(PROJECTS_EVERY_TICKS).then(|| daemon.projects(&records));
                     tick = tick.wrapping_add(1);
-                    let mut events = vec![Event::Listed(records)];
+                    let health = Event::Health(daemon.health(&records));
+                    let mut events = vec![Event::Listed(records), health];
                     events.extend(projects.and_then(Result::ok).map(Event::Projects));
                     events
                 }

@@ -127,3 +127,23 @@ fn stale_records_are_drawn_but_the_status_says_down() {
     // Nothing else of the fleet changed.
     assert_eq!(app.records.iter().filter(|record| record.status == Status::Running).count(), 7);
 }
+
+#[test]
+fn a_health_column_once_an_app_has_a_check() {
+    let mut app = with_fleet();
+    let plain = draw(&app, 130, 40);
+    assert!(!plain.contains("HEALTH"), "no check, no column:\n{plain}");
+    let names: Vec<String> = fleet().iter().map(|record| record.name.clone()).collect();
+    app.update(Event::Health(
+        [(names[0].clone(), "healthy".to_string()), (names[1].clone(), "unhealthy".to_string())].into(),
+    ));
+    let drawn = draw(&app, 130, 40);
+    assert!(drawn.contains("HEALTH"), "{drawn}");
+    let row = |name: &str| {
+        drawn.lines().find(|line| line.contains(&format!("  {name} "))).unwrap_or("").to_string()
+    };
+    assert!(row(&names[0]).contains("healthy"), "{drawn}");
+    assert!(row(&names[1]).contains("unhealthy"), "{drawn}");
+    let mailer = row("mailer");
+    assert!(mailer.contains("errored   -"), "an app without a check shows -: {mailer}");
+}

@@ -36,6 +36,8 @@ pub enum Event {
     Listed(Vec<ProcessRecord>),
     /// The projects' sync states (read less often than the list).
     Projects(Vec<ProjectSync>),
+    /// With each refresh: the health of the apps that have a check, by instance name.
+    Health(BTreeMap<String, String>),
     /// The daemon did not answer the refresh: why, and what would start it.
     Down {
         message: String,
@@ -161,6 +163,8 @@ impl LogView {
 pub struct App {
     pub records: Vec<ProcessRecord>,
     pub projects: BTreeMap<String, ProjectSync>,
+    /// `healthy`, `unhealthy` or `unknown` for each instance with a check (the HEALTH column).
+    pub health: BTreeMap<String, String>,
     pub rows: Vec<ViewRow>,
     /// The selected app's name: kept across refreshes even when rows move.
     pub selected: Option<String>,
@@ -192,6 +196,7 @@ impl App {
         App {
             records: Vec::new(),
             projects: BTreeMap::new(),
+            health: BTreeMap::new(),
             rows: Vec::new(),
             selected: None,
             sort: SortKey::Name,
@@ -229,6 +234,7 @@ impl App {
             Event::Projects(projects) => {
                 self.projects = projects.into_iter().map(|sync| (sync.project.clone(), sync)).collect();
             }
+            Event::Health(health) => self.health = health,
             Event::Down { message, hint } => self.link = Link::Down { message, hint },
             Event::Log { generation, name, stream, chunk } => {
                 if generation == self.log_generation {

@@ -14,6 +14,7 @@ enum Column {
     Project,
     Instance,
     Status,
+    Health,
     Pid,
     Cpu,
     Memory,
@@ -23,11 +24,12 @@ enum Column {
 }
 
 /// Display order.
-const COLUMNS: [Column; 10] = [
+const COLUMNS: [Column; 11] = [
     Column::Name,
     Column::Project,
     Column::Instance,
     Column::Status,
+    Column::Health,
     Column::Pid,
     Column::Cpu,
     Column::Memory,
@@ -37,9 +39,10 @@ const COLUMNS: [Column; 10] = [
 ];
 
 /// Which columns survive first when space is short.
-const PRIORITY: [Column; 10] = [
+const PRIORITY: [Column; 11] = [
     Column::Name,
     Column::Status,
+    Column::Health,
     Column::Cpu,
     Column::Memory,
     Column::Restarts,
@@ -57,6 +60,7 @@ impl Column {
             Column::Project => "PROJECT",
             Column::Instance => "INST",
             Column::Status => "STATUS",
+            Column::Health => "HEALTH",
             Column::Pid => "PID",
             Column::Cpu => "CPU",
             Column::Memory => "MEM",
@@ -72,6 +76,7 @@ impl Column {
             Column::Project => 12,
             Column::Instance => 4,
             Column::Status => 9,
+            Column::Health => 9,
             Column::Pid => 7,
             Column::Cpu => 6,
             Column::Memory => 7,
@@ -82,10 +87,12 @@ impl Column {
     }
 }
 
-fn fitting(width: u16) -> Vec<Column> {
+/// The columns that fit in `width`; HEALTH only when some app has a check (`health`), so a host without
+/// checks keeps the table it always had.
+fn fitting(width: u16, health: bool) -> Vec<Column> {
     let mut left = width.saturating_sub(4); // borders and the selection mark
     let mut chosen = Vec::new();
-    for column in PRIORITY {
+    for column in PRIORITY.into_iter().filter(|column| health || *column != Column::Health) {
         let needed = column.width() + 1;
         if needed > left {
             break; // strictly by priority: a small low column never displaces a bigger higher one
@@ -97,7 +104,7 @@ fn fitting(width: u16) -> Vec<Column> {
 }
 
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: Theme, focused: bool) {
-    let columns = fitting(area.width);
+    let columns = fitting(area.width, !app.health.is_empty());
     let stale = !matches!(app.link, Link::Up);
     let rows = app.rows.iter().map(|row| match row {
         ViewRow::Project { name, shown } => project_row(app, &columns, name, *shown, theme),
@@ -154,6 +161,10 @@ fn app_row<'a>(app: &App, columns: &[Column], record: &ProcessRecord, theme: The
             Column::Project => project_of(record).to_string(),
             Column::Instance => instance_of(record).unwrap_or("-").to_string(),
             Column::Status => return Cell::from(record.status.as_str()).style(theme.status(record.status)),
+            Column::Health => match app.health.get(&record.name) {
+                Some(health) => return Cell::from(health.clone()).style(theme.health(health)),
+                None => "-".to_string(),
+            },
             Column::Pid => match record.pid {
                 0 => "-".to_string(),
                 pid => pid.to_string(),
@@ -183,7 +194,9 @@ mod tests {
 
     #[test]
     fn narrow_tables_keep_the_columns_that_matter_most() {
-        assert_eq!(fitting(50), vec![Column::Name, Column::Status, Column::Cpu, Column::Memory]);
-        assert_eq!(fitting(200).len(), COLUMNS.len());
+        assert_eq!(fitting(50, false), vec![Column::Name, Column::Status, Column::Cpu, Column::Memory]);
+        assert_eq!(fitting(200, false).len(), COLUMNS.len() - 1, "no check, no HEALTH column");
+        assert_eq!(fitting(200, true).len(), COLUMNS.len());
+        assert_eq!(fitting(50, true), vec![Column::Name, Column::Status, Column::Health, Column::Cpu]);
     }
 }

@@ -66,6 +66,14 @@ impl Theme {
         }
     }
 
+    pub fn health(self, health: &str) -> Style {
+        match health {
+            "healthy" => self.fg(Color::Green),
+            "unhealthy" => self.fg(Color::Red),
+            _ => self.dim(),
+        }
+    }
+
     pub fn level(self, level: Level) -> Style {
         match level {
             Level::Error => self.fg(Color::Red),
