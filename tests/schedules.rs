@@ -224,3 +224,18 @@ fn a_save_restarts_every_instance_in_turn() {
     });
     assert_eq!(project.starts(), 4, "one restart of the app is two starts, not more: {info}");
 }
+
+#[test]
+fn an_edit_that_adds_or_removes_the_last_schedule_starts_or_removes_the_controller() {
+    let velos = Velos::new();
+    let project = Project::new();
+    project.write(&velos, "");
+    velos.ok(&["apply", &project.file()]);
+    assert!(!controller_runs(&velos), "no schedule, no controller");
+    // `velos set` is an edit of velos.toml: the controller app follows it, as it follows an apply.
+    velos.ok(&["set", "web", "cron_restart=0 3 * * *"]);
+    wait_until(Duration::from_secs(20), "the controller to start", || controller_runs(&velos));
+    assert_eq!(schedule(&velos)["cron_restart"], "0 3 * * *");
+    velos.ok(&["unset", "web", "cron_restart"]);
+    wait_until(Duration::from_secs(20), "the controller to go", || !controller_runs(&velos));
+}

@@ -202,6 +202,23 @@ impl<'o> Session<'o> {
         if let Some(error) = &converged.unrecorded {
             warnings.push(Warning::unrecorded(error));
         }
+        if prepared.project.name != SYSTEM_PROJECT {
+            // An edit can add or remove the last check or schedule: the controller app follows, as after
+            // an apply (nothing to do, cheaply, on a host that never ran it).
+            let system = crate::follow::converge_system(
+                self.ops,
+                self.backend.as_mut(),
+                crate::outcome::WaitOptions::default(),
+                &mut |_| {},
+                warnings,
+            );
+            if let Err(error) = system {
+                warnings.push(Warning::new(
+                    crate::outcome::WarningKind::Controller,
+                    format!("the controller app was not updated: {}", error.message),
+                ));
+            }
+        }
         Ok(Executed { converged, seen })
     }
 }

@@ -107,7 +107,8 @@ impl Ops {
             remove_record(home, name).map_err(|error| history_error(&error))?;
         }
         remove_project(home, name).map_err(|error| history_error(&error))?;
-        if !unfollowed.is_empty() {
+        // Its apps may have been what wanted the controller (checks, schedules), or its target.
+        if !unfollowed.is_empty() || !deleted.is_empty() {
             if let Err(error) =
                 converge_system(self, backend.as_mut(), WaitOptions::default(), &mut |_| {}, &mut warnings)
             {
