@@ -1,6 +1,6 @@
 //! Template mining speed (DESIGN §8: ≥ 1M lines/s on one core; drain3 ~130k). Two corpora: a synthetic
 //! log of 2M lines in three formats with random variables, and Loghub-2k's eight systems (if
-//! `../shared/loghub2k` is beside the repository, or `VELOS_LOGHUB2K`) repeated with their digits
+//! the repository's `tests/data/loghub2k`, or `VELOS_LOGHUB2K`) repeated with their digits
 //! scrambled. The library is timed in this process on one thread, the corpus in memory; `velos logs mine`
 //! is timed on the synthetic file too (reading and all).
 use crate::scenarios::Row;
@@ -174,7 +174,7 @@ pub fn synthetic_log(count: usize) -> Vec<u8> {
 fn loghub_log() -> Option<Vec<u8>> {
     let dir = std::env::var_os("VELOS_LOGHUB2K")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/loghub2k"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/loghub2k"));
     let systems = ["Android", "BGL", "HDFS", "HPC", "Hadoop", "Linux", "Spark", "Zookeeper"];
     let mut base = Vec::new();
     for system in systems {
