@@ -352,11 +352,15 @@ impl Controller {
             },
             &mut |_| {},
         );
-        // A new revision applied: did it work? (Not for a heal from the last good revision.)
+        // A new revision applied: did it work? Only asked when `on_failure` has something to do about it
+        // (not for a heal from the last good revision): waiting blocks this loop — a save or a push that
+        // comes meanwhile waits too — while with the default `on_failure` `velos status` judges the apps'
+        // readiness from their records at every look anyway.
         let settled = match &passed {
             Ok(converged)
                 if held.is_none()
                     && report
+                    && project.on_failure != velos_config::OnFailure::Report
                     && revision_changed
                     && !converged.plan.is_empty()
                     && converged.report.ok() =>
