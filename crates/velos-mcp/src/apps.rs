@@ -125,6 +125,9 @@ pub struct AppDetail {
     /// Its readiness / liveness checks and what the controller's prober last found (stale: unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<velos_ops::AppHealth>,
+    /// Its `cron_restart` (with the next time) and `watch`, and the last restart they made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<velos_ops::AppSchedule>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -174,6 +177,7 @@ pub fn app_info(host: &Host, params: &AppInfoParams) -> Result<AppInfo, Failure>
                 max_memory_bytes: record.spec.max_memory_bytes,
                 logs: vec![info.out_log.display().to_string(), info.err_log.display().to_string()],
                 health: info.health.clone(),
+                schedule: info.schedule.clone(),
             }
         })
         .collect();
