@@ -29,14 +29,28 @@ pub const Encoder = struct {
     /// Writes `bytes` (any piece of the stream) as JSON lines to `out`; `stream` is "out" or "err" and
     /// `epoch_ms` the time stamped on each object this chunk opens.
     pub fn write(encoder: *Encoder, out: *Writer, bytes: []const u8, stream: []const u8, epoch_ms: u64) Writer.Error!void {
-        for (bytes) |byte| {
+        var index: usize = 0;
+        while (index < bytes.len) {
+            const byte = bytes[index];
             if (byte == '\n') {
                 if (!encoder.open) try encoder.openObject(out, stream, epoch_ms);
                 try encoder.close(out);
+                index += 1;
                 continue;
             }
             if (!encoder.open) try encoder.openObject(out, stream, epoch_ms);
+            if (encoder.need == 0) {
+                // Most of a line is printable ASCII that needs no escape: copied a run at a time.
+                var end = index;
+                while (end < bytes.len and isPlain(bytes[end])) end += 1;
+                if (end > index) {
+                    try out.writeAll(bytes[index..end]);
+                    index = end;
+                    continue;
+                }
+            }
             try encoder.body(out, byte);
+            index += 1;
         }
     }
 
@@ -94,6 +108,11 @@ pub const Encoder = struct {
         }
     }
 };
+
+/// Printable ASCII that stands for itself in a JSON string.
+fn isPlain(byte: u8) bool {
+    return byte >= 0x20 and byte < 0x7f and byte != '"' and byte != '\\';
+}
 
 /// RFC 3339 UTC with milliseconds (the same text as the `log_timestamps` prefix).
 pub fn writeTimestamp(writer: *Writer, epoch_ms: u64) Writer.Error!void {
@@ -186,4 +205,42 @@ test "json lines: close ends an open object and the rest of the line starts a ne
             "{\"ts\":\"2023-11-14T22:13:20.124Z\",\"stream\":\"err\",\"body\":\"after\"}\n",
         out.written(),
     );
+}
+
+test "json lines: any bytes cut anywhere give one valid JSON object per line, decoding to the text" {
+    var prng = std.Random.DefaultPrng.init(0x5eed);
+    const random = prng.random();
+    const valid = [_][]const u8{ "a", "word ", "\"", "\\", "\t", "\x01", "\x7f", "\u{e9}", "\u{20ac}", "\u{1f600}", "\n" };
+    const invalid = [_][]const u8{ "\xff", "\x80", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80" };
+    for (0..300) |round| {
+        const with_invalid = round % 2 == 1;
+        var input: std.ArrayList(u8) = .empty;
+        defer input.deinit(testing.allocator);
+        for (0..random.uintLessThan(usize, 60)) |_| {
+            const piece = if (with_invalid and random.boolean()) invalid[random.uintLessThan(usize, invalid.len)] else valid[random.uintLessThan(usize, valid.len)];
+            try input.appendSlice(testing.allocator, piece);
+        }
+        try input.append(testing.allocator, '\n');
+        // The same bytes in random reads.
+        var out: Writer.Allocating = .init(testing.allocator);
+        defer out.deinit();
+        var encoder: Encoder = .{};
+        var rest = input.items;
+        while (rest.len > 0) {
+            const take = 1 + random.uintLessThan(usize, rest.len);
+            try encoder.write(&out.writer, rest[0..take], "out", 0);
+            rest = rest[take..];
+        }
+        const file = out.written();
+        try testing.expect(std.unicode.utf8ValidateSlice(file));
+        try testing.expectEqual(std.mem.count(u8, input.items, "\n"), std.mem.count(u8, file, "\n"));
+        var file_lines = std.mem.splitScalar(u8, file[0 .. file.len - 1], '\n');
+        var input_lines = std.mem.splitScalar(u8, input.items[0 .. input.items.len - 1], '\n');
+        while (file_lines.next()) |line| {
+            const text = input_lines.next().?;
+            const parsed = try std.json.parseFromSlice(struct { ts: []const u8, stream: []const u8, body: []const u8 }, testing.allocator, line, .{});
+            defer parsed.deinit();
+            if (!with_invalid) try testing.expectEqualStrings(text, parsed.value.body);
+        }
+    }
 }
