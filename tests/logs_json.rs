@@ -103,3 +103,30 @@ fn json_log_files_read_as_the_app_wrote_and_switch_to_text_in_place() {
     assert_eq!(shown.last(), Some(&"INFO after \"switch\""), "{text}");
     assert!(shown[..3].iter().all(|line| !line.starts_with('{')), "{text}");
 }
+
+#[test]
+fn a_log_readiness_check_matches_the_body_of_a_json_line() {
+    let velos = Velos::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mark = velos.mark();
+    let (key, value) = mark.split_once('=').unwrap();
+    // In the file the quotes are escaped (`worker \"ready\"`): the pattern matches only the unescaped body.
+    let text = format!(
+        "[project]\nname = \"structured\"\n\n[apps.worker]\ncommand = \"/bin/sh\"\n\
+         args = [\"-c\", \"echo 'worker \\\"ready\\\"'; exec sleep 3600\"]\nmin_uptime = \"0ms\"\n\
+         env = {{ {key} = \"{value}\" }}\nlog = {{ format = \"json\" }}\n\
+         readiness = {{ log = '^worker \"ready\"$', interval = \"100ms\", failure_threshold = 50 }}\n"
+    );
+    let file = dir.path().join("velos.toml");
+    std::fs::write(&file, text).unwrap();
+    let output = velos.run(&["apply", file.to_str().unwrap(), "--timeout", "30s"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Ready: worker"), "{stdout}");
+    assert_eq!(bodies(&records(&velos.log_path("worker", "out"))), ["worker \"ready\""]);
+    // The controller's prober, reading the same lines later, finds it too.
+    wait_until(Duration::from_secs(20), "the prober to find it ready", || {
+        velos.app("worker").is_some_and(|app| app["health"]["health"] == "healthy")
+    });
+}
