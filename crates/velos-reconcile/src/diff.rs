@@ -375,6 +375,8 @@ mod tests {
         let readiness = changes.iter().find(|change| change.field == "readiness").expect("a change");
         assert_eq!(readiness.old.as_deref(), Some("tcp 127.0.0.1:80"));
         assert_eq!(readiness.new, None);
+        let format = changes.iter().find(|change| change.field == "log.format").expect("a change");
+        assert_eq!((format.old.as_deref(), format.new.as_deref()), (Some("json"), Some("text")));
         assert_eq!(spec.spec_hash, spec.compute_hash());
     }
 
