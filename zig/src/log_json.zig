@@ -29,16 +29,21 @@ pub const Encoder = struct {
     /// Writes `bytes` (any piece of the stream) as JSON lines to `out`; `stream` is "out" or "err" and
     /// `epoch_ms` the time stamped on each object this chunk opens.
     pub fn write(encoder: *Encoder, out: *Writer, bytes: []const u8, stream: []const u8, epoch_ms: u64) Writer.Error!void {
+        // Every object this chunk opens has the same head: formatted once, not once per line.
+        var head_buffer: [head_bytes_max]u8 = undefined;
+        const head = objectHead(&head_buffer, stream, epoch_ms);
         var index: usize = 0;
         while (index < bytes.len) {
             const byte = bytes[index];
+            if (!encoder.open) {
+                try out.writeAll(head);
+                encoder.open = true;
+            }
             if (byte == '\n') {
-                if (!encoder.open) try encoder.openObject(out, stream, epoch_ms);
                 try encoder.close(out);
                 index += 1;
                 continue;
             }
-            if (!encoder.open) try encoder.openObject(out, stream, epoch_ms);
             if (encoder.need == 0) {
                 // Most of a line is printable ASCII that needs no escape: copied a run at a time.
                 var end = index;
@@ -62,13 +67,6 @@ pub const Encoder = struct {
         encoder.open = false;
         try encoder.flushInvalid(out);
         try out.writeAll("\"}\n");
-    }
-
-    fn openObject(encoder: *Encoder, out: *Writer, stream: []const u8, epoch_ms: u64) Writer.Error!void {
-        try out.writeAll("{\"ts\":\"");
-        try writeTimestamp(out, epoch_ms);
-        try out.print("\",\"stream\":\"{s}\",\"body\":\"", .{stream});
-        encoder.open = true;
     }
 
     fn flushInvalid(encoder: *Encoder, out: *Writer) Writer.Error!void {
@@ -108,6 +106,19 @@ pub const Encoder = struct {
         }
     }
 };
+
+/// `{"ts":"…","stream":"out","body":"` is 56 bytes until the year 10000 (with a stream name of 3).
+const head_bytes_max = 96;
+
+/// An object's opening, up to its body, in `buffer`.
+fn objectHead(buffer: *[head_bytes_max]u8, stream: []const u8, epoch_ms: u64) []const u8 {
+    std.debug.assert(stream.len <= 8);
+    var writer: Writer = .fixed(buffer);
+    writer.writeAll("{\"ts\":\"") catch unreachable; // fits: see head_bytes_max
+    writeTimestamp(&writer, epoch_ms) catch unreachable;
+    writer.print("\",\"stream\":\"{s}\",\"body\":\"", .{stream}) catch unreachable;
+    return writer.buffered();
+}
 
 /// Printable ASCII that stands for itself in a JSON string.
 fn isPlain(byte: u8) bool {
