@@ -66,6 +66,7 @@ pub const App = struct {
             .max_size_bytes = app.spec.log_max_size_bytes,
             .max_files = app.spec.log_max_files,
             .timestamps = app.spec.log_timestamps,
+            .format = app.spec.log_format,
         };
     }
 

@@ -776,8 +776,9 @@ pub const Daemon = struct {
         const write: logs.StreamLog.Write = .{
             .options = app.logOptions(),
             .now_ms = daemon.loop_now_ms,
-            .epoch_ms = if (app.spec.log_timestamps) sys.realtimeMs() else 0,
+            .epoch_ms = if (app.spec.log_timestamps or app.spec.log_format == .json) sys.realtimeMs() else 0,
             .scratch = daemon.log_scratch,
+            .stream = @tagName(stream),
         };
         while (reads < reads_max) : (reads += 1) {
             var report: logs.Report = .{};

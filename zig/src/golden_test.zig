@@ -18,11 +18,11 @@ const golden_file_bytes_max = 64 * 1024;
 
 /// Every vector in schemas/ipc/, each tested below; `every golden file is tested` keeps this list honest.
 const golden_names = [_][]const u8{
-    "ping_request",        "start_request",         "start_by_name_request", "log_read_request",
-    "ping_reply",          "list_reply",            "error_reply",           "log_reply",
-    "stream_end_reply",    "bad_magic",             "bad_version",           "too_large",
-    "truncated_header",    "start_inplace_request", "info_inplace_reply",    "ping_tracking_reply",
-    "info_counters_reply",
+    "ping_request",        "start_request",            "start_by_name_request", "log_read_request",
+    "ping_reply",          "list_reply",               "error_reply",           "log_reply",
+    "stream_end_reply",    "bad_magic",                "bad_version",           "too_large",
+    "truncated_header",    "start_inplace_request",    "info_inplace_reply",    "ping_tracking_reply",
+    "info_counters_reply", "start_log_format_request",
 };
 
 const Golden = struct {
@@ -265,6 +265,39 @@ test "golden start_inplace_request" {
             try enc.str("replace");
             try enc.boolean(false);
             try enc.str("autostart");
+            try enc.boolean(false);
+        }
+    }.build);
+}
+
+test "golden start_log_format_request" {
+    const golden = try loadGolden("start_log_format_request");
+    defer golden.deinit();
+    var arena_state = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena_state.deinit();
+    const request = try parseGoldenRequest(arena_state.allocator(), golden);
+    try testing.expectEqual(@as(u32, 11), request.id);
+    const spec = request.args.start.spec.?;
+    try testing.expectEqual(protocol.LogFormat.json, spec.log_format);
+    var expected = golden_spec;
+    expected.log_format = .json;
+    try testing.expect(spec.eql(expected));
+    // Only an in-place key differs from start_request's spec: an update in place.
+    try testing.expect(!spec.eql(golden_spec));
+    try testing.expect(spec.eqlRestartRelevant(golden_spec));
+
+    try expectGoldenFrame(golden, struct {
+        fn build(enc: Encoder) Encoder.Error!void {
+            try encodeRequestHead(enc, 11, .process_start, 17);
+            var json_spec = golden_spec;
+            json_spec.log_format = .json;
+            var spec_bytes: std.ArrayList(u8) = .empty;
+            defer spec_bytes.deinit(testing.allocator);
+            try protocol.encodeSpec(.init(&spec_bytes, testing.allocator), json_spec);
+            // Reuse encodeSpec's entries without its 16-entry map16 header (de 00 10).
+            std.debug.assert(std.mem.eql(u8, spec_bytes.items[0..3], &.{ 0xde, 0x00, 0x10 }));
+            try enc.out.appendSlice(enc.allocator, spec_bytes.items[3..]);
+            try enc.str("replace");
             try enc.boolean(false);
         }
     }.build);

@@ -25,6 +25,11 @@
 //! reads gets one prefix (the stream remembers whether it stands at the start of a line). The ring and
 //! LOG_STREAM keep the raw bytes. Lines are assembled in a scratch buffer the caller owns: no allocation.
 //!
+//! JSON lines (`log_format = json`): each line becomes one object, `{"ts":...,"stream":"out","body":...}`
+//! (log_json.zig: the encoding). An object left open by a rotation or by a switch back to text is closed
+//! there, and the rest of its line starts afresh; a text line left open by a switch to JSON gets its
+//! newline first. The ring and LOG_STREAM keep the raw bytes, as with timestamps.
+//!
 //! Pipe size: the default 64 KiB, grown to 1 MiB (F_SETPIPE_SZ) the first time a read finds the pipe full,
 //! i.e. only for apps that write fast. Growing every pipe up front would charge 1 MiB per pipe to the user's
 //! pipe quota (fs.pipe-user-pages-soft, 64 MiB by default), and past it the kernel gives every new pipe of
@@ -34,6 +39,8 @@ const sys = @import("sys.zig");
 const home = @import("home.zig");
 const rotation = @import("log_rotation.zig");
 const Ring = @import("ring.zig").Ring;
+const log_json = @import("log_json.zig");
+pub const Format = @import("spec.zig").LogFormat;
 
 const fd_t = sys.fd_t;
 
@@ -52,6 +59,8 @@ pub const Options = struct {
     max_files: u32 = 5,
     /// Prefix each line in the file with a timestamp.
     timestamps: bool = false,
+    /// Plain text, or one JSON object per line.
+    format: Format = .text,
 };
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ ` is 25 bytes until the year 10000.
@@ -128,6 +137,8 @@ pub const StreamLog = struct {
     rotations: u64 = 0,
     /// Rotating failed last time: reported once, then retried after each write.
     rotate_failing: bool = false,
+    /// The JSON encoder's state between reads (an open object, an unfinished UTF-8 sequence).
+    json: log_json.Encoder = .{},
 
     pub const Step = enum { pipe, file };
 
@@ -187,6 +198,8 @@ pub const StreamLog = struct {
         epoch_ms: u64 = 0,
         /// Where timestamped lines are assembled; at least `scratch_bytes_min` bytes when `timestamps`.
         scratch: []u8 = &.{},
+        /// "out" or "err": the `stream` of JSON lines.
+        stream: []const u8 = "out",
     };
 
     /// One read from the pipe into `buffer`; the bytes go to the file (timestamped and rotated as `write`
@@ -245,16 +258,41 @@ pub const StreamLog = struct {
             log.file_fd = fd;
             log.file_bytes = @intCast(st.size);
         }
-        const written = if (write.options.timestamps)
-            log.writeStamped(bytes, at_line_start, write)
+        const written = if (write.options.format == .json)
+            log.writeJson(bytes, at_line_start, write)
         else
-            sys.writeAll(log.file_fd, bytes);
+            log.writeText(bytes, at_line_start, write);
         written catch |err| {
             sys.close(log.file_fd);
             log.file_fd = -1;
             return err;
         };
-        if (!write.options.timestamps) log.file_bytes += bytes.len;
+    }
+
+    fn writeText(log: *StreamLog, bytes: []const u8, starts_at_line_start: bool, write: Write) sys.Error!void {
+        // A JSON object the format switch left open ends here; the rest of its line is a new text line.
+        const at_line_start = starts_at_line_start or log.json.open;
+        try log.closeJson(write.scratch);
+        if (write.options.timestamps) return log.writeStamped(bytes, at_line_start, write);
+        try sys.writeAll(log.file_fd, bytes);
+        log.file_bytes += bytes.len;
+    }
+
+    /// Writes `bytes` as JSON lines, assembled in `write.scratch`.
+    fn writeJson(log: *StreamLog, bytes: []const u8, starts_at_line_start: bool, write: Write) sys.Error!void {
+        var sink: FileSink = .init(log, write.scratch);
+        // A text line the format switch left open ends here, so the first object starts a line.
+        if (!log.json.open and !starts_at_line_start) sink.writer.writeByte('\n') catch return sink.failure();
+        log.json.write(&sink.writer, bytes, write.stream, write.epoch_ms) catch return sink.failure();
+        sink.writer.flush() catch return sink.failure();
+    }
+
+    /// Ends an open JSON object (a switch to text, a rotation): the file's last line stays valid JSON.
+    fn closeJson(log: *StreamLog, scratch: []u8) sys.Error!void {
+        if (!log.json.open) return;
+        var sink: FileSink = .init(log, scratch);
+        log.json.close(&sink.writer) catch return sink.failure();
+        sink.writer.flush() catch return sink.failure();
     }
 
     /// Writes `bytes` with a prefix before each line start, assembled in `write.scratch`.
@@ -302,6 +340,13 @@ pub const StreamLog = struct {
             log.generations = rotation.Generations.scan(log.directory_fd, name) catch |err|
                 return rotation.fail(failure, .scan, name, err);
         }
+        // The generation must end with whole objects; the rest of the line starts a new one.
+        // A failed write here is the file's trouble, reported with the next write; the rotation goes on.
+        var close_buffer: [16]u8 = undefined;
+        if (log.json.open) {
+            log.closeJson(&close_buffer) catch {};
+            log.at_line_start = true;
+        }
         try rotation.retire(log.directory_fd, name, &log.generations.?, failure);
         // From here on the live name is free: the next byte goes to a fresh file, whatever happens.
         sys.close(log.file_fd);
@@ -310,6 +355,41 @@ pub const StreamLog = struct {
         log.file_fd = openFile(log.directory_fd, name) catch |err| return rotation.fail(failure, .open, name, err);
         log.file_bytes = 0;
         _ = try rotation.prune(log.directory_fd, name, &log.generations.?, max_files, failure);
+    }
+};
+
+/// A `std.Io.Writer` over the stream's log file, buffered in the daemon's scratch; counts `file_bytes`.
+const FileSink = struct {
+    log: *StreamLog,
+    err: ?sys.Error = null,
+    writer: std.Io.Writer,
+
+    fn init(log: *StreamLog, buffer: []u8) FileSink {
+        return .{ .log = log, .writer = .{ .vtable = &.{ .drain = drain }, .buffer = buffer } };
+    }
+
+    fn failure(sink: *const FileSink) sys.Error {
+        return sink.err orelse error.IO;
+    }
+
+    fn put(sink: *FileSink, bytes: []const u8) std.Io.Writer.Error!void {
+        sys.writeAll(sink.log.file_fd, bytes) catch |err| {
+            sink.err = err;
+            return error.WriteFailed;
+        };
+        sink.log.file_bytes += bytes.len;
+    }
+
+    fn drain(writer: *std.Io.Writer, data: []const []const u8, splat: usize) std.Io.Writer.Error!usize {
+        const sink: *FileSink = @alignCast(@fieldParentPtr("writer", writer));
+        try sink.put(writer.buffered());
+        writer.end = 0;
+        if (data.len > 1) {
+            try sink.put(data[0]);
+            return data[0].len;
+        }
+        for (0..splat) |_| try sink.put(data[0]);
+        return data[0].len * splat;
     }
 };
 
@@ -640,6 +720,71 @@ test "timestamps: one prefix per line in the file, across reads and scratch flus
     const after = try tmp.dir.readFileAlloc(testing.allocator, "ts-out.log", 1 << 20);
     defer testing.allocator.free(after);
     try testing.expectEqualStrings(expected ++ " end\nplain\n", after);
+}
+
+test "json format: one object per line across reads; switches to text and back keep every line whole; the ring stays raw" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var log: StreamLog = .{};
+    try openTestLog(&log, tmp.dir, "js");
+    defer log.close(testing.allocator);
+    const buffer = try testing.allocator.alloc(u8, 4096);
+    defer testing.allocator.free(buffer);
+    var scratch: [scratch_bytes_min]u8 = undefined;
+    const t1: u64 = 1_700_000_000_123; // 2023-11-14T22:13:20.123Z
+    const chunks = [_]struct { bytes: []const u8, format: Format, epoch_ms: u64 = t1 }{
+        .{ .bytes = "say \"hi\"", .format = .json },
+        .{ .bytes = "\tnow\nnext ", .format = .json, .epoch_ms = t1 + 1 },
+        // Switched to text mid-line: the object is closed, the rest is plain.
+        .{ .bytes = "half\nplain\nopen ", .format = .text },
+        // Back to JSON mid-line: the text line gets its newline first.
+        .{ .bytes = "tail\n", .format = .json, .epoch_ms = t1 + 2 },
+    };
+    var raw: std.ArrayList(u8) = .empty;
+    defer raw.deinit(testing.allocator);
+    var report: Report = .{};
+    for (chunks) |chunk| {
+        try sys.writeAll(log.write_fd, chunk.bytes);
+        try raw.appendSlice(testing.allocator, chunk.bytes);
+        const write: StreamLog.Write = .{ .now_ms = 1, .epoch_ms = chunk.epoch_ms, .options = .{ .format = chunk.format }, .scratch = &scratch, .stream = "err" };
+        try testing.expectEqualStrings(chunk.bytes, log.readChunk(testing.allocator, buffer, write, &report).data);
+    }
+    const expected =
+        "{\"ts\":\"2023-11-14T22:13:20.123Z\",\"stream\":\"err\",\"body\":\"say \\\"hi\\\"\\u0009now\"}\n" ++
+        "{\"ts\":\"2023-11-14T22:13:20.124Z\",\"stream\":\"err\",\"body\":\"next \"}\n" ++
+        "half\nplain\nopen \n" ++
+        "{\"ts\":\"2023-11-14T22:13:20.125Z\",\"stream\":\"err\",\"body\":\"tail\"}\n";
+    const written = try tmp.dir.readFileAlloc(testing.allocator, "js-out.log", 1 << 20);
+    defer testing.allocator.free(written);
+    try testing.expectEqualStrings(expected, written);
+    try testing.expectEqual(@as(u64, expected.len), log.file_bytes);
+    var ring_bytes: std.ArrayList(u8) = .empty;
+    defer ring_bytes.deinit(testing.allocator);
+    try log.ring.lastLines(100, &ring_bytes, testing.allocator);
+    try testing.expectEqualStrings(raw.items, ring_bytes.items);
+}
+
+test "json format: a rotation ends the open object in the old generation" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var log: StreamLog = .{};
+    try openTestLog(&log, tmp.dir, "jr");
+    defer log.close(testing.allocator);
+    const buffer = try testing.allocator.alloc(u8, 4096);
+    defer testing.allocator.free(buffer);
+    var scratch: [256]u8 = undefined;
+    const options: Options = .{ .format = .json, .max_size_bytes = 10 };
+    var report: Report = .{};
+    for ([_][]const u8{ "first line and more", " of it\n" }) |bytes| {
+        try sys.writeAll(log.write_fd, bytes);
+        _ = log.readChunk(testing.allocator, buffer, .{ .now_ms = 1, .options = options, .scratch = &scratch }, &report);
+    }
+    const old = try tmp.dir.readFileAlloc(testing.allocator, "jr-out.log.1", 1 << 20);
+    defer testing.allocator.free(old);
+    try testing.expectEqualStrings("{\"ts\":\"1970-01-01T00:00:00.000Z\",\"stream\":\"out\",\"body\":\"first line and more\"}\n", old);
+    const rest = try tmp.dir.readFileAlloc(testing.allocator, "jr-out.log.2", 1 << 20);
+    defer testing.allocator.free(rest);
+    try testing.expectEqualStrings("{\"ts\":\"1970-01-01T00:00:00.000Z\",\"stream\":\"out\",\"body\":\" of it\"}\n", rest);
 }
 
 test "timestamps are RFC 3339 UTC with milliseconds" {

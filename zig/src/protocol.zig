@@ -11,6 +11,7 @@ const state_module = @import("state_codec.zig");
 
 pub const Op = spec_module.Op;
 pub const RestartPolicy = spec_module.RestartPolicy;
+pub const LogFormat = spec_module.LogFormat;
 pub const Status = spec_module.Status;
 pub const Stream = spec_module.Stream;
 pub const Label = spec_module.Label;

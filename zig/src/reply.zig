@@ -238,8 +238,9 @@ pub fn encodeSpec(enc: Encoder, spec: Spec) Encoder.Error!void {
     const with_log_max_size = spec.log_max_size_bytes != defaults.log_max_size_bytes;
     const with_log_max_files = spec.log_max_files != defaults.log_max_files;
     const with_log_timestamps = spec.log_timestamps != defaults.log_timestamps;
+    const with_log_format = spec.log_format != defaults.log_format;
     const in_place_count = @as(u32, @intFromBool(with_max_memory)) + @intFromBool(with_log_max_size) +
-        @intFromBool(with_log_max_files) + @intFromBool(with_log_timestamps);
+        @intFromBool(with_log_max_files) + @intFromBool(with_log_timestamps) + @intFromBool(with_log_format);
     try enc.mapHeader(15 + in_place_count);
     try enc.str("name");
     try enc.str(spec.name);
@@ -292,6 +293,10 @@ pub fn encodeSpec(enc: Encoder, spec: Spec) Encoder.Error!void {
     if (with_log_timestamps) {
         try enc.str("log_timestamps");
         try enc.boolean(spec.log_timestamps);
+    }
+    if (with_log_format) {
+        try enc.str("log_format");
+        try enc.str(@tagName(spec.log_format));
     }
 }
 

@@ -16,6 +16,7 @@ const Value = msgpack.Value;
 const spec_module = @import("spec.zig");
 const Op = spec_module.Op;
 const RestartPolicy = spec_module.RestartPolicy;
+const LogFormat = spec_module.LogFormat;
 const Stream = spec_module.Stream;
 const Label = spec_module.Label;
 const name_bytes_max = spec_module.name_bytes_max;
@@ -229,7 +230,7 @@ const spec_only_keys = [_][]const u8{
     "restart",        "max_restarts",   "restart_window_ms", "backoff_initial_ms",
     "backoff_max_ms", "min_uptime_ms",  "kill_signal",       "kill_timeout_ms",
     "spec_hash",      "labels",         "max_memory_bytes",  "log_max_size_bytes",
-    "log_max_files",  "log_timestamps",
+    "log_max_files",  "log_timestamps", "log_format",
 };
 
 fn parseStart(fields: Fields) Invalid!StartArgs {
@@ -292,6 +293,10 @@ pub fn parseSpec(fields: Fields) Invalid!Spec {
     if (try fields.rangedOrZero(u64, "log_max_size_bytes", limits.log_max_size_bytes)) |v| spec.log_max_size_bytes = v;
     if (try fields.ranged(u32, "log_max_files", limits.log_max_files)) |v| spec.log_max_files = v;
     if (try fields.boolean("log_timestamps")) |v| spec.log_timestamps = v;
+    if (try fields.string("log_format")) |text| {
+        spec.log_format = std.meta.stringToEnum(LogFormat, text) orelse
+            return fields.fail("log_format", "expected \"text\" or \"json\"", .{});
+    }
     return spec;
 }
 

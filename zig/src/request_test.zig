@@ -11,6 +11,7 @@ const env_count_max = spec_module.env_count_max;
 const labels_count_max = spec_module.labels_count_max;
 const limits = spec_module.limits;
 const Spec = spec_module.Spec;
+const LogFormat = spec_module.LogFormat;
 const isValidName = spec_module.isValidName;
 const reply_module = @import("reply.zig");
 const encodeSpec = reply_module.encodeSpec;
@@ -284,11 +285,12 @@ test "parseRequest: the in-place keys make a spec, with their values" {
     const arena = arena_state.allocator();
     var p: TestPayload = .{};
     defer p.deinit();
-    try startWith(&p, 5);
+    try startWith(&p, 6);
     try p.kv("max_memory_bytes", 8 << 30);
     try p.kv("log_max_size_bytes", 10 << 20);
     try p.kv("log_max_files", 1000);
     try p.kv("log_timestamps", true);
+    try p.kv("log_format", "json");
     try p.kv("autostart", false);
     const start = (try parseRequest(arena, p.out.items)).request.args.start;
     const spec = start.spec.?;
@@ -296,6 +298,7 @@ test "parseRequest: the in-place keys make a spec, with their values" {
     try testing.expectEqual(@as(u64, 10 << 20), spec.log_max_size_bytes);
     try testing.expectEqual(@as(u32, 1000), spec.log_max_files);
     try testing.expectEqual(true, spec.log_timestamps);
+    try testing.expectEqual(LogFormat.json, spec.log_format);
     try testing.expectEqual(false, start.autostart);
 
     // One in-place key alone is a spec (so `command` and `cwd` are required).
@@ -341,6 +344,11 @@ test "encodeSpec: in-place keys are written after labels, each only when not its
                 s.log_timestamps = true;
             }
         }.f },
+        .{ .key = "log_format", .set = struct {
+            fn f(s: *Spec) void {
+                s.log_format = .json;
+            }
+        }.f },
     };
     for (cases) |case| {
         spec = testSpec();
@@ -356,17 +364,18 @@ test "encodeSpec: in-place keys are written after labels, each only when not its
         try testing.expect((try parseSpec(fields)).eql(spec));
     }
 
-    // All four, in the documented order.
+    // All five, in the documented order.
     spec = testSpec();
     spec.max_memory_bytes = 512 << 20;
     spec.log_max_size_bytes = 20 << 20;
     spec.log_max_files = 3;
     spec.log_timestamps = true;
+    spec.log_format = .json;
     out.clearRetainingCapacity();
     try encodeSpec(.init(&out, testing.allocator), spec);
     const value = try msgpack.decode(arena, out.items);
-    try testing.expectEqual(@as(usize, 19), value.map.len);
-    for ([_][]const u8{ "labels", "max_memory_bytes", "log_max_size_bytes", "log_max_files", "log_timestamps" }, 14..) |key, index| {
+    try testing.expectEqual(@as(usize, 20), value.map.len);
+    for ([_][]const u8{ "labels", "max_memory_bytes", "log_max_size_bytes", "log_max_files", "log_timestamps", "log_format" }, 14..) |key, index| {
         try testing.expectEqualStrings(key, value.map[index].key.str);
     }
 }
@@ -405,6 +414,8 @@ test "parseRequest: every spec field is validated and named" {
         .{ .key = "log_max_files", .value = .{ .int = 0 }, .message = "log_max_files: must be 1-1000, got 0" },
         .{ .key = "log_max_files", .value = .{ .int = 1001 }, .message = "log_max_files: must be 1-1000, got 1001" },
         .{ .key = "log_timestamps", .value = .{ .int = 1 }, .message = "log_timestamps: expected true or false" },
+        .{ .key = "log_format", .value = .{ .str = "xml" }, .message = "log_format: expected \"text\" or \"json\"" },
+        .{ .key = "log_format", .value = .{ .boolean = true }, .message = "log_format: expected a string" },
         .{ .key = "autostart", .value = .{ .str = "no" }, .message = "autostart: expected true or false" },
     };
     for (cases) |case| {

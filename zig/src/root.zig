@@ -121,6 +121,7 @@ test {
     _ = @import("logs.zig");
     _ = @import("home.zig");
     _ = @import("log_rotation.zig");
+    _ = @import("log_json.zig");
     _ = @import("daemon_log.zig");
     _ = @import("fuzz_test.zig");
     _ = @import("request_test.zig");

@@ -43,6 +43,9 @@ pub const RestartPolicy = enum {
     }
 };
 
+/// How lines reach the log file (`log_format`; on the wire: the tag names). Absent means `text`.
+pub const LogFormat = enum { text, json };
+
 /// On the wire: the tag names themselves.
 pub const Status = enum {
     starting,
@@ -147,6 +150,8 @@ pub const Spec = struct {
     log_max_files: u32 = log_max_files_default,
     /// Each line written to the log file starts with an RFC 3339 UTC timestamp and a space.
     log_timestamps: bool = false,
+    /// Plain text, or one JSON object per line (log_json.zig).
+    log_format: LogFormat = .text,
 
     /// A deep copy: every slice is owned by `allocator`; free it with `deinit`.
     pub fn clone(self: Spec, allocator: Allocator) error{OutOfMemory}!Spec {
@@ -217,6 +222,7 @@ pub const Spec = struct {
         if (a.log_max_size_bytes != b.log_max_size_bytes) return false;
         if (a.log_max_files != b.log_max_files) return false;
         if (a.log_timestamps != b.log_timestamps) return false;
+        if (a.log_format != b.log_format) return false;
         return true;
     }
 
@@ -332,13 +338,14 @@ test "Spec: clone is deep, deinit frees it all, eql sees every field" {
             []const []const u8 => @field(changed, field.name) = &.{"other=1"},
             []const Label => @field(changed, field.name) = &.{.{ .key = "app", .value = "api" }},
             RestartPolicy => @field(changed, field.name) = .never,
+            LogFormat => @field(changed, field.name) = .json,
             u8, u32, u64 => @field(changed, field.name) += 1,
             bool => @field(changed, field.name) = !@field(changed, field.name),
             else => @compileError("a Spec field eql does not know: " ++ field.name),
         }
         try testing.expect(!changed.eql(original));
         // Restart-relevant: every field but labels and the in-place keys.
-        const in_place = comptime for ([_][]const u8{ "labels", "max_memory_bytes", "log_max_size_bytes", "log_max_files", "log_timestamps" }) |key| {
+        const in_place = comptime for ([_][]const u8{ "labels", "max_memory_bytes", "log_max_size_bytes", "log_max_files", "log_timestamps", "log_format" }) |key| {
             if (std.mem.eql(u8, key, field.name)) break true;
         } else false;
         try testing.expectEqual(in_place, changed.eqlRestartRelevant(original));

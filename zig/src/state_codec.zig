@@ -177,6 +177,7 @@ test "state: encode then decode gives the same apps" {
     second.log_max_size_bytes = 1 << 20;
     second.log_max_files = 9;
     second.log_timestamps = true;
+    second.log_format = .json;
     const apps = [_]SavedApp{
         .{ .spec = testSpec(), .desired_running = true, .pid = 4242, .start_time_ticks = 123456789, .pgid = 4242 },
         .{ .spec = second, .desired_running = false, .pid = 0, .start_time_ticks = 0, .pgid = 0 },

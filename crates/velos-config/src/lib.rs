@@ -41,7 +41,7 @@ pub use raw::json_schema;
 pub use rollout::{OnFailure, RawRollout, Rollout, Strategy, MAX_UNAVAILABLE_DEFAULT, MAX_UNAVAILABLE_MAX};
 pub use services::{ApiSettings, OtlpSettings, OTLP_INTERVAL_DEFAULT_MS};
 pub use shell::quote_program;
-pub use velos_core::{AppSpec, RestartPolicy};
+pub use velos_core::{AppSpec, LogFormat, RestartPolicy};
 pub use velos_health::{Check, Probe, Use as CheckUse};
 pub use velos_schedule::WatchSpec;
 
@@ -141,6 +141,10 @@ pub struct DesiredApp {
     pub rollout: Rollout,
 }
 
+fn is_text(format: &LogFormat) -> bool {
+    *format == LogFormat::Text
+}
+
 /// Settings that change without restarting the app.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InPlace {
@@ -152,6 +156,9 @@ pub struct InPlace {
     pub log_max_files: Option<u32>,
     /// Prefix log lines with the time they were read.
     pub log_timestamps: bool,
+    /// Plain text or JSON lines in the log files.
+    #[serde(default, skip_serializing_if = "is_text")]
+    pub log_format: LogFormat,
     /// `cron_restart`, as written (checked): the controller restarts the app at these times.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_restart: Option<String>,

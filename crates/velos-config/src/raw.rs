@@ -424,7 +424,7 @@ pub struct RawBackoff {
     pub max: Option<Duration>,
 }
 
-/// `log = { max_size = "10M", max_files = 5, timestamps = true }`
+/// `log = { max_size = "10M", max_files = 5, timestamps = true, format = "text" }`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Log")]
@@ -440,6 +440,11 @@ pub struct RawLog {
     /// order and lets `velos logs --since` select lines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<bool>,
+    /// `"text"` (default): lines as the app wrote them; `"json"`: one JSON object per line,
+    /// `{"ts", "stream", "body"}` (body JSON-escaped, invalid UTF-8 as U+FFFD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["text", "json"]))]
+    pub format: Option<String>,
 }
 
 /// An environment value. Numbers and booleans are written as text (`8080` → `"8080"`).

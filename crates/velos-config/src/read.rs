@@ -120,6 +120,7 @@ pub(crate) const LOG: &[Field] = &[
         },
     ),
     optional("timestamps", Kind::Boolean),
+    optional("format", Kind::String),
 ];
 
 pub(crate) const VELOS: &[Field] = &[

@@ -15,7 +15,7 @@ use crate::{
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::{Range, RangeInclusive};
 use std::path::{Component, Path, PathBuf};
-use velos_core::{limits, validate_name, AppSpec, RestartPolicy, NAME_LENGTH_MAX};
+use velos_core::{limits, validate_name, AppSpec, LogFormat, RestartPolicy, NAME_LENGTH_MAX};
 
 mod checks;
 mod schedule;
@@ -385,6 +385,16 @@ impl Resolver<'_> {
             ),
             log_max_files: log.max_files,
             log_timestamps: log.timestamps.unwrap_or(LOG_TIMESTAMPS_DEFAULT),
+            log_format: match &log.format {
+                Some(word) => self
+                    .word(
+                        &["apps", name, "log", "format"],
+                        word,
+                        &LogFormat::ALL.map(|format| (format.as_str(), format)),
+                    )
+                    .unwrap_or_default(),
+                None => LogFormat::default(),
+            },
             cron_restart: self.cron_restart(name, raw),
             watch: self.watch(name, raw, &spec.cwd),
             readiness,

@@ -301,3 +301,22 @@ resync = \"2d\"
 "
     ));
 }
+
+#[test]
+fn bad_log_format() {
+    insta::assert_snapshot!(render(
+        "\
+[apps.web]
+command = \"/bin/sleep\"
+log = { format = \"jsno\" }
+
+[apps.worker]
+command = \"/bin/sleep\"
+log = { format = \"yaml\" }
+
+[apps.api]
+command = \"/bin/sleep\"
+log = { format = true }
+"
+    ));
+}

@@ -80,7 +80,7 @@ min_uptime = "2s"
 kill_signal = "SIGINT"
 kill_timeout = "10s"
 max_memory = "512M"
-log = { max_size = "10M", max_files = 5, timestamps = true }
+log = { max_size = "10M", max_files = 5, timestamps = true, format = "json" }
 "#,
     );
     assert_eq!(project.name, "store");
@@ -99,6 +99,7 @@ log = { max_size = "10M", max_files = 5, timestamps = true }
             log_max_size_bytes: Some(10 << 20),
             log_max_files: Some(5),
             log_timestamps: true,
+            log_format: velos_config::LogFormat::Json,
             ..velos_config::InPlace::default()
         }
     );

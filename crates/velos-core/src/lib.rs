@@ -17,7 +17,7 @@ pub use record::{
     Deleted, Empty, LogArgs, LogData, NameArgs, PingInfo, ProcessRecord, RestartArgs, Saved, Status, Stream,
 };
 pub use spec::{
-    validate_name, AppSpec, NameError, RestartPolicy, StartSpec, BACKOFF_INITIAL_MS_DEFAULT,
+    validate_name, AppSpec, LogFormat, NameError, RestartPolicy, StartSpec, BACKOFF_INITIAL_MS_DEFAULT,
     BACKOFF_MAX_MS_DEFAULT, KILL_SIGNAL_DEFAULT, KILL_TIMEOUT_MS_DEFAULT, LOG_MAX_FILES_DEFAULT,
     LOG_MAX_SIZE_BYTES_DEFAULT, MAX_RESTARTS_DEFAULT, MIN_UPTIME_MS_DEFAULT, NAME_LENGTH_MAX,
     RESTART_WINDOW_MS_DEFAULT,

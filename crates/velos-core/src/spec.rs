@@ -55,6 +55,53 @@ impl std::str::FromStr for RestartPolicy {
     }
 }
 
+/// How the daemon writes an app's log files (`log_format`): plain text, or one JSON object per line
+/// (`{"ts","stream","body"}`, docs/LOGS.md). Deserialized through a string, as [`RestartPolicy`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub const ALL: [LogFormat; 2] = [LogFormat::Text, LogFormat::Json];
+
+    /// The wire and config name (`text`, `json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+impl std::fmt::Display for LogFormat {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for LogFormat {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        LogFormat::ALL
+            .into_iter()
+            .find(|format| format.as_str() == text)
+            .ok_or_else(|| format!("unknown log format {text:?} (expected text or json)"))
+    }
+}
+
 pub const MAX_RESTARTS_DEFAULT: u32 = 10;
 pub const RESTART_WINDOW_MS_DEFAULT: u64 = 60_000;
 pub const BACKOFF_INITIAL_MS_DEFAULT: u64 = 100;
@@ -120,6 +167,9 @@ pub struct AppSpec {
     /// Each line written to the log file starts with an RFC 3339 UTC timestamp (milliseconds) and a space.
     #[serde(default, skip_serializing_if = "is_false")]
     pub log_timestamps: bool,
+    /// Plain text, or one JSON object per line; omitted while text.
+    #[serde(default, skip_serializing_if = "is_text")]
+    pub log_format: LogFormat,
 }
 
 /// The args of `PROCESS_START` with a full spec: the spec, then the request's own flags, in the wire's key
@@ -194,6 +244,9 @@ fn is_zero_u64(value: &u64) -> bool {
 fn is_default_log_max_files(value: &u32) -> bool {
     *value == LOG_MAX_FILES_DEFAULT
 }
+fn is_text(format: &LogFormat) -> bool {
+    *format == LogFormat::Text
+}
 fn is_false(value: &bool) -> bool {
     !*value
 }
@@ -224,13 +277,14 @@ impl AppSpec {
             log_max_size_bytes: LOG_MAX_SIZE_BYTES_DEFAULT,
             log_max_files: LOG_MAX_FILES_DEFAULT,
             log_timestamps: false,
+            log_format: LogFormat::Text,
         }
     }
 
     /// A stable 16-hex-digit hash of the fields that only take effect on a restart: command, args, cwd,
     /// env, the restart policy and its limits, the kill settings. Not the name (it is the identity), nor
     /// `labels` and the in-place keys (`max_memory_bytes`, `log_max_size_bytes`, `log_max_files`,
-    /// `log_timestamps`: the daemon updates them without a restart), nor `spec_hash`, `expected_hash`,
+    /// `log_timestamps`, `log_format`: the daemon updates them without a restart), nor `spec_hash`, `expected_hash`,
     /// `replace` or `autostart`.
     ///
     /// The hash is FNV-1a 64 over a canonical byte encoding (a version tag, then each field in a fixed order,
@@ -380,6 +434,7 @@ mod tests {
         other.log_max_size_bytes = 20 << 20;
         other.log_max_files = 3;
         other.log_timestamps = true;
+        other.log_format = LogFormat::Json;
         assert_eq!(other.compute_hash(), base);
     }
 
@@ -415,6 +470,7 @@ mod tests {
         changed.log_max_size_bytes = 1;
         changed.log_max_files = 1;
         changed.log_timestamps = true;
+        changed.log_format = LogFormat::Json;
         assert_eq!(
             &start_keys(&StartSpec::create(changed, false))[14..],
             [
@@ -423,6 +479,7 @@ mod tests {
                 "log_max_size_bytes",
                 "log_max_files",
                 "log_timestamps",
+                "log_format",
                 "expected_hash",
                 "replace",
                 "autostart"
@@ -439,6 +496,7 @@ mod tests {
         assert_eq!(decoded.spec.log_max_size_bytes, LOG_MAX_SIZE_BYTES_DEFAULT);
         assert_eq!(decoded.spec.log_max_files, LOG_MAX_FILES_DEFAULT);
         assert!(!decoded.spec.log_timestamps);
+        assert_eq!(decoded.spec.log_format, LogFormat::Text);
         assert!(decoded.autostart);
         let as_spec: AppSpec = rmp_serde::from_slice(&bytes).expect("a spec ignores the request's flags");
         assert_eq!(as_spec, sample());
@@ -447,6 +505,7 @@ mod tests {
         changed.max_memory_bytes = u64::MAX;
         changed.log_max_files = 1000;
         changed.log_timestamps = true;
+        changed.log_format = LogFormat::Json;
         let start = StartSpec::create(changed, false);
         let bytes = rmp_serde::to_vec_named(&start).expect("encodes");
         assert_eq!(rmp_serde::from_slice::<StartSpec>(&bytes).expect("decodes"), start);

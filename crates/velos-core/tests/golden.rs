@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use velos_core::{
-    encode_request, AppSpec, Empty, ErrorCode, FrameDecoder, FrameError, LogArgs, LogData, NameArgs, Op,
-    PingInfo, ProcessRecord, Reply, ReplyBody, RestartPolicy, StartSpec, Status, Stream,
+    encode_request, AppSpec, Empty, ErrorCode, FrameDecoder, FrameError, LogArgs, LogData, LogFormat,
+    NameArgs, Op, PingInfo, ProcessRecord, Reply, ReplyBody, RestartPolicy, StartSpec, Status, Stream,
 };
 
 fn golden_dir() -> PathBuf {
@@ -100,6 +100,7 @@ fn every_golden_file_is_covered() {
         "ping_tracking_reply.hex",
         "start_by_name_request.hex",
         "start_inplace_request.hex",
+        "start_log_format_request.hex",
         "start_request.hex",
         "stream_end_reply.hex",
         "too_large.hex",
@@ -145,6 +146,16 @@ fn start_inplace_request() {
     assert_eq!(frame.len(), 7 + 397);
     assert_eq!(frame, golden("start_inplace_request.hex"));
     // Only in-place keys differ from start_request's spec: the same restart-relevant hash.
+    assert_eq!(spec.compute_hash(), golden_spec().compute_hash());
+}
+
+#[test]
+fn start_log_format_request() {
+    let mut spec = golden_spec();
+    spec.log_format = LogFormat::Json;
+    let frame = encode_request(11, Op::ProcessStart, &StartSpec::plain(spec.clone())).unwrap();
+    assert_eq!(frame, golden("start_log_format_request.hex"));
+    // An in-place key: the same restart-relevant hash.
     assert_eq!(spec.compute_hash(), golden_spec().compute_hash());
 }
 

@@ -66,17 +66,21 @@ impl Cursor {
         };
         // The pattern sees the line as the app wrote it: without the daemon's `log.timestamps` prefix, so
         // `^worker ready$` matches whether timestamps are on (the default) or off.
-        let found = complete.lines().any(|line| pattern.is_match(without_time_prefix(line)));
+        let found = complete.lines().any(|line| pattern.is_match(&without_time_prefix(line)));
         self.partial = rest.chars().take(64 * 1024).collect();
         Ok(found)
     }
 }
 
-/// `line` without the daemon's time prefix (`2026-11-23T22:20:55.123Z `), when it has one.
-fn without_time_prefix(line: &str) -> &str {
-    match velos_log_engine::time::parse_utc_prefix(line.as_bytes()) {
-        Some((_, length)) => line.get(length..).unwrap_or(line),
-        None => line,
+/// What the app wrote on `line`: without the daemon's time prefix (`2026-11-23T22:20:55.123Z `), or the
+/// body of a `log.format = "json"` line.
+fn without_time_prefix(line: &str) -> std::borrow::Cow<'_, str> {
+    let split = velos_log_engine::file_line::split_line(line.as_bytes());
+    match split.body {
+        std::borrow::Cow::Borrowed(_) => {
+            std::borrow::Cow::Borrowed(line.get(split.overhead..).unwrap_or(line))
+        }
+        std::borrow::Cow::Owned(body) => std::borrow::Cow::Owned(String::from_utf8_lossy(&body).into_owned()),
     }
 }
 
@@ -89,6 +93,8 @@ mod tests {
         assert_eq!(without_time_prefix("2026-11-23T22:20:55.123Z worker ready"), "worker ready");
         assert_eq!(without_time_prefix("worker ready"), "worker ready");
         assert_eq!(without_time_prefix("2026-11-23 worker"), "2026-11-23 worker");
+        let json = r#"{"ts":"2026-11-23T22:20:55.123Z","stream":"out","body":"worker \"a\" ready"}"#;
+        assert_eq!(without_time_prefix(json), "worker \"a\" ready");
     }
     use std::io::Write;
 

@@ -12,6 +12,7 @@
 //! - [`files`]: the IO edge: an app's log files, read from the end or incrementally into a saved model.
 pub mod app_log;
 pub mod budget;
+pub mod file_line;
 mod file_miner;
 pub mod files;
 pub mod header;

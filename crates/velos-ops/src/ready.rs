@@ -180,10 +180,10 @@ pub fn tail_lines(path: &Path, count: usize) -> Vec<String> {
         lines.remove(0); // cut in the middle
     }
     let skip = lines.len().saturating_sub(count);
-    // What the app wrote: without the time the daemon starts each line with (`log.timestamps`).
-    let body = |line: &str| match velos_log_engine::time::parse_utc_prefix(line.as_bytes()) {
-        Some((_, prefix)) => line[prefix..].to_string(),
-        None => line.to_string(),
+    // What the app wrote: without the time the daemon starts each line with (`log.timestamps`), or the
+    // body of a JSON line (`log.format = "json"`).
+    let body = |line: &str| {
+        String::from_utf8_lossy(&velos_log_engine::file_line::split_line(line.as_bytes()).body).into_owned()
     };
     lines[skip..].iter().map(|line| body(line)).collect()
 }

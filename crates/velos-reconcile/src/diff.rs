@@ -13,7 +13,7 @@ use velos_core::AppSpec;
 pub struct FieldChange {
     /// The velos.toml name of the field: `command`, `args`, `cwd`, `env.KEY`, `restart`, `max_restarts`,
     /// `restart_window`, `backoff.initial`, `backoff.max`, `min_uptime`, `kill_signal`, `kill_timeout`;
-    /// in place: `max_memory`, `log.max_size`, `log.max_files`, `log.timestamps`. `spec_hash` when the
+    /// in place: `max_memory`, `log.max_size`, `log.max_files`, `log.timestamps`, `log.format`. `spec_hash` when the
     /// hashes differ but no field does (a spec written by another hashing version).
     pub field: String,
     /// The value as rendered (`8080`, `5s`, `512M`, `["-m", "http.server"]`), or `***` for a secret.
@@ -135,6 +135,7 @@ pub fn in_place_changes(old: &InPlace, new: &InPlace) -> Vec<FieldChange> {
     push("log.max_size", old.log_max_size_bytes.map(size), new.log_max_size_bytes.map(size));
     push("log.max_files", old.log_max_files.map(|n| n.to_string()), new.log_max_files.map(|n| n.to_string()));
     push("log.timestamps", Some(old.log_timestamps.to_string()), Some(new.log_timestamps.to_string()));
+    push("log.format", Some(old.log_format.to_string()), Some(new.log_format.to_string()));
     push("cron_restart", old.cron_restart.clone(), new.cron_restart.clone());
     push("watch", old.watch.as_ref().map(watch_text), new.watch.as_ref().map(watch_text));
     push(
@@ -200,6 +201,7 @@ pub fn live_in_place(spec: &AppSpec) -> InPlace {
         log_max_files: (spec.log_max_files != velos_core::LOG_MAX_FILES_DEFAULT)
             .then_some(spec.log_max_files),
         log_timestamps: spec.log_timestamps,
+        log_format: spec.log_format,
         cron_restart: spec.labels.get(velos_schedule::CRON_LABEL).cloned(),
         watch: spec.labels.get(velos_schedule::WATCH_LABEL).and_then(|text| WatchSpec::from_label(text)),
         readiness: velos_health::check::from_labels(&spec.labels, CheckUse::Readiness),
@@ -220,6 +222,7 @@ fn set_in_place(spec: &mut AppSpec, in_place: &InPlace) {
     spec.log_max_size_bytes = in_place.log_max_size_bytes.unwrap_or(velos_core::LOG_MAX_SIZE_BYTES_DEFAULT);
     spec.log_max_files = in_place.log_max_files.unwrap_or(velos_core::LOG_MAX_FILES_DEFAULT);
     spec.log_timestamps = in_place.log_timestamps;
+    spec.log_format = in_place.log_format;
     let mut label = |key: &str, value: Option<String>| match value {
         Some(value) => spec.labels.insert(key.to_string(), value),
         None => spec.labels.remove(key),
@@ -341,6 +344,7 @@ mod tests {
             log_max_size_bytes: None,
             log_max_files: Some(5),
             log_timestamps: true,
+            log_format: velos_config::LogFormat::Json,
             readiness: Some(velos_config::Check::new(
                 velos_config::Probe::Tcp { address: "127.0.0.1:80".into() },
                 CheckUse::Readiness,
@@ -363,6 +367,7 @@ mod tests {
         assert_eq!(live_in_place(&spec).log_max_files, None);
         assert_eq!(spec.max_memory_bytes, 268_435_456);
         assert!(spec.log_timestamps);
+        assert_eq!(spec.log_format, velos_config::LogFormat::Json);
         assert_eq!(live_depends_on(&spec), ["db"]);
         assert!(spec.labels["velos.readiness"].contains("127.0.0.1:80"));
         assert_eq!(live_in_place(&spec).readiness, in_place.readiness);
@@ -370,6 +375,8 @@ mod tests {
         let readiness = changes.iter().find(|change| change.field == "readiness").expect("a change");
         assert_eq!(readiness.old.as_deref(), Some("tcp 127.0.0.1:80"));
         assert_eq!(readiness.new, None);
+        let format = changes.iter().find(|change| change.field == "log.format").expect("a change");
+        assert_eq!((format.old.as_deref(), format.new.as_deref()), (Some("json"), Some("text")));
         assert_eq!(spec.spec_hash, spec.compute_hash());
     }
 

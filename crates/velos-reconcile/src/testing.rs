@@ -304,6 +304,7 @@ impl Daemon for FakeDaemon {
         record.spec.log_max_size_bytes = spec.log_max_size_bytes;
         record.spec.log_max_files = spec.log_max_files;
         record.spec.log_timestamps = spec.log_timestamps;
+        record.spec.log_format = spec.log_format;
         Ok(record.clone())
     }
 }

@@ -4,9 +4,9 @@
 use super::set::stream_files;
 use super::tail::{Backward, TailLine};
 use crate::app_log::{AppLog, Stream};
+use crate::file_line::{split_line, FRAMING_BYTES};
 use crate::header::{HeaderModel, SAMPLE_LINES};
 use crate::level::{classify_message, level_token};
-use crate::time::{parse_utc_prefix, UTC_PREFIX_BYTES};
 use crate::view::{merge_newest, Filter, Record, Source};
 use std::path::Path;
 
@@ -40,7 +40,7 @@ pub fn read_records(
     let mut sources: Vec<Source<'_, std::io::Error>> = Vec::with_capacity(streams.len());
     for (item, files, header) in &streams {
         // Room for the daemon's time prefix, so the limit applies to what the app wrote.
-        let mut backward = Backward::new(files, line_bytes_max + UTC_PREFIX_BYTES);
+        let mut backward = Backward::new(files, line_bytes_max + FRAMING_BYTES);
         sources.push(Box::new(move || {
             let Some(line) = backward.next_line()? else { return Ok(None) };
             Ok(Some(record(item, header, &line, line_bytes_max)))
@@ -50,13 +50,11 @@ pub fn read_records(
 }
 
 fn record(item: &Shown<'_>, header: &HeaderModel, line: &TailLine, line_bytes_max: usize) -> Record {
-    let (ts, prefix) = match parse_utc_prefix(&line.bytes) {
-        Some((ts, prefix)) => (Some(ts), prefix),
-        None => (None, 0),
-    };
-    let mut body = &line.bytes[prefix..];
-    // The length the app wrote: the daemon's time prefix is not part of it.
-    let mut cut_from = line.cut_from.map(|len| len.saturating_sub(prefix as u64));
+    let split = split_line(&line.bytes);
+    let ts = split.ts_ms;
+    let mut body: &[u8] = &split.body;
+    // The length the app wrote: the daemon's prefix or JSON framing is not part of it.
+    let mut cut_from = line.cut_from.map(|len| len.saturating_sub(split.overhead as u64));
     if body.len() > line_bytes_max {
         cut_from = cut_from.or(Some(body.len() as u64));
         body = &body[..line_bytes_max];
@@ -81,8 +79,7 @@ fn learn_from_tail(files: &[super::LogFile], line_bytes_max: usize) -> std::io::
     let mut sample = Vec::new();
     while sample.len() < SAMPLE_LINES {
         let Some(line) = backward.next_line()? else { break };
-        let start = parse_utc_prefix(&line.bytes).map_or(0, |(_, prefix)| prefix);
-        sample.push(line.bytes[start..].to_vec());
+        sample.push(split_line(&line.bytes).body.into_owned());
     }
     Ok(HeaderModel::learn(sample.iter().map(Vec::as_slice)))
 }
@@ -127,5 +124,31 @@ mod tests {
         let records = read_records(dir.path(), &shown, &Filter::default(), 10, 10).unwrap();
         let got: Vec<(usize, Option<u64>)> = records.iter().map(|r| (r.body.len(), r.cut_from)).collect();
         assert_eq!(got, [(10, None), (10, Some(100))]);
+    }
+
+    #[test]
+    fn json_lines_and_text_lines_of_one_file_read_alike_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        // Switched from text to JSON in place: both forms in one file; the body is what the app wrote.
+        let out = "2026-11-30T10:00:00.000Z INFO plain \"one\"\n\
+                   {\"ts\":\"2026-11-30T10:00:01.000Z\",\"stream\":\"out\",\"body\":\"ERROR say \\\"hi\\\"\\u0009tab\"}\n";
+        let err = "{\"ts\":\"2026-11-30T10:00:00.500Z\",\"stream\":\"err\",\"body\":\"WARN C:\\\\dir\"}\n";
+        std::fs::write(dir.path().join("web-out.log"), out).unwrap();
+        std::fs::write(dir.path().join("web-err.log"), err).unwrap();
+        let shown = [
+            Shown { app: "web", instance: "web", stream: Stream::Out, model: None },
+            Shown { app: "web", instance: "web", stream: Stream::Err, model: None },
+        ];
+        let records = read_records(dir.path(), &shown, &Filter::default(), 10, 1024).unwrap();
+        let got: Vec<(&str, Severity)> = records.iter().map(|r| (r.body.as_str(), r.severity)).collect();
+        assert_eq!(
+            got,
+            [
+                ("INFO plain \"one\"", Severity::Info),
+                ("WARN C:\\dir", Severity::Warn),
+                ("ERROR say \"hi\"\ttab", Severity::Error)
+            ]
+        );
+        assert!(records.iter().all(|r| r.ts.is_some()));
     }
 }

@@ -1,8 +1,8 @@
 //! A forward search of one log file that resumes where the last call stopped (a byte offset and a line
 //! number), for readers that page through a log of any size (MCP's `logs_search`). Lines are read in
 //! bounded memory (a 10 MB line costs its first 64 KiB); the daemon's time prefix is given apart.
+use crate::file_line::split_line;
 use crate::reader::LineReader;
-use crate::time::parse_utc_prefix;
 use std::io::{BufReader, Seek as _, SeekFrom};
 use std::path::Path;
 
@@ -16,9 +16,9 @@ pub struct Found {
     pub line_number: u64,
     /// Where the line starts in the file.
     pub offset: u64,
-    /// The daemon's time prefix, when the line has one (ms since the Unix epoch).
+    /// The daemon's time (prefix or JSON `ts`), when the line has one (ms since the Unix epoch).
     pub ts_ms: Option<i64>,
-    /// The line without its time prefix (invalid UTF-8 replaced; cut past 64 KiB).
+    /// What the app wrote: without the time prefix or JSON framing (invalid UTF-8 replaced; cut past 64 KiB).
     pub body: String,
 }
 
@@ -61,13 +61,10 @@ pub fn search(
         }
         let Some(line) = reader.next_line()? else { break };
         line_number += 1;
-        let (ts_ms, body) = match parse_utc_prefix(line.bytes) {
-            Some((ts, prefix)) => (Some(ts), &line.bytes[prefix..]),
-            None => (None, line.bytes),
-        };
-        if matches(body) {
-            let body = String::from_utf8_lossy(body).into_owned();
-            result.matches.push(Found { line_number, offset: start + line.offset, ts_ms, body });
+        let split = split_line(line.bytes);
+        if matches(&split.body) {
+            let body = String::from_utf8_lossy(&split.body).into_owned();
+            result.matches.push(Found { line_number, offset: start + line.offset, ts_ms: split.ts_ms, body });
         }
     }
     result.bytes_read = reader.offset;

@@ -5,8 +5,8 @@
 //! caller can warn and rebuild from the files.
 use super::set::{live_name, stream_files, LogFile};
 use crate::app_log::{AppLog, Stream};
+use crate::file_line::split_line;
 use crate::reader::LineReader;
-use crate::time::parse_utc_prefix;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -158,12 +158,9 @@ fn ingest_file(
             joined = std::mem::take(carry);
             &joined[..]
         };
-        let (ts, body) = match parse_utc_prefix(bytes) {
-            // Of the joined line: the prefix is at the start of the part the rotated file held.
-            Some((ts, prefix)) => (ts, &bytes[prefix..]),
-            None => (now_ms, bytes),
-        };
-        log.ingest(body, stream, ts);
+        // Of the joined line: the prefix is at the start of the part the rotated file held.
+        let split = split_line(bytes);
+        log.ingest(&split.body, stream, split.ts_ms.unwrap_or(now_ms));
         read.lines += 1;
         read.bytes = reader.offset;
     }

@@ -4,7 +4,7 @@
 use super::set::stream_files;
 use super::tail::Backward;
 use crate::app_log::{AppLog, Stream};
-use crate::time::{parse_utc_prefix, UTC_PREFIX_BYTES};
+use crate::file_line::{split_line, FRAMING_BYTES};
 use crate::window::{Next, Window, WindowCounter};
 use std::path::Path;
 
@@ -24,13 +24,10 @@ pub fn count_window(
     for instance in instances {
         for stream in [Stream::Out, Stream::Err] {
             let files = stream_files(dir, instance, stream)?;
-            let mut backward = Backward::new(&files, LINE_BYTES_MAX + UTC_PREFIX_BYTES);
+            let mut backward = Backward::new(&files, LINE_BYTES_MAX + FRAMING_BYTES);
             while let Some(line) = backward.next_line()? {
-                let (ts_ms, body) = match parse_utc_prefix(&line.bytes) {
-                    Some((ts, prefix)) => (Some(ts), &line.bytes[prefix..]),
-                    None => (None, &line.bytes[..]),
-                };
-                if counter.add_newest_first(stream, ts_ms, body) == Next::Done {
+                let split = split_line(&line.bytes);
+                if counter.add_newest_first(stream, split.ts_ms, &split.body) == Next::Done {
                     break;
                 }
             }
