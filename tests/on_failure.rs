@@ -17,6 +17,12 @@ fn file_text(velos: &Velos, on_failure: &str, version: u32) -> String {
     )
 }
 
+/// The failure names `web`: as not ready (the readiness wait caught its crash loop) or as not running (the
+/// apply's own wait for "running" caught it first — which one is a race with the app's exit).
+fn names_web_down(text: &str) -> bool {
+    text.contains("web is not ready") || text.contains("not running: web")
+}
+
 fn write(dir: &Path, text: &str) -> PathBuf {
     let file = dir.join("velos.toml");
     std::fs::write(&file, text).unwrap();
@@ -51,7 +57,7 @@ fn a_change_that_is_not_ready_is_rolled_back_to_the_last_ready_revision() {
     write(dir.path(), &file_text(&velos, "rollback", 2));
     let (code, stdout, stderr) = apply(&velos, &file);
     assert_eq!(code, Some(1), "the change failed: {stdout}\n{stderr}");
-    assert!(stderr.contains("web is not ready"), "{stderr}");
+    assert!(names_web_down(&stderr), "{stderr}");
     assert!(stderr.contains("rolled back to file:"), "{stderr}");
     assert!(stderr.contains("(on_failure = rollback)"), "{stderr}");
     assert_eq!(velos.env_of("web", "V").as_deref(), Some("1"), "the last ready version runs again");
@@ -79,7 +85,7 @@ fn a_change_that_is_not_ready_is_rolled_back_to_the_last_ready_revision() {
     assert_eq!(shop["state"], "degraded", "{shop}");
     let message = shop["message"].as_str().unwrap();
     assert!(message.starts_with("rolled back from file:") && message.contains(" to file:"), "{message}");
-    assert!(message.contains("web is not ready"), "{message}");
+    assert!(names_web_down(&message), "{message}");
 
     // A fixed file is applied as usual and clears it.
     write(dir.path(), &file_text(&velos, "rollback", 3));
@@ -158,12 +164,12 @@ fn the_controller_rolls_back_a_bad_commit_and_keeps_reporting_it_until_a_new_one
     let (code, stdout, stderr) = apply(&velos, &follow);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert_eq!(velos.env_of("web", "V").as_deref(), Some("1"));
-    wait_until(Duration::from_secs(10), "the controller to call the first commit synced", || {
+    wait_until(Duration::from_secs(30), "the controller to call the first commit synced", || {
         controller_record(&velos, "gitshop").is_some_and(|(_, state, _)| state == "synced")
     });
 
     let bad = repo.push(&text(2), "v2: breaks web");
-    wait_until(Duration::from_secs(20), "the controller to roll the bad commit back", || {
+    wait_until(Duration::from_secs(60), "the controller to roll the bad commit back", || {
         controller_record(&velos, "gitshop")
             .is_some_and(|(_, _, message)| message.starts_with("rolled back from"))
     });
@@ -171,8 +177,8 @@ fn the_controller_rolls_back_a_bad_commit_and_keeps_reporting_it_until_a_new_one
     assert_eq!(state, "degraded");
     assert!(message.contains(&format!("from git:{}", &bad[..8])), "names the bad commit: {message}");
     assert!(message.contains(&format!("to git:{}", &first[..8])), "and the good one: {message}");
-    assert!(message.contains("web is not ready"), "{message}");
-    wait_until(Duration::from_secs(5), "the first version to run again", || {
+    assert!(names_web_down(&message), "{message}");
+    wait_until(Duration::from_secs(30), "the first version to run again", || {
         velos.env_of("web", "V").as_deref() == Some("1") && velos.status("web") == "running"
     });
     let pid = velos.pid("web");
@@ -181,7 +187,7 @@ fn the_controller_rolls_back_a_bad_commit_and_keeps_reporting_it_until_a_new_one
     let (since, _, _) = controller_record(&velos, "gitshop").unwrap();
     let mut looks = 0;
     let mut last = since;
-    wait_until(Duration::from_secs(20), "ten more looks of the controller", || {
+    wait_until(Duration::from_secs(60), "ten more looks of the controller", || {
         if let Some((updated, state, message)) = controller_record(&velos, "gitshop") {
             if updated > last {
                 last = updated;
@@ -219,7 +225,7 @@ fn an_edit_that_is_not_ready_is_rolled_back_too() {
     let output = velos.run(&["set", "web", "env.V=2"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("web is not ready") && stderr.contains("rolled back to file:"), "{stderr}");
+    assert!(names_web_down(&stderr) && stderr.contains("rolled back to file:"), "{stderr}");
     assert_eq!(velos.env_of("web", "V").as_deref(), Some("1"));
     assert!(std::fs::read_to_string(&file).unwrap().contains("V = 2"), "the edit stays in the file");
     let (_, shop) = status_of(&velos);

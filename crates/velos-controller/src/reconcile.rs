@@ -363,7 +363,7 @@ impl Controller {
                     && project.on_failure != velos_config::OnFailure::Report
                     && revision_changed
                     && !converged.plan.is_empty()
-                    && converged.report.ok() =>
+                    && converged.report.actions_done() =>
             {
                 Some(self.settle(project, converged, daemon.as_mut(), clock.as_mut()))
             }
@@ -393,11 +393,14 @@ impl Controller {
             self.log(&format!("{}: cannot record the apply: {error}", project.name));
         }
         state.last_apply_unix_ms = Some(now_ms);
+        if let Some(settled) = settled {
+            // Judged (and remedied) even when the pass's own wait found an app not running: a crash loop
+            // can fail that wait before the readiness wait would have.
+            state.applied = Some(Some(project.revision.clone()));
+            return Ok(settled);
+        }
         if converged.report.ok() {
             state.applied = Some(Some(project.revision.clone()));
-            if let Some(settled) = settled {
-                return Ok(settled);
-            }
             let message = if revision_changed {
                 String::new()
             } else {

@@ -146,9 +146,14 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
+    /// Every action was carried out (the apps may still not run: see [`ApplyReport::not_running`]).
+    pub fn actions_done(&self) -> bool {
+        self.results.iter().all(|result| result.outcome == Outcome::Done)
+    }
+
     /// Every action done and every wanted app running.
     pub fn ok(&self) -> bool {
-        self.not_running.is_empty() && self.results.iter().all(|result| result.outcome == Outcome::Done)
+        self.not_running.is_empty() && self.actions_done()
     }
 
     /// `failed: replace web; not running: jobs`, or `ok`: one line for the registry and status.

@@ -201,8 +201,9 @@ impl Ops {
             &mut warnings,
         )?;
         let change = app_change(&session, &prepared, &executed, Expect::Any);
+        let remedied = wait.wait && prepared.project.on_failure != velos_config::OnFailure::Report;
         if executed.converged.report.ok() {
-            if wait.wait && prepared.project.on_failure != velos_config::OnFailure::Report {
+            if remedied {
                 // A project that asks for a remedy gets the edit judged ready, as apply judges it.
                 let applied = crate::converge::Applied {
                     plan: executed.converged.plan.clone(),
@@ -228,7 +229,7 @@ impl Ops {
             }
             return Ok(EditOutcome { change, warnings });
         }
-        Err(OpError::new(
+        let incomplete = OpError::new(
             OpErrorKind::Incomplete,
             format!(
                 "{} {} did not complete: {}",
@@ -247,7 +248,22 @@ impl Ops {
             plan: executed.converged.plan,
             report: executed.converged.report,
             ready: Vec::new(),
-        }))
+        });
+        if remedied {
+            // A crash loop can already fail the pass's own wait for "running": that is an app not ready,
+            // and the project's on_failure answers it as it answers one that fails readiness.
+            crate::remedy::settle(
+                self,
+                session.backend.as_mut(),
+                &prepared.project,
+                Err(incomplete),
+                wait,
+                progress,
+                &mut warnings,
+            )?;
+            return Ok(EditOutcome { change, warnings });
+        }
+        Err(incomplete)
     }
 }
 
