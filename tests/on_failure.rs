@@ -85,7 +85,7 @@ fn a_change_that_is_not_ready_is_rolled_back_to_the_last_ready_revision() {
     assert_eq!(shop["state"], "degraded", "{shop}");
     let message = shop["message"].as_str().unwrap();
     assert!(message.starts_with("rolled back from file:") && message.contains(" to file:"), "{message}");
-    assert!(names_web_down(&message), "{message}");
+    assert!(names_web_down(message), "{message}");
 
     // A fixed file is applied as usual and clears it.
     write(dir.path(), &file_text(&velos, "rollback", 3));
