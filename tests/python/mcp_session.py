@@ -108,10 +108,16 @@ async def read(velos, home, chatty, project, file):
         assert second["lines"] and second["lines"][-1]["t"] != first["lines"][-1]["t"], (first, second)
         assert first["untrusted"], first
         search, _ = await call_ok(client, "logs_search", {"name": chatty, "query": "ERROR", "budget": 300}, budget=300)
-        more, _ = await call_ok(
-            client, "logs_search", {"name": chatty, "query": "ERROR", "budget": 300, "cursor": search["next_cursor"]}, budget=300
-        )
-        assert more["matches"][0]["l"] > search["matches"][-1]["l"], (search, more)
+        assert search["matches"], search
+        # logs_search reads the live file: how many matches it holds depends on where rotation cut it, so a
+        # second page exists only when the first was cut; then it goes on after the first.
+        if search["next_cursor"]:
+            more, _ = await call_ok(
+                client, "logs_search", {"name": chatty, "query": "ERROR", "budget": 300, "cursor": search["next_cursor"]}, budget=300
+            )
+            assert more["matches"][0]["l"] > search["matches"][-1]["l"], (search, more)
+        else:
+            assert not search["truncated"], search
         # Unknown names get the close ones.
         result, text = await call(client, "app_info", {"name": chatty[:-1]})
         assert result.is_error and "did you mean" in text, text
